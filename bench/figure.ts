@@ -1,0 +1,33 @@
+export interface BenchFigure {
+  name: string;
+  value: number;
+  unit: string;
+  /** A peer library's figure for the same work, measured in the same process. */
+  peer?: { name: string; value: number };
+  note?: string;
+}
+
+/** Runs fn once to warm up, then `rounds` times; returns the best seconds. */
+export function bestOf(rounds: number, fn: () => void): number {
+  fn();
+  let best = Infinity;
+  for (let i = 0; i < rounds; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (s < best) best = s;
+  }
+  return best;
+}
+
+export async function bestOfAsync(rounds: number, fn: () => Promise<void>): Promise<number> {
+  await fn();
+  let best = Infinity;
+  for (let i = 0; i < rounds; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (s < best) best = s;
+  }
+  return best;
+}

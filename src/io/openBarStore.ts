@@ -1,0 +1,53 @@
+/**
+ * One way to open the bar store from what a user or a launch config says:
+ * `--data-dir D` (→ D/kestrel.db), `--sqlite FILE` (e.g. a user's own vnpy database.db) or
+ * `--mysql URL`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BarStoreConfigError, BarStoreUnavailableError, type BarStore } from './barStore.js';
+import { MysqlBarStore } from './mysqlBarStore.js';
+import { SqliteBarStore } from './sqliteBarStore.js';
+
+export interface OpenBarStoreOptions {
+  /** The Kestrel data directory: bars live in `<dataDir>/kestrel.db`, created if absent when writable. */
+  dataDir?: string;
+  /** `mysql://user[:password]@host[:port]/database` in vnpy_mysql's schema. */
+  mysqlUrl?: string;
+  /** A SQLite file in vnpy's schema, e.g. vnpy's own `~/.vntrader/database.db`. */
+  sqlitePath?: string;
+  /** Never write: no DDL, no WAL switch; write() throws. */
+  readonly?: boolean;
+}
+
+export const BAR_DB_FILE = 'kestrel.db';
+
+/**
+ * Exactly one of dataDir, mysqlUrl, sqlitePath.
+ * @throws BarStoreConfigError when none or several are given, or the MySQL URL is malformed;
+ *   BarStoreUnavailableError when the store cannot be opened or reached.
+ */
+export async function openBarStore(opts: OpenBarStoreOptions): Promise<BarStore> {
+  const given = [opts.dataDir, opts.mysqlUrl, opts.sqlitePath].filter((v) => v !== undefined && v !== '');
+  if (given.length === 0) {
+    throw new BarStoreConfigError('no bar store given: pass --data-dir DIR, --sqlite FILE or --mysql URL');
+  }
+  if (given.length > 1) {
+    throw new BarStoreConfigError('give only one bar store: --data-dir DIR, --sqlite FILE or --mysql URL');
+  }
+  const readonly = opts.readonly ?? false;
+  if (opts.mysqlUrl) return MysqlBarStore.connect(opts.mysqlUrl, { readonly });
+  if (opts.sqlitePath) return SqliteBarStore.open(opts.sqlitePath, { readonly });
+  const dataDir = resolve(opts.dataDir as string);
+  if (!readonly) {
+    try {
+      mkdirSync(dataDir, { recursive: true });
+    } catch (err) {
+      throw new BarStoreUnavailableError(
+        `data directory ${dataDir} cannot be created: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+  }
+  return SqliteBarStore.open(join(dataDir, BAR_DB_FILE), { readonly });
+}

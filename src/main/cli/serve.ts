@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { KESTREL_VERSION } from '../../shared/version.js';
+import { ApiServer } from '../node/apiServer.js';
+import { NodeHost } from '../node/nodeHost.js';
+import { SettingsError, loadSettings } from '../node/settingsFile.js';
+import { Workstation } from '../workstation/workstation.js';
+import { UsageError, type CliCommand, type CliIo } from './command.js';
+
+const USAGE = `Usage: kestrel serve [options]
+
+Starts the headless workstation: supervisor, workers, demo market and the web UI.
+
+  --data-dir DIR      data directory (default: $KESTREL_DATA_DIR or ~/.kestrel)
+  --port N            HTTP port on 127.0.0.1 (default 7420; 0 picks a free one)
+  --host ADDR         address to bind (default 127.0.0.1)
+  --token T           API token (default: a new random one each start)
+  --allow-control     serve commands (start/stop/restart/…); read-only otherwise
+  --demo-speed X      simulated minutes per real minute (default from settings: 60)
+  --no-demo           do not run the simulated market
+`;
+
+export function defaultDataDir(): string {
+  return process.env.KESTREL_DATA_DIR ?? join(homedir(), '.kestrel');
+}
+
+function rendererDir(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, '..', 'renderer'), join(here, '..', '..', '..', 'out', 'renderer')];
+  return candidates.find((c) => existsSync(join(c, 'index.html'))) ?? null;
+}
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'start the headless workstation (web UI on 127.0.0.1, built-in demo)',
+  usage: USAGE,
+  async run(argv: readonly string[], io: CliIo): Promise<number> {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: [...argv],
+        strict: true,
+        options: {
+          'data-dir': { type: 'string' },
+          port: { type: 'string' },
+          host: { type: 'string' },
+          token: { type: 'string' },
+          'allow-control': { type: 'boolean' },
+          'demo-speed': { type: 'string' },
+          'no-demo': { type: 'boolean' },
+          'build-if-missing': { type: 'boolean' },
+          help: { type: 'boolean' },
+        },
+      }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (values.help) {
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    const port = values.port === undefined ? 7420 : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: "${values.port}" is not a port number`);
+    const dataDir = resolve(io.cwd, values['data-dir'] ?? defaultDataDir());
+    mkdirSync(dataDir, { recursive: true });
+    let settings;
+    try {
+      ({ settings } = loadSettings(dataDir));
+    } catch (err) {
+      if (err instanceof SettingsError) throw new UsageError(err.message);
+      throw err;
+    }
+    if (values['demo-speed'] !== undefined) {
+      const speed = Number(values['demo-speed']);
+      if (!(speed > 0) || speed > 100_000) throw new UsageError(`--demo-speed: "${values['demo-speed']}" must be a number in (0, 100000]`);
+      settings = { ...settings, demo: { ...settings.demo, speed } };
+    }
+    if (values['no-demo']) settings = { ...settings, demo: { ...settings.demo, enabled: false } };
+    const token = values.token ?? randomBytes(18).toString('base64url');
+    const controlEnabled = values['allow-control'] === true;
+
+    const host = new NodeHost(undefined, (alert) =>
+      io.stderr.write(`[${alert.level}] ${alert.variant ?? 'kestrel'}: ${alert.title}: ${alert.message}\n`),
+    );
+    const workstation = new Workstation({
+      host,
+      dataDir,
+      settings,
+      controlEnabled,
+      version: KESTREL_VERSION,
+      log: (line) => io.stderr.write(`${line}\n`),
+    });
+    await workstation.start();
+    const server = new ApiServer({
+      handlers: workstation.handlers,
+      bus: workstation.bus,
+      token,
+      controlEnabled,
+      rendererDir: rendererDir(),
+      host: values.host ?? '127.0.0.1',
+      port,
+    });
+    const { url } = await server.listen();
+    io.stdout.write(`Kestrel listening on ${url}\n`);
+    if (settings.demo.enabled) io.stderr.write(`Demo: simulated market at ${settings.demo.speed}x (exchange SIM, clearly simulated)\n`);
+    if (!controlEnabled) io.stderr.write('Read-only: start with --allow-control to send commands\n');
+
+    await new Promise<void>((done) => {
+      let stopping = false;
+      const shutdown = (): void => {
+        if (stopping) {
+          host.killAll();
+          process.exit(1);
+        }
+        stopping = true;
+        io.stderr.write('Kestrel stopping…\n');
+        void Promise.all([server.close(), workstation.stop()]).finally(() => {
+          host.killAll();
+          done();
+        });
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,103 @@
+/**
+ * The desktop entry. Thin on purpose: it creates the window, tray and IPC bridge and hands
+ * everything else to the Workstation, the same code the headless host runs.
+ */
+import { app, BrowserWindow, Menu, Tray, ipcMain, nativeImage, session, shell } from 'electron';
+import Store from 'electron-store';
+import { join } from 'node:path';
+import { settingsSchema } from '../../shared/config.js';
+import { KESTREL_VERSION } from '../../shared/version.js';
+import { Workstation } from '../workstation/workstation.js';
+import { ElectronHost } from './electronHost.js';
+import { forwardEvents, registerIpcHandlers } from './ipcBridge.js';
+
+const rendererUrl = process.env.ELECTRON_RENDERER_URL;
+const rendererFile = join(import.meta.dirname, '..', 'renderer', 'index.html');
+
+function isTrustedSender(frameUrl: string): boolean {
+  if (rendererUrl) return frameUrl.startsWith(rendererUrl);
+  return frameUrl.startsWith('file://') && decodeURIComponent(new URL(frameUrl).pathname).endsWith('/renderer/index.html');
+}
+
+let quitting = false;
+let tray: Tray | null = null;
+
+async function main(): Promise<void> {
+  await app.whenReady();
+  const store = new Store<Record<string, unknown>>({ name: 'settings' });
+  const parsed = settingsSchema.safeParse(store.store);
+  const settings = parsed.success ? parsed.data : settingsSchema.parse({});
+  const dataDir = settings.dataDir ?? join(app.getPath('userData'), 'data');
+
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({
+      responseHeaders: {
+        ...details.responseHeaders,
+        'Content-Security-Policy': [
+          "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'",
+        ],
+      },
+    });
+  });
+
+  const windows: BrowserWindow[] = [];
+  const host = new ElectronHost(join(import.meta.dirname, 'worker.js'), (alert) => tray?.setToolTip(`Kestrel: ${alert.title}`));
+  const workstation = new Workstation({ host, dataDir, settings, controlEnabled: true, version: KESTREL_VERSION });
+  registerIpcHandlers(ipcMain, workstation.handlers, isTrustedSender);
+  forwardEvents(workstation.bus, () => windows.map((w) => w.webContents));
+  await workstation.start();
+
+  const win = new BrowserWindow({
+    width: 1440,
+    height: 900,
+    title: 'Kestrel',
+    webPreferences: {
+      preload: join(import.meta.dirname, '..', 'preload', 'index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+  windows.push(win);
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  win.webContents.on('will-navigate', (event) => event.preventDefault());
+  // Minimise-to-tray: closing the window hides it; workers keep running until Quit.
+  win.on('close', (event) => {
+    if (!quitting) {
+      event.preventDefault();
+      win.hide();
+    }
+  });
+  if (rendererUrl) await win.loadURL(rendererUrl);
+  else await win.loadFile(rendererFile);
+
+  tray = new Tray(nativeImage.createFromPath(join(import.meta.dirname, '..', '..', 'resources', 'tray.png')));
+  tray.setToolTip('Kestrel');
+  tray.setContextMenu(
+    Menu.buildFromTemplate([
+      { label: 'Show Kestrel', click: () => win.show() },
+      { type: 'separator' },
+      { label: 'Quit (stops all strategies)', click: () => app.quit() },
+    ]),
+  );
+  tray.on('click', () => win.show());
+
+  app.on('before-quit', (event) => {
+    if (quitting) return;
+    quitting = true;
+    event.preventDefault();
+    void workstation.stop().finally(() => {
+      host.killAll();
+      app.exit(0);
+    });
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error('Kestrel failed to start:', err);
+  app.exit(1);
+});

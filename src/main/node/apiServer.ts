@@ -1,0 +1,244 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  ApiError,
+  contract,
+  entryNames,
+  parseParams,
+  type ApiHandlers,
+  type CallContext,
+  type EntryName,
+  type EventName,
+} from '../../shared/api.js';
+import type { EventBus } from '../workstation/eventBus.js';
+
+export interface ApiServerOptions {
+  handlers: ApiHandlers;
+  bus: EventBus;
+  token: string;
+  controlEnabled: boolean;
+  /** The built renderer (out/renderer); null serves the API only. */
+  rendererDir: string | null;
+  host?: string;
+  port?: number;
+}
+
+interface Route {
+  name: EntryName;
+  method: string;
+  pattern: RegExp;
+  keys: string[];
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const SSE_KEEPALIVE_MS = 15_000;
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+};
+
+/** REST routes come from the contract: one per entry, nothing written by hand. */
+export function compileRoutes(): Route[] {
+  return entryNames.map((name) => {
+    const keys: string[] = [];
+    const source = contract[name].rest.path.replace(/:([A-Za-z]+)/g, (_m, key: string) => {
+      keys.push(key);
+      return '([^/]+)';
+    });
+    return { name, method: contract[name].rest.method, pattern: new RegExp(`^${source}$`), keys };
+  });
+}
+
+/**
+ * The headless host's face: the built renderer, REST under /api, events over WebSocket
+ * (/api/ws) and SSE (/api/events, for EventSource, which cannot send headers: hence
+ * `?token=`). Bound to 127.0.0.1 unless told otherwise; every /api request needs the token.
+ */
+export class ApiServer {
+  private readonly server: Server;
+  private readonly wss: WebSocketServer;
+  private readonly routes = compileRoutes();
+  private readonly sseClients = new Set<ServerResponse>();
+  private readonly tokenBytes: Buffer;
+  private unsubscribe: (() => void) | null = null;
+  private keepalive: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: ApiServerOptions) {
+    this.tokenBytes = Buffer.from(opts.token);
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => this.fail(res, err));
+    });
+    this.wss = new WebSocketServer({ noServer: true });
+    this.server.on('upgrade', (req, socket, head) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== '/api/ws' || !this.authorized(req, url)) {
+        socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+        socket.destroy();
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+    });
+  }
+
+  async listen(): Promise<{ host: string; port: number; url: string }> {
+    const host = this.opts.host ?? '127.0.0.1';
+    await new Promise<void>((ok, fail) => {
+      this.server.once('error', fail);
+      this.server.listen(this.opts.port ?? 0, host, () => ok());
+    });
+    this.unsubscribe = this.opts.bus.onAny((name, payload) => this.broadcast(name, payload));
+    this.keepalive = setInterval(() => {
+      for (const res of this.sseClients) res.write(': keepalive\n\n');
+    }, SSE_KEEPALIVE_MS);
+    const port = (this.server.address() as AddressInfo).port;
+    return { host, port, url: `http://${host}:${port}/?token=${encodeURIComponent(this.opts.token)}` };
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    if (this.keepalive) clearInterval(this.keepalive);
+    for (const res of this.sseClients) res.end();
+    for (const ws of this.wss.clients) ws.terminate();
+    this.wss.close();
+    await new Promise<void>((ok) => {
+      this.server.close(() => ok());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private broadcast(name: EventName, payload: unknown): void {
+    const frame = JSON.stringify({ event: name, payload });
+    for (const ws of this.wss.clients) if (ws.readyState === 1) ws.send(frame);
+    const sse = `event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`;
+    for (const res of this.sseClients) res.write(sse);
+  }
+
+  private authorized(req: IncomingMessage, url: URL): boolean {
+    const header = req.headers.authorization;
+    const given = header?.startsWith('Bearer ') ? header.slice(7) : url.searchParams.get('token');
+    if (!given) return false;
+    const bytes = Buffer.from(given);
+    return bytes.length === this.tokenBytes.length && timingSafeEqual(bytes, this.tokenBytes);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!url.pathname.startsWith('/api/')) {
+      this.serveStatic(url.pathname, req, res);
+      return;
+    }
+    if (!this.authorized(req, url)) throw new ApiError(401, 'a valid token is required (Authorization: Bearer <token> or ?token=)');
+    if (url.pathname === '/api/events' && req.method === 'GET') {
+      this.openSse(res);
+      return;
+    }
+    const route = this.routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
+    if (!route) {
+      const pathKnown = this.routes.some((r) => r.pattern.test(url.pathname));
+      throw new ApiError(pathKnown ? 400 : 404, pathKnown ? `${req.method ?? ''} is not allowed on ${url.pathname}` : `no API route ${url.pathname}`);
+    }
+    const match = route.pattern.exec(url.pathname);
+    const params: Record<string, unknown> = {};
+    if (route.method === 'GET') {
+      for (const [k, v] of url.searchParams) if (k !== 'token') params[k] = v;
+    } else {
+      Object.assign(params, await readJsonBody(req));
+    }
+    route.keys.forEach((key, i) => {
+      params[key] = decodeURIComponent(match?.[i + 1] ?? '');
+    });
+    const ctx: CallContext = { origin: 'rest', controlAllowed: this.opts.controlEnabled };
+    const result = await this.invoke(route.name, params, ctx);
+    this.json(res, 200, result);
+  }
+
+  private invoke(name: EntryName, params: unknown, ctx: CallContext): Promise<unknown> {
+    const handler = this.opts.handlers[name] as (p: unknown, c: CallContext) => Promise<unknown>;
+    return handler(parseParams(name, params), ctx);
+  }
+
+  private openSse(res: ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
+    res.write(': kestrel events\n\n');
+    this.sseClients.add(res);
+    res.on('close', () => this.sseClients.delete(res));
+  }
+
+  private serveStatic(pathname: string, req: IncomingMessage, res: ServerResponse): void {
+    const root = this.opts.rendererDir;
+    if (!root || !existsSync(join(root, 'index.html'))) {
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('The renderer is not built: run `npm run build`, then reload.\n');
+      return;
+    }
+    const rel = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+    let file = resolve(root, rel === '' ? 'index.html' : rel);
+    if (file !== resolve(root) && !file.startsWith(resolve(root) + sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (!existsSync(file) || statSync(file).isDirectory()) file = join(root, 'index.html');
+    const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
+    const headers: Record<string, string> = { 'content-type': type, 'x-content-type-options': 'nosniff' };
+    if (type.startsWith('text/html')) {
+      const host = req.headers.host ?? '127.0.0.1';
+      headers['content-security-policy'] =
+        `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; ` +
+        `connect-src 'self' ws://${host}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`;
+      headers['cache-control'] = 'no-store';
+    }
+    res.writeHead(200, headers);
+    createReadStream(file).pipe(res);
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(text);
+  }
+
+  private fail(res: ServerResponse, err: unknown): void {
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    if (err instanceof ApiError) this.json(res, err.status, { error: err.message });
+    else this.json(res, 500, { error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > MAX_BODY_BYTES) throw new ApiError(400, 'request body too large');
+    chunks.push(buf);
+  }
+  if (size === 0) return {};
+  try {
+    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // fall through to the error below
+  }
+  throw new ApiError(400, 'the request body must be a JSON object');
+}
+
+export type { WebSocket };

@@ -1,0 +1,82 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Alert } from '../../shared/api.js';
+import { WORKER_LAUNCH_ENV, fromWorkerSchema, type WorkerLaunch } from '../../shared/workerProtocol.js';
+import type { Host, WorkerHandle } from '../workstation/host.js';
+
+export interface WorkerEntry {
+  path: string;
+  execArgv: string[];
+}
+
+/**
+ * Where the worker entry is: beside the built CLI (out/main/worker.js), or, when this
+ * module runs from source (tests, tsx), the TypeScript entry run through tsx.
+ */
+export function resolveWorkerEntry(): WorkerEntry {
+  const here = dirname(fileURLToPath(import.meta.url));
+  if (import.meta.url.endsWith('.ts')) {
+    return { path: join(here, '..', '..', 'worker', 'main.ts'), execArgv: ['--import', 'tsx'] };
+  }
+  for (const candidate of [join(here, 'worker.js'), join(here, '..', 'worker.js')]) {
+    if (existsSync(candidate)) return { path: candidate, execArgv: [] };
+  }
+  throw new Error(`the worker entry (worker.js) is not beside ${here}; run \`npm run build\``);
+}
+
+/** The headless host: workers are plain Node child processes. */
+export class NodeHost implements Host {
+  readonly kind = 'node' as const;
+  private readonly children = new Set<ChildProcess>();
+
+  constructor(
+    private readonly entry: WorkerEntry = resolveWorkerEntry(),
+    private readonly onAlert: (alert: Alert) => void = () => undefined,
+  ) {}
+
+  forkWorker(launch: WorkerLaunch): WorkerHandle {
+    const logDir = join(launch.dataDir, 'logs', launch.variant.name);
+    mkdirSync(logDir, { recursive: true });
+    const child = fork(this.entry.path, [], {
+      execArgv: this.entry.execArgv,
+      env: { ...process.env, [WORKER_LAUNCH_ENV]: JSON.stringify(launch) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    this.children.add(child);
+    // Whatever a worker prints (a stack trace as it dies) is kept beside its log.
+    const stderr = createWriteStream(join(logDir, 'stderr.log'), { flags: 'a' });
+    child.stdout?.pipe(stderr, { end: false });
+    child.stderr?.pipe(stderr, { end: false });
+    child.once('exit', () => {
+      this.children.delete(child);
+      stderr.end();
+    });
+    return {
+      pid: child.pid ?? null,
+      send: (m) => {
+        if (child.connected) child.send(m);
+      },
+      kill: (signal) => {
+        child.kill(signal ?? 'SIGTERM');
+      },
+      onMessage: (listener) =>
+        child.on('message', (raw) => {
+          const parsed = fromWorkerSchema.safeParse(raw);
+          if (parsed.success) listener(parsed.data);
+        }),
+      onExit: (listener) => child.once('exit', (code, signal) => listener(code, signal)),
+    };
+  }
+
+  notify(alert: Alert): void {
+    this.onAlert(alert);
+  }
+
+  /** Last resort on shutdown: no worker outlives the host. */
+  killAll(): void {
+    for (const child of this.children) child.kill('SIGKILL');
+  }
+}

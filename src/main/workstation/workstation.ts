@@ -1,0 +1,303 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { openBarStore } from '../../io/openBarStore.js';
+import type { BarStore } from '../../io/barStore.js';
+import { AuditJournal } from '../../io/auditJournal.js';
+import {
+  ApiError,
+  type ApiHandlers,
+  type CallContext,
+  type CommandResult,
+  type InstrumentUpdate,
+  type Status,
+  type VariantSummary,
+} from '../../shared/api.js';
+import { variantConfigSchema, type Settings, type VariantConfig } from '../../shared/config.js';
+import type { Snapshot } from '../../shared/snapshot.js';
+import type { WorkerLaunch } from '../../shared/workerProtocol.js';
+import { AlertCenter } from './alertCenter.js';
+import { DEMO_VARIANTS } from './defaultVariants.js';
+import { DemoMarket } from './demoMarket.js';
+import { EventBus } from './eventBus.js';
+import type { Host } from './host.js';
+import { SnapshotMonitor, type MonitoredSnapshot } from './snapshotMonitor.js';
+import { VariantSupervisor, type SupervisedInfo } from './variantSupervisor.js';
+
+export interface WorkstationOptions {
+  host: Host;
+  dataDir: string;
+  settings: Settings;
+  /** Whether commands (start/stop/…) are served to API clients at all. */
+  controlEnabled: boolean;
+  version: string;
+  log?: (line: string) => void;
+}
+
+/** Live-update tail sizes: enough for a chart to patch itself with series.update(). */
+const RECENT_BARS = 3;
+const RECENT_MARKS = 10;
+/** A snapshot not rewritten for this long (wall clock) is stale; workers heartbeat every 5 s. */
+const MIN_STALE_MS = 60_000;
+
+/**
+ * Everything the main process does that is not Electron: supervisor, snapshot monitor,
+ * demo market, alerts, audit and the API handlers. Both hosts run exactly this.
+ */
+export class Workstation {
+  readonly bus = new EventBus();
+  readonly alerts: AlertCenter;
+  readonly handlers: ApiHandlers;
+  private readonly supervisors = new Map<string, VariantSupervisor>();
+  private readonly monitor: SnapshotMonitor;
+  private readonly startedAt = new Date().toISOString();
+  private demo: DemoMarket | null = null;
+  private demoStore: BarStore | null = null;
+  private audit: AuditJournal | null = null;
+  private readonly variants: VariantConfig[];
+
+  constructor(private readonly opts: WorkstationOptions) {
+    this.alerts = new AlertCenter(this.bus, (a) => opts.host.notify(a));
+    this.monitor = new SnapshotMonitor(join(opts.dataDir, 'monitor'), {
+      updated: (variant, entry) => this.publish(variant, entry),
+      invalid: (variant, file, error) =>
+        this.alerts.raise({
+          level: 'WARNING',
+          variant,
+          title: 'Invalid snapshot ignored',
+          message: `${error}; the last good snapshot is kept`,
+          context: { file },
+          key: `${variant}:invalid-snapshot`,
+        }),
+    });
+    const configured = opts.settings.variants.length > 0 ? opts.settings.variants : opts.settings.demo.enabled ? DEMO_VARIANTS.map((v) => variantConfigSchema.parse(v)) : [];
+    this.variants = configured;
+    this.handlers = this.buildHandlers();
+  }
+
+  get dataDir(): string {
+    return this.opts.dataDir;
+  }
+
+  async start(): Promise<void> {
+    const { dataDir, settings } = this.opts;
+    mkdirSync(join(dataDir, 'logs'), { recursive: true });
+    this.audit = new AuditJournal(join(dataDir, 'kestrel.db'));
+    if (settings.demo.enabled && settings.barSource.kind === 'sqlite') {
+      this.demoStore = await openBarStore({ sqlitePath: settings.barSource.path ?? join(dataDir, 'kestrel.db') });
+      this.demo = new DemoMarket({
+        store: this.demoStore,
+        stateFile: join(dataDir, 'demo-market.json'),
+        seed: settings.demo.seed,
+        speed: settings.demo.speed,
+        onProgress: (m) => this.opts.log?.(m),
+      });
+      await this.demo.prepare();
+    }
+    this.monitor.start();
+    for (const config of this.variants) {
+      const supervisor = new VariantSupervisor(
+        config,
+        this.launchOf(config),
+        this.opts.host,
+        settings.supervisor,
+        this.alerts,
+        (info) => this.supervisorChanged(info),
+      );
+      this.supervisors.set(config.name, supervisor);
+      if (config.enabled) supervisor.start();
+    }
+    this.demo?.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.demo?.stop();
+    await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
+    this.monitor.stop();
+    await this.demoStore?.close();
+    this.audit?.close();
+  }
+
+  supervisorInfo(variant: string): SupervisedInfo | undefined {
+    return this.supervisors.get(variant)?.info();
+  }
+
+  private launchOf(variant: VariantConfig): WorkerLaunch {
+    const { settings, dataDir } = this.opts;
+    const simulated = settings.demo.enabled && variant.vtSymbol.endsWith('.SIM');
+    return {
+      variant,
+      dataDir,
+      barSource: settings.barSource,
+      sourceLabel: simulated ? 'simulated' : settings.barSource.kind,
+      restoreWindowBars: 600,
+    };
+  }
+
+  private supervisorChanged(info: SupervisedInfo): void {
+    this.emitUpdate(info.variant, this.monitor.get(info.variant)?.snapshot ?? null);
+  }
+
+  private publish(variant: string, entry: MonitoredSnapshot): void {
+    this.emitUpdate(variant, entry.snapshot);
+  }
+
+  private emitUpdate(variant: string, snapshot: Snapshot | null): void {
+    const instruments: InstrumentUpdate[] = (snapshot?.instruments ?? []).map((i) => ({
+      vtSymbol: i.vtSymbol,
+      windowMinutes: i.windowMinutes,
+      recent: i.bars.slice(-RECENT_BARS),
+      forming: i.forming,
+      marks: i.marks.slice(-RECENT_MARKS),
+      signals: i.signals,
+      lastBarAt: i.lastBarAt,
+      barCount: i.bars.length,
+    }));
+    this.bus.emit('variantUpdated', { summary: this.summaryOf(variant), instruments });
+  }
+
+  summaryOf(variant: string): VariantSummary {
+    const supervisor = this.supervisors.get(variant);
+    const entry = this.monitor.get(variant);
+    const snap = entry?.snapshot ?? null;
+    const info = supervisor?.info();
+    const instrument = snap?.instruments[0];
+    const config = supervisor?.config;
+    const updatedMs = snap ? Date.parse(snap.updatedAt) : NaN;
+    const windowMinutes = instrument?.windowMinutes ?? config?.windowMinutes ?? null;
+    const staleAfter = Math.max(MIN_STALE_MS, 3 * (windowMinutes ?? 1) * 60_000);
+    const isStale = Number.isFinite(updatedMs) && Date.now() - updatedMs > staleAfter;
+
+    let status: VariantSummary['status'];
+    let message = snap?.message ?? null;
+    if (info) {
+      const snapshotIsCurrent = snap !== null && info.pid !== null && snap.pid === info.pid;
+      switch (info.state) {
+        case 'crashed':
+          status = 'crashed';
+          message = info.lastExit ? `last exit: ${info.lastExit.signal ?? `code ${String(info.lastExit.code)}`}` : message;
+          break;
+        case 'stopped':
+          status = 'stopped';
+          break;
+        case 'backoff':
+          status = 'starting';
+          message = 'restarting after a crash';
+          break;
+        default:
+          status = snapshotIsCurrent ? (isStale ? 'stale' : snap.status) : (info.workerStatus ?? 'starting');
+          if (!snapshotIsCurrent) message = info.workerMessage;
+      }
+    } else {
+      status = snap ? (isStale && snap.status !== 'stopped' ? 'stale' : snap.status) : 'stopped';
+    }
+    return {
+      variant,
+      strategy: snap?.strategy ?? config?.strategy ?? 'unknown',
+      status,
+      pid: info ? info.pid : (snap?.pid ?? null),
+      updatedAt: snap?.updatedAt ?? null,
+      lastBarAt: instrument?.lastBarAt ?? null,
+      vtSymbol: instrument?.vtSymbol ?? config?.vtSymbol ?? null,
+      windowMinutes,
+      source: snap?.source ?? null,
+      restarts: info?.restarts ?? 0,
+      external: !supervisor,
+      message,
+    };
+  }
+
+  private allVariantNames(): string[] {
+    const names = new Set<string>(this.supervisors.keys());
+    for (const name of this.monitor.all().keys()) names.add(name);
+    return [...names].sort();
+  }
+
+  status(): Status {
+    const summaries = this.allVariantNames().map((v) => this.summaryOf(v));
+    return {
+      app: 'kestrel',
+      version: this.opts.version,
+      host: this.opts.host.kind,
+      startedAt: this.startedAt,
+      dataDir: this.opts.dataDir,
+      controlEnabled: this.opts.controlEnabled,
+      demo: {
+        enabled: this.opts.settings.demo.enabled,
+        speed: this.opts.settings.demo.speed,
+        simulatedTime: this.demo?.simulatedTime() ?? null,
+      },
+      variants: { total: summaries.length, running: summaries.filter((s) => s.status === 'running').length },
+    };
+  }
+
+  /** Commands are refused (403) unless control is enabled, and audited either way. */
+  private async command(
+    ctx: CallContext,
+    action: string,
+    target: string | null,
+    params: Record<string, unknown>,
+    run: () => Promise<CommandResult>,
+  ): Promise<CommandResult> {
+    const time = new Date().toISOString();
+    if (!this.opts.controlEnabled || !ctx.controlAllowed) {
+      const message = 'control is disabled: start the workstation with --allow-control to send commands';
+      this.audit?.record({ time, origin: ctx.origin, action, target, params, outcome: 'refused', message });
+      throw new ApiError(403, message);
+    }
+    try {
+      const result = await run();
+      this.audit?.record({ time, origin: ctx.origin, action, target, params, outcome: 'ok', message: result.message });
+      return result;
+    } catch (err) {
+      const message = (err as Error).message;
+      this.audit?.record({ time, origin: ctx.origin, action, target, params, outcome: 'failed', message });
+      throw err;
+    }
+  }
+
+  private supervisorOf(variant: string): VariantSupervisor {
+    const s = this.supervisors.get(variant);
+    if (!s) {
+      throw new ApiError(
+        this.monitor.get(variant) ? 409 : 404,
+        this.monitor.get(variant)
+          ? `${variant} is published by an external process; Kestrel does not supervise it`
+          : `no variant named ${variant}`,
+      );
+    }
+    return s;
+  }
+
+  private buildHandlers(): ApiHandlers {
+    return {
+      listVariants: () => Promise.resolve(this.allVariantNames().map((v) => this.summaryOf(v))),
+      getSnapshot: ({ variant }) => {
+        const entry = this.monitor.get(variant);
+        if (!entry) return Promise.reject(new ApiError(404, `no snapshot for variant ${variant} yet`));
+        return Promise.resolve(entry.snapshot);
+      },
+      getStatus: () => Promise.resolve(this.status()),
+      listAlerts: () => Promise.resolve(this.alerts.list()),
+      startVariant: ({ variant }, ctx) =>
+        this.command(ctx, 'startVariant', variant, { variant }, () => {
+          this.supervisorOf(variant).start();
+          return Promise.resolve({ ok: true, message: `${variant} starting` });
+        }),
+      stopVariant: ({ variant }, ctx) =>
+        this.command(ctx, 'stopVariant', variant, { variant }, async () => {
+          await this.supervisorOf(variant).stop();
+          return { ok: true, message: `${variant} stopped` };
+        }),
+      restartVariant: ({ variant }, ctx) =>
+        this.command(ctx, 'restartVariant', variant, { variant }, async () => {
+          await this.supervisorOf(variant).restart();
+          return { ok: true, message: `${variant} restarted` };
+        }),
+      acknowledgeAlert: ({ id }, ctx) =>
+        this.command(ctx, 'acknowledgeAlert', id, { id }, () => {
+          if (!this.alerts.acknowledge(id)) throw new ApiError(404, `no alert with id ${id}`);
+          return Promise.resolve({ ok: true, message: 'acknowledged' });
+        }),
+    };
+  }
+}

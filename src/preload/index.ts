@@ -1,0 +1,4 @@
+import { contextBridge, ipcRenderer } from 'electron';
+import { buildBridge } from './bridge.js';
+
+contextBridge.exposeInMainWorld('kestrel', buildBridge(ipcRenderer));

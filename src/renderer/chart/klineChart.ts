@@ -1,0 +1,305 @@
+import {
+  CandlestickSeries,
+  CrosshairMode,
+  HistogramSeries,
+  LineSeries,
+  LineStyle,
+  createChart,
+  createSeriesMarkers,
+  type CandlestickData,
+  type HistogramData,
+  type IChartApi,
+  type ISeriesApi,
+  type ISeriesMarkersPluginApi,
+  type LineData,
+  type MouseEventParams,
+  type SeriesMarker,
+  type Time,
+  type UTCTimestamp,
+  type WhitespaceData,
+} from 'lightweight-charts';
+import type { BarPoint, TdMark } from '../../shared/snapshot.js';
+import { formatBarTime, pricePrecisionOf } from '../lib/format.js';
+import { ChartModel, type HoverPoint, type LiveBars, type UpdatePlan } from './chartModel.js';
+import type { ChartColors } from './chartTheme.js';
+
+/** The MACD pane's share of the height, against 1 for the price pane. */
+const MACD_STRETCH = 0.38;
+
+export interface ChartInstrument extends LiveBars {
+  readonly vtSymbol: string;
+  readonly windowMinutes: number;
+  readonly marks: readonly TdMark[];
+}
+
+export interface LiveInstrument extends LiveBars {
+  readonly vtSymbol: string;
+  readonly marks: readonly TdMark[];
+}
+
+export interface ChartCallbacks {
+  /** The bar under the crosshair, or the last bar when the pointer leaves. */
+  onHover(point: HoverPoint | null): void;
+  /** Pixel offset of the MACD pane from the chart's top, when panes are laid out. */
+  onLayout(macdTop: number): void;
+}
+
+export interface ChartCounts {
+  barCount: number;
+  lastTime: number | null;
+  macdPoints: number;
+  markerCount: number;
+}
+
+const asTime = (t: number): UTCTimestamp => t as UTCTimestamp;
+
+function lineOrGap(time: number, value: number | null): LineData<Time> | WhitespaceData<Time> {
+  return value === null ? { time: asTime(time) } : { time: asTime(time), value };
+}
+
+/**
+ * One K-line chart: candles and EMA fast/slow on the price pane, MACD (dif, dea and the
+ * signed histogram) on a second pane of the same chart, TD 9/13 as series markers. Loaded
+ * once with setData; live updates go through series.update() only, as ChartModel plans.
+ */
+export class KlineChart {
+  private readonly chart: IChartApi;
+  private readonly candles: ISeriesApi<'Candlestick'>;
+  private readonly emaFast: ISeriesApi<'Line'>;
+  private readonly emaSlow: ISeriesApi<'Line'>;
+  private readonly dif: ISeriesApi<'Line'>;
+  private readonly dea: ISeriesApi<'Line'>;
+  private readonly macd: ISeriesApi<'Histogram'>;
+  private readonly markers: ISeriesMarkersPluginApi<Time>;
+  private readonly model = new ChartModel();
+  private colors: ChartColors;
+  private instrument: { vtSymbol: string; windowMinutes: number } | null = null;
+  private macdPoints = 0;
+  private pricePrecision = 2;
+  private disposed = false;
+  private readonly onCrosshair = (param: MouseEventParams<Time>): void => {
+    if (param.time === undefined || param.point === undefined) {
+      this.callbacks.onHover(this.model.lastPoint());
+      return;
+    }
+    this.callbacks.onHover(this.model.pointAt(Number(param.time)));
+  };
+  private readonly onResize = (): void => this.reportLayout();
+  private readonly resizeObserver: ResizeObserver;
+
+  constructor(
+    private readonly container: HTMLElement,
+    colors: ChartColors,
+    private readonly callbacks: ChartCallbacks,
+  ) {
+    this.colors = colors;
+    this.chart = createChart(container, {
+      autoSize: true,
+      layout: {
+        background: { color: colors.background },
+        textColor: colors.text,
+        fontSize: 11,
+        fontFamily: colors.fontFamily,
+        // Attribution is given in the help panel instead: the logo needs an inline <style>, which our CSP forbids.
+        attributionLogo: false,
+        panes: { separatorColor: colors.border, separatorHoverColor: colors.grid, enableResize: true },
+      },
+      grid: { vertLines: { color: colors.grid }, horzLines: { color: colors.grid } },
+      crosshair: {
+        mode: CrosshairMode.Normal,
+        vertLine: { color: colors.crosshair, style: LineStyle.Dashed, labelBackgroundColor: colors.border },
+        horzLine: { color: colors.crosshair, style: LineStyle.Dashed, labelBackgroundColor: colors.border },
+      },
+      rightPriceScale: { borderColor: colors.border, minimumWidth: 64 },
+      timeScale: {
+        borderColor: colors.border,
+        timeVisible: true,
+        secondsVisible: false,
+        rightOffset: 4,
+        barSpacing: 7,
+        minBarSpacing: 1,
+      },
+      // Bar times are exchange-local read as UTC: print them as they are.
+      localization: { timeFormatter: (time: Time) => formatBarTime(Number(time)) },
+    });
+    this.candles = this.chart.addSeries(CandlestickSeries, {
+      upColor: colors.up,
+      downColor: colors.down,
+      borderUpColor: colors.up,
+      borderDownColor: colors.down,
+      wickUpColor: colors.up,
+      wickDownColor: colors.down,
+      priceLineVisible: true,
+    });
+    const indicatorLine = { lineWidth: 1, priceLineVisible: false, lastValueVisible: false, crosshairMarkerVisible: false } as const;
+    this.emaFast = this.chart.addSeries(LineSeries, { ...indicatorLine, color: colors.emaFast, title: '' });
+    this.emaSlow = this.chart.addSeries(LineSeries, { ...indicatorLine, color: colors.emaSlow, title: '' });
+    this.macd = this.chart.addSeries(HistogramSeries, { priceLineVisible: false, lastValueVisible: false }, 1);
+    this.dif = this.chart.addSeries(LineSeries, { ...indicatorLine, color: colors.dif }, 1);
+    this.dea = this.chart.addSeries(LineSeries, { ...indicatorLine, color: colors.dea }, 1);
+    this.chart.panes()[1]?.setStretchFactor(MACD_STRETCH);
+    this.markers = createSeriesMarkers(this.candles, [], { autoScale: true });
+    this.chart.subscribeCrosshairMove(this.onCrosshair);
+    this.resizeObserver = new ResizeObserver(this.onResize);
+    this.resizeObserver.observe(container);
+  }
+
+  /** Decimals for prices and for the MACD oscillator, as the axes show them. */
+  get precision(): { price: number; oscillator: number } {
+    return { price: this.pricePrecision, oscillator: Math.min(this.pricePrecision + 2, 6) };
+  }
+
+  get vtSymbol(): string | null {
+    return this.instrument?.vtSymbol ?? null;
+  }
+
+  counts(): ChartCounts {
+    return {
+      barCount: this.candles.data().length,
+      lastTime: this.model.lastTime,
+      macdPoints: this.macdPoints,
+      markerCount: this.markers.markers().length,
+    };
+  }
+
+  /** Full (re)load from a snapshot: the only place setData is called. */
+  load(instrument: ChartInstrument): void {
+    this.instrument = { vtSymbol: instrument.vtSymbol, windowMinutes: instrument.windowMinutes };
+    this.model.reset(instrument.recent, instrument.forming, instrument.marks);
+    const points = this.model.points();
+    this.applyPriceFormat(points.map((p) => p.bar.close));
+    this.candles.setData(points.map((p) => this.candle(p.bar, p.forming)));
+    this.emaFast.setData(points.map((p) => lineOrGap(p.bar.time, p.bar.emaFast)));
+    this.emaSlow.setData(points.map((p) => lineOrGap(p.bar.time, p.bar.emaSlow)));
+    this.dif.setData(points.map((p) => lineOrGap(p.bar.time, p.bar.dif)));
+    this.dea.setData(points.map((p) => lineOrGap(p.bar.time, p.bar.dea)));
+    this.macd.setData(points.map((p) => this.histogram(p.bar)));
+    this.macdPoints = points.filter((p) => p.bar.macd !== null).length;
+    this.drawMarkers();
+    this.callbacks.onHover(this.model.lastPoint());
+    this.reportLayout();
+  }
+
+  /** Applies a live update; 'reload' means the caller must fetch the snapshot and load() it. */
+  update(live: LiveInstrument): 'applied' | 'reload' {
+    if (!this.instrument || live.vtSymbol !== this.instrument.vtSymbol) return 'reload';
+    const plan: UpdatePlan = this.model.plan(live);
+    if (plan.kind === 'reload') return 'reload';
+    for (const bar of plan.closed) this.drawBar(bar, false);
+    if (plan.forming) this.drawBar(plan.forming, true);
+    this.model.commit(plan);
+    if (this.model.addMarks(live.marks) || plan.closed.length > 0) this.drawMarkers();
+    if (plan.closed.length > 0 || plan.forming) this.callbacks.onHover(this.model.lastPoint());
+    return 'applied';
+  }
+
+  setColors(colors: ChartColors): void {
+    this.colors = colors;
+    this.chart.applyOptions({
+      layout: {
+        background: { color: colors.background },
+        textColor: colors.text,
+        panes: { separatorColor: colors.border, separatorHoverColor: colors.grid },
+      },
+      grid: { vertLines: { color: colors.grid }, horzLines: { color: colors.grid } },
+      crosshair: {
+        vertLine: { color: colors.crosshair, labelBackgroundColor: colors.border },
+        horzLine: { color: colors.crosshair, labelBackgroundColor: colors.border },
+      },
+      rightPriceScale: { borderColor: colors.border },
+      timeScale: { borderColor: colors.border },
+    });
+    this.candles.applyOptions({
+      upColor: colors.up,
+      downColor: colors.down,
+      borderUpColor: colors.up,
+      borderDownColor: colors.down,
+      wickUpColor: colors.up,
+      wickDownColor: colors.down,
+    });
+    this.emaFast.applyOptions({ color: colors.emaFast });
+    this.emaSlow.applyOptions({ color: colors.emaSlow });
+    this.dif.applyOptions({ color: colors.dif });
+    this.dea.applyOptions({ color: colors.dea });
+    // Per-point colours (forming candle, histogram sign) are baked into the data: redraw them.
+    const points = this.model.points();
+    this.candles.setData(points.map((p) => this.candle(p.bar, p.forming)));
+    this.macd.setData(points.map((p) => this.histogram(p.bar)));
+    this.drawMarkers();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.resizeObserver.disconnect();
+    this.chart.unsubscribeCrosshairMove(this.onCrosshair);
+    this.markers.detach();
+    this.chart.remove();
+  }
+
+  private drawBar(bar: BarPoint, forming: boolean): void {
+    this.candles.update(this.candle(bar, forming));
+    this.emaFast.update(lineOrGap(bar.time, bar.emaFast));
+    this.emaSlow.update(lineOrGap(bar.time, bar.emaSlow));
+    this.dif.update(lineOrGap(bar.time, bar.dif));
+    this.dea.update(lineOrGap(bar.time, bar.dea));
+    const hadMacd = this.model.pointAt(bar.time)?.bar.macd ?? null;
+    this.macd.update(this.histogram(bar));
+    if (hadMacd === null && bar.macd !== null) this.macdPoints += 1;
+    if (hadMacd !== null && bar.macd === null) this.macdPoints -= 1;
+  }
+
+  private candle(bar: BarPoint, forming: boolean): CandlestickData<Time> {
+    const base: CandlestickData<Time> = {
+      time: asTime(bar.time),
+      open: bar.open,
+      high: bar.high,
+      low: bar.low,
+      close: bar.close,
+    };
+    if (!forming) return base;
+    const c = bar.close >= bar.open ? this.colors.upForming : this.colors.downForming;
+    return { ...base, color: c, borderColor: c, wickColor: c };
+  }
+
+  private histogram(bar: BarPoint): HistogramData<Time> | WhitespaceData<Time> {
+    if (bar.macd === null) return { time: asTime(bar.time) };
+    return { time: asTime(bar.time), value: bar.macd, color: bar.macd >= 0 ? this.colors.up : this.colors.down };
+  }
+
+  private drawMarkers(): void {
+    const markers: SeriesMarker<Time>[] = this.model.visibleMarks().map((m) => {
+      const sell = m.side === 'sell';
+      return {
+        time: asTime(m.time),
+        position: sell ? 'aboveBar' : 'belowBar',
+        shape: sell ? 'arrowDown' : 'arrowUp',
+        color: m.kind === 13 ? this.colors.mark13 : sell ? this.colors.down : this.colors.up,
+        text: String(m.kind),
+        size: m.kind === 13 ? 1 : 0.6,
+        id: `${m.side}-${m.kind}-${m.time}`,
+      };
+    });
+    this.markers.setMarkers(markers);
+  }
+
+  private applyPriceFormat(closes: readonly number[]): void {
+    const precision = pricePrecisionOf(closes.slice(-200));
+    this.pricePrecision = precision;
+    const minMove = 10 ** -precision;
+    this.candles.applyOptions({ priceFormat: { type: 'price', precision, minMove } });
+    this.emaFast.applyOptions({ priceFormat: { type: 'price', precision, minMove } });
+    this.emaSlow.applyOptions({ priceFormat: { type: 'price', precision, minMove } });
+    const oscPrecision = Math.min(precision + 2, 6);
+    const oscMove = 10 ** -oscPrecision;
+    for (const s of [this.dif, this.dea]) s.applyOptions({ priceFormat: { type: 'price', precision: oscPrecision, minMove: oscMove } });
+    this.macd.applyOptions({ priceFormat: { type: 'price', precision: oscPrecision, minMove: oscMove } });
+  }
+
+  private reportLayout(): void {
+    const main = this.chart.panes()[0];
+    if (!main) return;
+    // The pane separator is 1 px.
+    this.callbacks.onLayout(main.getHeight() + 1);
+  }
+}

@@ -1,0 +1,139 @@
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import type { Snapshot } from '../../shared/snapshot.js';
+import { KlineChartView } from '../chart/KlineChartView.js';
+import { RestartTag } from '../components/RestartTag.js';
+import { SignalBadges } from '../components/SignalBadges.js';
+import { StatusBadge } from '../components/StatusBadge.js';
+import { formatAge, formatExchangeText } from '../lib/format.js';
+import { shortcutAllowed } from '../lib/keyboard.js';
+import { useClock } from '../stores/clock.js';
+import { useNavigation } from '../stores/navigation.js';
+import { sourceOf, useVariants } from '../stores/variants.js';
+
+function Field({ label, children, testId, title }: { label: string; children: ReactNode; testId?: string; title?: string }) {
+  return (
+    <span className="field" title={title}>
+      <span className="field-label">{label}</span>
+      <span className="field-value" data-testid={testId}>
+        {children}
+      </span>
+    </span>
+  );
+}
+
+function Header({ variant, snapshot }: { variant: string; snapshot: Snapshot | null }) {
+  const summary = useVariants((s) => s.summaries[variant]);
+  const order = useVariants((s) => s.order);
+  const note = useVariants((s) => s.restartNotes[variant]);
+  const source = useVariants((s) => sourceOf(s, variant));
+  const go = useNavigation((s) => s.go);
+  const now = useClock((s) => s.now);
+  const instrument = snapshot?.instruments[0];
+  const vtSymbol = summary?.vtSymbol ?? instrument?.vtSymbol ?? null;
+  const windowMinutes = summary?.windowMinutes ?? instrument?.windowMinutes ?? null;
+  const status = summary?.status ?? snapshot?.status ?? null;
+  const pid = summary ? summary.pid : (snapshot?.pid ?? null);
+  const options = order.includes(variant) ? order : [variant, ...order];
+  return (
+    <div className="dash-header" data-testid="dashboard-header" data-variant={variant}>
+      <select
+        className="variant-select"
+        value={variant}
+        onChange={(e) => go('dashboard', e.target.value)}
+        aria-label="Variant"
+        data-testid="dash-variant"
+        title="Switch variant ([ and ] step through them)"
+      >
+        {options.map((v) => (
+          <option key={v} value={v}>
+            {v}
+          </option>
+        ))}
+      </select>
+      {status ? (
+        <span data-testid="dash-status">
+          <StatusBadge status={status} />
+        </span>
+      ) : null}
+      <Field label="Symbol">
+        <span className="mono">{vtSymbol ?? '—'}</span>
+      </Field>
+      <Field label="Int.">{windowMinutes === null ? '—' : `${windowMinutes}m`}</Field>
+      <Field label="Strategy">{summary?.strategy ?? snapshot?.strategy ?? '—'}</Field>
+      <Field label="PID" testId="dash-pid">
+        <span className="mono">{pid ?? '—'}</span>
+      </Field>
+      <RestartTag note={note} />
+      <Field label="Restarts" testId="dash-restarts">
+        {summary?.restarts ?? 0}
+      </Field>
+      <Field label="Source">
+        <span className={source === 'simulated' ? 'source source-simulated' : 'source'}>{source ?? '—'}</span>
+      </Field>
+      <Field label="Last bar" title="Start of the last 1-minute bar processed, exchange time">
+        <span className="mono">{formatExchangeText(summary?.lastBarAt ?? instrument?.lastBarAt ?? null)}</span>
+      </Field>
+      <Field label="Updated" title={summary?.updatedAt ?? snapshot?.updatedAt ?? ''}>
+        {formatAge(summary?.updatedAt ?? snapshot?.updatedAt ?? null, now)}
+      </Field>
+      {summary?.message ? <span className="dash-message muted">{summary.message}</span> : null}
+    </div>
+  );
+}
+
+export function DashboardScreen() {
+  const routeVariant = useNavigation((s) => s.variant);
+  const lastVariant = useNavigation((s) => s.lastVariant);
+  const go = useNavigation((s) => s.go);
+  const order = useVariants((s) => s.order);
+  const loaded = useVariants((s) => s.loaded);
+  const variant = routeVariant ?? lastVariant ?? order[0] ?? null;
+  const liveSignals = useVariants((s) => (variant ? s.signals[variant] : undefined));
+  const setSnapshotSource = useVariants((s) => s.setSnapshotSource);
+  const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
+
+  // Put the chosen variant into the URL so that back/forward and reloads keep it.
+  useEffect(() => {
+    if (routeVariant === null && variant !== null) go('dashboard', variant);
+  }, [routeVariant, variant, go]);
+
+  useEffect(() => setSnapshot(null), [variant]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent): void => {
+      if (!shortcutAllowed(event) || event.altKey || !variant || order.length < 2) return;
+      if (event.key !== '[' && event.key !== ']') return;
+      event.preventDefault();
+      const i = order.indexOf(variant);
+      const next = event.key === ']' ? (i + 1) % order.length : (i - 1 + order.length) % order.length;
+      const target = order[next];
+      if (target) go('dashboard', target);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [order, variant, go]);
+
+  const onSnapshot = useCallback(
+    (s: Snapshot) => {
+      setSnapshot(s);
+      setSnapshotSource(s.variant, s.source);
+    },
+    [setSnapshotSource],
+  );
+
+  if (!variant) {
+    return (
+      <section className="dashboard">
+        <div className="empty">{loaded ? 'No variant to show: none is configured or publishing.' : 'Loading variants…'}</div>
+      </section>
+    );
+  }
+  const signals = liveSignals ?? snapshot?.instruments[0]?.signals ?? null;
+  return (
+    <section className="dashboard" data-testid="dashboard-screen">
+      <Header variant={variant} snapshot={snapshot} />
+      <SignalBadges signals={signals} />
+      <KlineChartView key={variant} variant={variant} onSnapshot={onSnapshot} />
+    </section>
+  );
+}

@@ -1,0 +1,225 @@
+import { z } from 'zod';
+import {
+  barPointSchema,
+  signalStateSchema,
+  snapshotSchema,
+  tdMarkSchema,
+  variantNameSchema,
+  variantStatusSchema,
+} from './snapshot.js';
+
+/**
+ * The one API contract. Every query and command is declared here once, with its
+ * parameter and result schemas and its REST route; every event with its payload schema.
+ * The preload bridge, the ipcMain registration, the REST/WebSocket/SSE server and the
+ * renderer's clients are all generated from these tables, so a channel name or a route
+ * is never written by hand anywhere else.
+ */
+
+export type HttpMethod = 'GET' | 'POST';
+export interface RestRoute {
+  readonly method: HttpMethod;
+  /** Path with `:param` placeholders filled from the params object. */
+  readonly path: string;
+}
+
+export type EntryKind = 'query' | 'command';
+export interface ContractEntry<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+  readonly kind: EntryKind;
+  readonly params: P;
+  readonly result: R;
+  readonly rest: RestRoute;
+  readonly summary: string;
+}
+
+function query<P extends z.ZodType, R extends z.ZodType>(
+  params: P,
+  result: R,
+  path: string,
+  summary: string,
+): ContractEntry<P, R> {
+  return { kind: 'query', params, result, rest: { method: 'GET', path }, summary };
+}
+
+/** Commands never write strategy state themselves: they ask the supervisor, and are audited. */
+function command<P extends z.ZodType, R extends z.ZodType>(
+  params: P,
+  result: R,
+  path: string,
+  summary: string,
+): ContractEntry<P, R> {
+  return { kind: 'command', params, result, rest: { method: 'POST', path }, summary };
+}
+
+export const variantSummarySchema = z.object({
+  variant: z.string(),
+  strategy: z.string(),
+  status: z.union([variantStatusSchema, z.literal('stale')]),
+  pid: z.number().int().nullable(),
+  /** Wall-clock ISO time of the last snapshot. */
+  updatedAt: z.string().nullable(),
+  /** Exchange-time start of the last 1-minute bar processed. */
+  lastBarAt: z.string().nullable(),
+  vtSymbol: z.string().nullable(),
+  windowMinutes: z.number().int().nullable(),
+  source: z.string().nullable(),
+  restarts: z.number().int().nonnegative(),
+  /** Published by a process Kestrel does not supervise (e.g. a Python strategy). */
+  external: z.boolean(),
+  message: z.string().nullable(),
+});
+export type VariantSummary = z.infer<typeof variantSummarySchema>;
+
+export const statusSchema = z.object({
+  app: z.literal('kestrel'),
+  version: z.string(),
+  host: z.enum(['electron', 'node']),
+  startedAt: z.string(),
+  dataDir: z.string(),
+  controlEnabled: z.boolean(),
+  demo: z.object({
+    enabled: z.boolean(),
+    speed: z.number(),
+    /** Exchange time of the simulated market's last minute, when the demo runs. */
+    simulatedTime: z.string().nullable(),
+  }),
+  variants: z.object({ total: z.number().int(), running: z.number().int() }),
+});
+export type Status = z.infer<typeof statusSchema>;
+
+export const alertLevelSchema = z.enum(['INFO', 'WARNING', 'ERROR', 'CRITICAL']);
+export type AlertLevel = z.infer<typeof alertLevelSchema>;
+export const alertSchema = z.object({
+  id: z.string(),
+  time: z.string(),
+  level: alertLevelSchema,
+  variant: z.string().nullable(),
+  title: z.string(),
+  message: z.string(),
+  context: z.record(z.string(), z.unknown()).default({}),
+  acknowledged: z.boolean(),
+});
+export type Alert = z.infer<typeof alertSchema>;
+
+export const commandResultSchema = z.object({
+  ok: z.boolean(),
+  message: z.string(),
+});
+export type CommandResult = z.infer<typeof commandResultSchema>;
+
+const variantParam = z.object({ variant: variantNameSchema });
+const noParams = z.object({});
+
+export const contract = {
+  listVariants: query(noParams, z.array(variantSummarySchema), '/api/variants', 'every variant: supervised and external'),
+  getSnapshot: query(variantParam, snapshotSchema, '/api/variants/:variant/snapshot', "a variant's last good snapshot"),
+  getStatus: query(noParams, statusSchema, '/api/status', 'the workstation itself'),
+  listAlerts: query(noParams, z.array(alertSchema), '/api/alerts', 'recent alerts, newest first'),
+  startVariant: command(variantParam, commandResultSchema, '/api/variants/:variant/start', 'start a stopped variant'),
+  stopVariant: command(variantParam, commandResultSchema, '/api/variants/:variant/stop', 'stop a variant gracefully'),
+  restartVariant: command(variantParam, commandResultSchema, '/api/variants/:variant/restart', 'stop, then start'),
+  acknowledgeAlert: command(
+    z.object({ id: z.string().min(1) }),
+    commandResultSchema,
+    '/api/alerts/:id/acknowledge',
+    'mark an alert as seen',
+  ),
+} as const satisfies Record<string, ContractEntry>;
+
+/** What the live chart needs per update: the tail, never the whole series. */
+export const instrumentUpdateSchema = z.object({
+  vtSymbol: z.string(),
+  windowMinutes: z.number().int(),
+  /** The last few closed window bars (the newest last); applied with series.update(). */
+  recent: z.array(barPointSchema),
+  forming: barPointSchema.nullable(),
+  marks: z.array(tdMarkSchema),
+  signals: signalStateSchema,
+  lastBarAt: z.string().nullable(),
+  barCount: z.number().int(),
+});
+export const variantUpdateSchema = z.object({
+  summary: variantSummarySchema,
+  instruments: z.array(instrumentUpdateSchema),
+});
+export type VariantUpdate = z.infer<typeof variantUpdateSchema>;
+export type InstrumentUpdate = z.infer<typeof instrumentUpdateSchema>;
+
+export const events = {
+  variantUpdated: variantUpdateSchema,
+  variantRemoved: z.object({ variant: z.string() }),
+  alertRaised: alertSchema,
+  alertAcknowledged: z.object({ id: z.string() }),
+} as const satisfies Record<string, z.ZodType>;
+
+export type Contract = typeof contract;
+export type EntryName = keyof Contract;
+export type QueryName = { [K in EntryName]: Contract[K]['kind'] extends 'query' ? K : never }[EntryName];
+export type ParamsOf<K extends EntryName> = z.input<Contract[K]['params']>;
+export type ValidParamsOf<K extends EntryName> = z.output<Contract[K]['params']>;
+export type ResultOf<K extends EntryName> = z.output<Contract[K]['result']>;
+export type EventName = keyof typeof events;
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+export type Unsubscribe = () => void;
+
+export const entryNames = Object.keys(contract) as EntryName[];
+export const eventNames = Object.keys(events) as EventName[];
+
+/** The API as the renderer sees it, whichever host serves it. */
+export type KestrelApi = { [K in EntryName]: (params: ParamsOf<K>) => Promise<ResultOf<K>> } & {
+  readonly events: { [E in EventName]: (listener: (payload: EventPayload<E>) => void) => Unsubscribe };
+};
+
+/** Who is calling: hosts fill it in; the workstation audits commands with it. */
+export interface CallContext {
+  readonly origin: 'ipc' | 'rest' | 'websocket' | 'cli';
+  readonly controlAllowed: boolean;
+}
+
+/** The workstation's side: one handler per contract entry, given validated params. */
+export type ApiHandlers = {
+  [K in EntryName]: (params: ValidParamsOf<K>, ctx: CallContext) => Promise<ResultOf<K>>;
+};
+
+/** An error a caller can act on; `status` follows HTTP so every host can map it. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 500 | 503,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Channel names are derived, never written: `kestrel:<entry>` and `kestrel:event:<event>`. */
+export const ipcChannel = (name: EntryName): string => `kestrel:${name}`;
+export const ipcEventChannel = (name: EventName): string => `kestrel:event:${name}`;
+
+/** Fills `:param` placeholders; the rest of the params become the query string or JSON body. */
+export function fillPath(path: string, params: Record<string, unknown>): { path: string; rest: Record<string, unknown> } {
+  const rest: Record<string, unknown> = { ...params };
+  const filled = path.replace(/:([A-Za-z]+)/g, (_m, key: string) => {
+    const value = rest[key];
+    delete rest[key];
+    return encodeURIComponent(String(value));
+  });
+  return { path: filled, rest };
+}
+
+/** Validates params for an entry; a ZodError becomes a 400 naming the field. */
+export function parseParams<K extends EntryName>(name: K, params: unknown): ValidParamsOf<K> {
+  const result = contract[name].params.safeParse(params ?? {});
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'params';
+    throw new ApiError(400, `${name}: ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data as ValidParamsOf<K>;
+}
+
+/**
+ * Errors cross IPC as values: Electron strips an Error thrown in a handler down to a
+ * message with a prefix, which would lose the HTTP-like status the UI acts on.
+ */
+export type IpcReply = { ok: true; result: unknown } | { ok: false; status: number; error: string };

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { variantNameSchema } from './snapshot.js';
+
+/** One variant = one strategy with its parameters, run in its own worker process. */
+export const variantConfigSchema = z.object({
+  name: variantNameSchema,
+  strategy: z.enum(['macd-td']).default('macd-td'),
+  vtSymbol: z.string().regex(/^[^.\s]+\.[A-Za-z0-9_]+$/, 'vtSymbol is SYMBOL.EXCHANGE, e.g. rb2501.SHFE'),
+  windowMinutes: z
+    .number()
+    .int()
+    .refine((n) => 60 % n === 0, 'windowMinutes must divide 60 (1, 2, 3, 5, 10, 15, 20, 30, 60)'),
+  /** How often the worker polls the bar store for new 1-minute rows. */
+  pollMs: z.number().int().min(20).max(60_000).default(250),
+  enabled: z.boolean().default(true),
+});
+export type VariantConfig = z.infer<typeof variantConfigSchema>;
+export type VariantConfigInput = z.input<typeof variantConfigSchema>;
+
+export const barSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('sqlite'), path: z.string().nullable().default(null) }),
+  z.object({ kind: z.literal('mysql'), url: z.string().regex(/^mysql:\/\//, 'a MySQL URL starts with mysql://') }),
+]);
+export type BarSource = z.infer<typeof barSourceSchema>;
+
+/**
+ * Desktop settings (electron-store) and headless settings (conf) share this schema.
+ * Command-line flags override it for one run.
+ */
+export const settingsSchema = z.object({
+  dataDir: z.string().nullable().default(null),
+  barSource: barSourceSchema.default({ kind: 'sqlite', path: null }),
+  demo: z
+    .object({
+      enabled: z.boolean().default(true),
+      speed: z.number().positive().max(100_000).default(60),
+      seed: z.number().int().default(20260101),
+    })
+    .default({ enabled: true, speed: 60, seed: 20260101 }),
+  variants: z.array(variantConfigSchema).default([]),
+  supervisor: z
+    .object({
+      backoffInitialMs: z.number().int().positive().default(500),
+      backoffMaxMs: z.number().int().positive().default(30_000),
+      /** Crashes within crashWindowMs after which a variant is marked crashed and left down. */
+      maxCrashes: z.number().int().positive().default(5),
+      crashWindowMs: z.number().int().positive().default(60_000),
+    })
+    .default({ backoffInitialMs: 500, backoffMaxMs: 30_000, maxCrashes: 5, crashWindowMs: 60_000 }),
+});
+export type Settings = z.infer<typeof settingsSchema>;

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+
+/**
+ * The monitoring contract: what a worker (ours, or any other process) publishes in
+ * `<data>/monitor/snapshot_<variant>.json`. Bounded by construction: at most
+ * MAX_SNAPSHOT_BARS window bars per instrument, at most MAX_SNAPSHOT_MARKS marks.
+ * The JSON Schema in resources/ is generated from this (scripts/snapshot-schema.ts).
+ */
+export const SNAPSHOT_VERSION = 1;
+export const MAX_SNAPSHOT_BARS = 500;
+export const MAX_SNAPSHOT_MARKS = 200;
+export const MAX_SNAPSHOT_TRADES = 100;
+
+export const variantStatusSchema = z.enum([
+  'starting',
+  'restoring',
+  'running',
+  'degraded',
+  'halted',
+  'stopped',
+  'crashed',
+]);
+export type VariantStatus = z.infer<typeof variantStatusSchema>;
+
+const finite = z.number().finite();
+const nullableFinite = finite.nullable();
+
+/** A closed or forming window bar with the indicator values computed at its close. */
+export const barPointSchema = z.object({
+  time: z.number().int(),
+  open: finite,
+  high: finite,
+  low: finite,
+  close: finite,
+  volume: finite,
+  turnover: finite.default(0),
+  openInterest: finite.default(0),
+  dif: nullableFinite.default(null),
+  dea: nullableFinite.default(null),
+  macd: nullableFinite.default(null),
+  emaFast: nullableFinite.default(null),
+  emaSlow: nullableFinite.default(null),
+});
+export type BarPoint = z.infer<typeof barPointSchema>;
+
+export const sideSchema = z.enum(['buy', 'sell']);
+export const tdMarkSchema = z.object({
+  time: z.number().int(),
+  side: sideSchema,
+  /** 9 = setup completed, 13 = countdown completed */
+  kind: z.union([z.literal(9), z.literal(13)]),
+  price: finite,
+});
+export type TdMark = z.infer<typeof tdMarkSchema>;
+
+export const dullnessStateSchema = z.enum(['none', 'dull', 'structure']);
+export const signalStateSchema = z.object({
+  emaState: z.enum(['bull', 'bear', 'neutral']).default('neutral'),
+  tdSetup: z.object({ side: sideSchema.nullable(), count: z.number().int() }).default({ side: null, count: 0 }),
+  tdCountdown: z
+    .object({ side: sideSchema.nullable(), count: z.number().int() })
+    .default({ side: null, count: 0 }),
+  bottomDullness: z.object({ state: dullnessStateSchema, since: z.number().int().nullable() }).default({ state: 'none', since: null }),
+  topDullness: z.object({ state: dullnessStateSchema, since: z.number().int().nullable() }).default({ state: 'none', since: null }),
+  bottomDivergence: z.object({ active: z.boolean(), since: z.number().int().nullable() }).default({ active: false, since: null }),
+  topDivergence: z.object({ active: z.boolean(), since: z.number().int().nullable() }).default({ active: false, since: null }),
+});
+export type SignalState = z.infer<typeof signalStateSchema>;
+
+export const instrumentSnapshotSchema = z.object({
+  vtSymbol: z.string().min(1),
+  windowMinutes: z.number().int().positive(),
+  bars: z.array(barPointSchema).max(MAX_SNAPSHOT_BARS),
+  forming: barPointSchema.nullable().default(null),
+  marks: z.array(tdMarkSchema).max(MAX_SNAPSHOT_MARKS).default([]),
+  signals: signalStateSchema.default(signalStateSchema.parse({})),
+  /** Start of the last 1-minute bar processed, 'YYYY-MM-DD HH:MM:SS' exchange time. */
+  lastBarAt: z.string().nullable().default(null),
+  minuteBarsProcessed: z.number().int().nonnegative().default(0),
+});
+export type InstrumentSnapshot = z.infer<typeof instrumentSnapshotSchema>;
+
+export const positionSchema = z.object({
+  vtSymbol: z.string(),
+  direction: z.enum(['long', 'short']),
+  volume: finite,
+  avgPrice: finite,
+  unrealizedPnl: finite.default(0),
+});
+export const orderSchema = z.object({
+  id: z.string(),
+  vtSymbol: z.string(),
+  side: sideSchema,
+  offset: z.enum(['open', 'close']),
+  type: z.enum(['market', 'limit']),
+  price: nullableFinite,
+  volume: finite,
+  status: z.string(),
+  createdAt: z.number().int(),
+});
+export const tradeRowSchema = z.object({
+  id: z.string(),
+  vtSymbol: z.string(),
+  side: sideSchema,
+  offset: z.enum(['open', 'close']),
+  price: finite,
+  volume: finite,
+  time: z.number().int(),
+  pnl: nullableFinite.default(null),
+});
+
+export const restoreInfoSchema = z.object({
+  phase: z.enum(['idle', 'loading', 'replaying', 'done', 'degraded']),
+  minuteBarsReplayed: z.number().int().nonnegative(),
+  windowBarsRestored: z.number().int().nonnegative(),
+  message: z.string().nullable().default(null),
+  finishedAt: z.string().nullable().default(null),
+});
+
+export const snapshotSchema = z.object({
+  version: z.literal(SNAPSHOT_VERSION),
+  variant: z.string().min(1),
+  strategy: z.string().min(1),
+  status: variantStatusSchema,
+  /** 'simulated' when the bars come from the demo market: the UI must say so. */
+  source: z.enum(['simulated', 'sqlite', 'mysql', 'replay', 'external']),
+  pid: z.number().int().nullable().default(null),
+  /** Wall-clock ISO time of writing; moves while the market is open. */
+  updatedAt: z.string(),
+  instruments: z.array(instrumentSnapshotSchema).max(20),
+  positions: z.array(positionSchema).default([]),
+  orders: z.array(orderSchema).default([]),
+  recentTrades: z.array(tradeRowSchema).max(MAX_SNAPSHOT_TRADES).default([]),
+  counters: z.record(z.string(), z.number()).default({}),
+  pnl: z.object({ realized: finite, unrealized: finite, today: finite }).default({ realized: 0, unrealized: 0, today: 0 }),
+  restore: restoreInfoSchema.nullable().default(null),
+  message: z.string().nullable().default(null),
+});
+export type Snapshot = z.infer<typeof snapshotSchema>;
+export type SnapshotInput = z.input<typeof snapshotSchema>;
+
+export function snapshotFileName(variant: string): string {
+  return `snapshot_${variant}.json`;
+}
+
+/** Variant names become file names: keep them to a safe alphabet. */
+export const variantNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a variant name is 1-64 letters, digits, "_", "." or "-"');

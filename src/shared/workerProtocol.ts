@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { barSourceSchema, variantConfigSchema } from './config.js';
+import { variantStatusSchema } from './snapshot.js';
+
+/** What the supervisor hands a worker at start (in the KESTREL_WORKER env variable). */
+export const workerLaunchSchema = z.object({
+  variant: variantConfigSchema,
+  dataDir: z.string(),
+  barSource: barSourceSchema,
+  /** 'simulated' when the bar store is fed by the demo market: snapshots must say so. */
+  sourceLabel: z.enum(['simulated', 'sqlite', 'mysql', 'replay']),
+  /** How many window bars of history restore aims for. */
+  restoreWindowBars: z.number().int().positive().default(600),
+});
+export type WorkerLaunch = z.infer<typeof workerLaunchSchema>;
+export type WorkerLaunchInput = z.input<typeof workerLaunchSchema>;
+export const WORKER_LAUNCH_ENV = 'KESTREL_WORKER';
+
+export const toWorkerSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('stop') }),
+  z.object({ type: z.literal('halt'), halted: z.boolean() }),
+]);
+export type ToWorker = z.infer<typeof toWorkerSchema>;
+
+export const fromWorkerSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('status'), status: variantStatusSchema, message: z.string().nullable() }),
+  z.object({ type: z.literal('stopped') }),
+]);
+export type FromWorker = z.infer<typeof fromWorkerSchema>;

@@ -1,0 +1,43 @@
+import { fromWorkerSchema, toWorkerSchema, type FromWorker, type ToWorker } from '../shared/workerProtocol.js';
+
+/**
+ * The one difference between the two hosts, seen from a worker: an Electron utility process
+ * talks through `process.parentPort`, a Node child process through `process.send`.
+ */
+export interface ParentChannel {
+  send(message: FromWorker): void;
+  onMessage(listener: (message: ToWorker) => void): void;
+  /** True when a parent is listening at all (false when run by hand). */
+  readonly attached: boolean;
+}
+
+interface ElectronParentPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+}
+
+export function parentChannel(): ParentChannel {
+  const port = (process as unknown as { parentPort?: ElectronParentPort }).parentPort;
+  const deliver = (listener: (m: ToWorker) => void, raw: unknown): void => {
+    const parsed = toWorkerSchema.safeParse(raw);
+    if (parsed.success) listener(parsed.data);
+  };
+  if (port) {
+    return {
+      attached: true,
+      send: (m) => port.postMessage(fromWorkerSchema.parse(m)),
+      onMessage: (l) => port.on('message', (e) => deliver(l, e.data)),
+    };
+  }
+  if (process.send) {
+    return {
+      attached: true,
+      send: (m) => {
+        // A parent that already went away must not take the worker down with an EPIPE.
+        if (process.connected) process.send?.(fromWorkerSchema.parse(m));
+      },
+      onMessage: (l) => process.on('message', (raw) => deliver(l, raw)),
+    };
+  }
+  return { attached: false, send: () => undefined, onMessage: () => undefined };
+}

@@ -1,0 +1,185 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import {
+  ApiError,
+  contract,
+  entryNames,
+  eventNames,
+  ipcChannel,
+  type KestrelApi,
+} from '../../src/shared/api.js';
+import { SNAPSHOT_VERSION, type SnapshotInput } from '../../src/shared/snapshot.js';
+import { writeSnapshotAtomic } from '../../src/io/snapshotFile.js';
+import { compileRoutes } from '../../src/main/node/apiServer.js';
+import { registerIpcHandlers, type IpcInvokeEventLike, type IpcMainLike } from '../../src/main/electron/ipcBridge.js';
+import { buildBridge, type IpcRendererLike } from '../../src/preload/bridge.js';
+import { createHttpApi } from '../../src/renderer/api/httpApi.js';
+import { freshDir, waitFor } from '../helpers.js';
+import { startHarness, type Harness } from './workstationHarness.js';
+import { join } from 'node:path';
+
+/**
+ * Electron's ipcMain/ipcRenderer pair, reduced to what the bridge uses: handlers by channel,
+ * invoked with a sender frame URL. The code under test (registerIpcHandlers, buildBridge)
+ * is the shipped code; only Electron's transport is replaced.
+ */
+function ipcPair(frameUrl: string): { main: IpcMainLike; renderer: IpcRendererLike; channels: () => string[] } {
+  const handlers = new Map<string, (event: IpcInvokeEventLike, ...args: unknown[]) => Promise<unknown>>();
+  return {
+    main: {
+      handle: (channel, listener) => void handlers.set(channel, listener),
+      removeHandler: (channel) => void handlers.delete(channel),
+    },
+    renderer: {
+      invoke: async (channel, ...args) => {
+        const h = handlers.get(channel);
+        if (!h) throw new Error(`No handler registered for '${channel}'`);
+        // Structured clone, as Electron does across processes.
+        return structuredClone(await h({ senderFrame: { url: frameUrl } }, ...args.map((a) => structuredClone(a))));
+      },
+      on: () => undefined,
+      removeListener: () => undefined,
+    },
+    channels: () => [...handlers.keys()].sort(),
+  };
+}
+
+function externalSnapshot(variant: string): SnapshotInput {
+  return {
+    version: SNAPSHOT_VERSION,
+    variant,
+    strategy: 'python-grid',
+    status: 'running',
+    source: 'external',
+    pid: null,
+    updatedAt: new Date().toISOString(),
+    instruments: [
+      {
+        vtSymbol: 'BTCUSDT.BINANCE',
+        windowMinutes: 15,
+        bars: [{ time: 1_700_000_100, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 }],
+      },
+    ],
+  };
+}
+
+let harness: Harness;
+let cleanup: () => void;
+
+beforeAll(async () => {
+  const tmp = freshDir('contract');
+  cleanup = tmp.remove;
+  writeSnapshotAtomic(join(tmp.dir, 'monitor'), externalSnapshot('ext-grid'));
+  harness = await startHarness({
+    dataDir: tmp.dir,
+    controlEnabled: true,
+    settings: {
+      demo: { enabled: true, speed: 60, seed: 3 },
+      variants: [{ name: 'demo-15m', strategy: 'macd-td', vtSymbol: 'rb9999.SIM', windowMinutes: 15, pollMs: 250, enabled: true }],
+    },
+  });
+  await waitFor('demo-15m snapshot', () => harness.workstation.summaryOf('demo-15m').status === 'running', 30_000);
+});
+
+afterAll(async () => {
+  await harness.stop();
+  cleanup();
+});
+
+/** One representative call per entry; the same calls go through both hosts' adapters. */
+const sampleParams: { [K in keyof typeof contract]: Parameters<KestrelApi[K]>[0] } = {
+  listVariants: {},
+  getSnapshot: { variant: 'ext-grid' },
+  getStatus: {},
+  listAlerts: {},
+  startVariant: { variant: 'demo-15m' },
+  stopVariant: { variant: 'nonexistent' },
+  restartVariant: { variant: 'nonexistent' },
+  acknowledgeAlert: { id: 'no-such-alert' },
+};
+
+type Outcome = { ok: true; value: unknown } | { ok: false; status: number };
+async function outcome(p: Promise<unknown>): Promise<Outcome> {
+  try {
+    return { ok: true, value: await p };
+  } catch (err) {
+    return { ok: false, status: (err as { status?: number }).status ?? -1 };
+  }
+}
+
+/** Fields that legitimately move between two calls a moment apart. */
+function stable(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, (k, v: unknown) =>
+      ['updatedAt', 'lastBarAt', 'simulatedTime', 'message', 'minuteBarsProcessed', 'time', 'status'].includes(k) ? '~' : v,
+    ),
+  );
+}
+
+describe('the API contract', () => {
+  it('every entry has exactly one REST route and one IPC channel, derived from the contract', () => {
+    const routes = compileRoutes();
+    expect(routes.map((r) => r.name).sort()).toEqual([...entryNames].sort());
+    const pair = ipcPair('file:///app/out/renderer/index.html');
+    registerIpcHandlers(pair.main, harness.workstation.handlers, () => true);
+    expect(pair.channels()).toEqual(entryNames.map(ipcChannel).sort());
+    const bridge = buildBridge(pair.renderer);
+    expect(Object.keys(bridge).filter((k) => k !== 'events').sort()).toEqual([...entryNames].sort());
+    expect(Object.keys(bridge.events).sort()).toEqual([...eventNames].sort());
+  });
+
+  it('every entry is served by both hosts’ adapters with the same answers', async () => {
+    const pair = ipcPair('file:///app/out/renderer/index.html');
+    registerIpcHandlers(pair.main, harness.workstation.handlers, () => true);
+    const viaIpc = buildBridge(pair.renderer);
+    const http = createHttpApi({ baseUrl: harness.baseUrl, token: harness.token, WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket });
+    try {
+      for (const name of entryNames) {
+        const call = (api: KestrelApi): Promise<unknown> =>
+          (api[name] as (p: unknown) => Promise<unknown>)(sampleParams[name]);
+        const [rest, ipc] = [await outcome(call(http.api)), await outcome(call(viaIpc))];
+        expect({ name, rest: rest.ok ? 'ok' : rest.status }).toEqual({ name, rest: ipc.ok ? 'ok' : ipc.status });
+        if (rest.ok && ipc.ok) {
+          expect(contract[name].result.safeParse(rest.value).success).toBe(true);
+          expect(stable(rest.value)).toEqual(stable(ipc.value));
+        }
+      }
+      // The representative calls exercise success and error paths alike.
+      expect((await outcome(http.api.getSnapshot({ variant: 'nope' }))).ok).toBe(false);
+      const snap = await http.api.getSnapshot({ variant: 'ext-grid' });
+      expect(snap.instruments[0]?.vtSymbol).toBe('BTCUSDT.BINANCE');
+    } finally {
+      http.close();
+    }
+  });
+
+  it('an external process that writes a valid snapshot appears as an external variant', async () => {
+    const variants = await (await fetch(`${harness.baseUrl}/api/variants`, { headers: { authorization: `Bearer ${harness.token}` } })).json() as { variant: string; external: boolean; strategy: string }[];
+    const ext = variants.find((v) => v.variant === 'ext-grid');
+    expect(ext).toMatchObject({ external: true, strategy: 'python-grid' });
+  });
+
+  it('IPC refuses a call from a frame that is not our renderer', async () => {
+    const pair = ipcPair('https://evil.example/');
+    registerIpcHandlers(pair.main, harness.workstation.handlers, (url) => url.startsWith('file://'));
+    const api = buildBridge(pair.renderer);
+    const result = await outcome(api.listVariants({}));
+    expect(result).toEqual({ ok: false, status: 403 });
+  });
+
+  it('invalid params are a 400 that names the field, on both adapters', async () => {
+    const res = await fetch(`${harness.baseUrl}/api/variants/${encodeURIComponent('../etc')}/snapshot`, {
+      headers: { authorization: `Bearer ${harness.token}` },
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/getSnapshot: variant:/);
+    const pair = ipcPair('file:///x/renderer/index.html');
+    registerIpcHandlers(pair.main, harness.workstation.handlers, () => true);
+    const reply = await pair.renderer.invoke(ipcChannel('getSnapshot'), { variant: 42 });
+    expect(reply).toMatchObject({ ok: false, status: 400 });
+  });
+
+  it('ApiError keeps its status for the UI', () => {
+    expect(new ApiError(403, 'x').status).toBe(403);
+  });
+});

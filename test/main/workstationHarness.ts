@@ -1,0 +1,62 @@
+import { settingsSchema, type Settings } from '../../src/shared/config.js';
+import { KESTREL_VERSION } from '../../src/shared/version.js';
+import { ApiServer } from '../../src/main/node/apiServer.js';
+import { NodeHost } from '../../src/main/node/nodeHost.js';
+import { Workstation } from '../../src/main/workstation/workstation.js';
+import type { Alert } from '../../src/shared/api.js';
+
+export interface Harness {
+  workstation: Workstation;
+  server: ApiServer;
+  host: NodeHost;
+  baseUrl: string;
+  token: string;
+  alerts: Alert[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The real headless stack in-process: Workstation + NodeHost (real worker processes run
+ * from source through tsx) + ApiServer on a free port.
+ */
+export async function startHarness(opts: {
+  dataDir: string;
+  controlEnabled: boolean;
+  settings?: Partial<Settings>;
+  token?: string;
+}): Promise<Harness> {
+  const alerts: Alert[] = [];
+  const host = new NodeHost(undefined, (a) => alerts.push(a));
+  const settings = settingsSchema.parse({ ...opts.settings });
+  const workstation = new Workstation({
+    host,
+    dataDir: opts.dataDir,
+    settings,
+    controlEnabled: opts.controlEnabled,
+    version: KESTREL_VERSION,
+  });
+  await workstation.start();
+  const token = opts.token ?? 'test-token-123';
+  const server = new ApiServer({
+    handlers: workstation.handlers,
+    bus: workstation.bus,
+    token,
+    controlEnabled: opts.controlEnabled,
+    rendererDir: null,
+    port: 0,
+  });
+  const { port } = await server.listen();
+  return {
+    workstation,
+    server,
+    host,
+    baseUrl: `http://127.0.0.1:${port}`,
+    token,
+    alerts,
+    async stop() {
+      await server.close();
+      await workstation.stop();
+      host.killAll();
+    },
+  };
+}
