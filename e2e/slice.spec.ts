@@ -79,6 +79,8 @@ test.describe('read-only host', () => {
       const time0 = await numberAttr(chart, 'data-last-time');
       await expect.poll(() => numberAttr(chart, 'data-bar-count'), { timeout: 30_000 }).toBeGreaterThan(count0);
       await expect.poll(() => numberAttr(chart, 'data-last-time'), { timeout: 30_000 }).toBeGreaterThan(time0);
+      // It grew by series.update(): the snapshot was loaded (setData) once.
+      await expect(chart).toHaveAttribute('data-load-count', '1');
       // The chart catches up with what the host has published since: live updates arrive.
       const published = await publishedLastTime(host, v);
       await expect.poll(() => numberAttr(chart, 'data-last-time'), { timeout: 15_000 }).toBeGreaterThanOrEqual(published);

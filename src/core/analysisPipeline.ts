@@ -28,6 +28,7 @@ export type RestoredPipelineOptions = Omit<AnalysisPipelineOptions, 'windowMinut
 export interface PipelineState {
   version: 1;
   windowMinutes: number;
+  /** Accepted 1-minute bars (the synthesizer's acceptedMinuteCount, repeated for readers). */
   minuteBarCount: number;
   synthesizer: WindowBarState;
   engine: SignalEngineState;
@@ -39,7 +40,6 @@ export class AnalysisPipeline {
   private synthesizer: WindowBarSynthesizer;
   private engine: SignalEngine;
   private readonly onWindow: ((analysis: WindowAnalysis) => void) | undefined;
-  private minutes = 0;
 
   constructor(opts: AnalysisPipelineOptions) {
     this.windowMinutes = opts.windowMinutes;
@@ -51,7 +51,7 @@ export class AnalysisPipeline {
   /** Arrow property: one bound callback, created once, not per bar. */
   private readonly windowClosed = (bar: OhlcvBar): void => {
     const onWindow = this.onWindow;
-    if (onWindow === undefined) this.engine.update(bar.time, bar.high, bar.low, bar.close);
+    if (onWindow === undefined) this.engine.update(bar);
     else onWindow(this.engine.next(bar));
   };
 
@@ -71,9 +71,7 @@ export class AnalysisPipeline {
     turnover: number,
     openInterest: number,
   ): boolean {
-    const accepted = this.synthesizer.pushValues(time, open, high, low, close, volume, turnover, openInterest);
-    if (accepted) this.minutes++;
-    return accepted;
+    return this.synthesizer.pushValues(time, open, high, low, close, volume, turnover, openInterest);
   }
 
   /** The forming window bar (shown, never traded on), or null. */
@@ -102,7 +100,7 @@ export class AnalysisPipeline {
 
   /** Accepted 1-minute bars (ignored duplicates are not counted). */
   get minuteBarCount(): number {
-    return this.minutes;
+    return this.synthesizer.acceptedMinuteCount;
   }
 
   get lastMinuteTime(): number | null {
@@ -117,7 +115,7 @@ export class AnalysisPipeline {
     return {
       version: 1,
       windowMinutes: this.windowMinutes,
-      minuteBarCount: this.minutes,
+      minuteBarCount: this.synthesizer.acceptedMinuteCount,
       synthesizer: this.synthesizer.toState(),
       engine: this.engine.toState(),
     };
@@ -143,7 +141,9 @@ export class AnalysisPipeline {
     const pipeline = new AnalysisPipeline({ windowMinutes: state.windowMinutes, params: engine.params, ...(opts.onWindow ? { onWindow: opts.onWindow } : {}) });
     pipeline.synthesizer = WindowBarSynthesizer.fromState(state.synthesizer, pipeline.windowClosed);
     pipeline.engine = engine;
-    pipeline.minutes = state.minuteBarCount;
+    if (pipeline.synthesizer.acceptedMinuteCount !== state.minuteBarCount) {
+      throw new Error('pipeline state: minuteBarCount does not match the synthesizer\'s acceptedMinuteCount');
+    }
     return pipeline;
   }
 }

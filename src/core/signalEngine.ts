@@ -5,6 +5,7 @@ import { emaStateOf, type EmaStateName } from './indicators/emaState.js';
 import { Macd, type MacdState } from './indicators/macd.js';
 import { Divergence, type DivergenceState } from './signals/divergence.js';
 import { Dullness, type DullnessState, type DullnessStateName } from './signals/dullness.js';
+import { SignalInput } from './signals/signalInput.js';
 import { TD_BUY, TD_NONE, TdSequential, type TdCount, type TdSequentialState } from './signals/tdSequential.js';
 import { assertCount, assertObject, assertPeriod, assertVersion } from './state.js';
 
@@ -112,6 +113,7 @@ export class SignalEngine {
   private readonly topDull: Dullness;
   private readonly bottomDiv: Divergence;
   private readonly topDiv: Divergence;
+  private readonly input = new SignalInput();
   private bars = 0;
   private hasLastTime = false;
   private lastTime = 0;
@@ -146,15 +148,21 @@ export class SignalEngine {
 
   /** Feeds one closed window bar and returns everything computed on it. */
   next(bar: OhlcvBar): WindowAnalysis {
-    this.update(bar.time, bar.high, bar.low, bar.close);
+    this.update(bar);
     return this.analysisOf(bar);
   }
 
   /**
    * `next` without building the analysis: for replays and backtests that only need the state
    * at the end. Window bars are taken in the order given; the engine does not check times.
+   * (It takes the bar object rather than four numbers: V8 boxes the double arguments of a call
+   * it does not inline, and this one is too large to inline.)
    */
-  update(time: number, high: number, low: number, close: number): void {
+  update(bar: OhlcvBar): void {
+    const time = bar.time;
+    const high = bar.high;
+    const low = bar.low;
+    const close = bar.close;
     const macd = this.macdLine;
     macd.update(close);
     const emaFast = this.emaFastLine.update(close);
@@ -162,13 +170,12 @@ export class SignalEngine {
     this.lastEmaFast = emaFast;
     this.lastEmaSlow = emaSlow;
     this.emaStateName = emaStateOf(close, emaFast, emaSlow);
-    this.td.update(close, high, low);
-    const dif = macd.dif;
-    const histogram = macd.macd;
-    this.bottomDull.update(time, close, dif, histogram);
-    this.topDull.update(time, close, dif, histogram);
-    this.bottomDiv.update(time, low, dif);
-    this.topDiv.update(time, high, dif);
+    const input = this.input.set(time, high, low, close, macd.dif, macd.macd);
+    this.td.step(input);
+    this.bottomDull.step(input);
+    this.topDull.step(input);
+    this.bottomDiv.step(input);
+    this.topDiv.step(input);
     this.bars++;
     this.hasLastTime = true;
     this.lastTime = time;

@@ -1,5 +1,5 @@
 import type { OhlcvBar } from '../shared/bar.js';
-import { assertFiniteOrNull, assertObject, assertVersion } from './state.js';
+import { assertCount, assertFinite, assertFiniteOrNull, assertObject, assertVersion } from './state.js';
 
 /**
  * 1-minute bars → clock-aligned N-minute window bars (DOMAIN.md "Window bars").
@@ -23,6 +23,7 @@ export interface WindowBarState {
   /** The open window, null when none is open. */
   forming: OhlcvBar | null;
   ignoredMinuteCount: number;
+  acceptedMinuteCount: number;
 }
 
 /** The window sizes DOMAIN.md allows: the divisors of 60. */
@@ -34,6 +35,8 @@ export function assertWindowMinutes(windowMinutes: number): void {
   }
 }
 
+const NO_WINDOW = Number.NEGATIVE_INFINITY;
+
 export class WindowBarSynthesizer {
   readonly windowMinutes: number;
   private readonly span: number;
@@ -41,10 +44,10 @@ export class WindowBarSynthesizer {
 
   // The forming window lives in plain number fields so that a minute that does not close a
   // window allocates nothing.
-  private isOpen = false;
   private windowStart = 0;
   private windowLastMinute = 0;
-  private windowEnd = 0;
+  /** End (exclusive) of the open window; NO_WINDOW while none is open. */
+  private windowEnd = NO_WINDOW;
   private open = 0;
   private high = 0;
   private low = 0;
@@ -55,6 +58,7 @@ export class WindowBarSynthesizer {
   /** -Infinity until the first bar, so that the duplicate check is a single comparison. */
   private lastTime = Number.NEGATIVE_INFINITY;
   private ignored = 0;
+  private accepted = 0;
 
   constructor(windowMinutes: number, onWindowBar: (bar: OhlcvBar) => void) {
     assertWindowMinutes(windowMinutes);
@@ -89,31 +93,50 @@ export class WindowBarSynthesizer {
     turnover: number,
     openInterest: number,
   ): boolean {
+    // The common case, a later minute of the open window, is kept small so that V8 inlines it
+    // into the caller's loop: a call that is not inlined boxes its eight double arguments.
+    // (windowEnd is -Infinity while no window is open.)
+    if (time > this.lastTime && time < this.windowEnd) {
+      this.lastTime = time;
+      this.accepted++;
+      if (high > this.high) this.high = high;
+      if (low < this.low) this.low = low;
+      this.close = close;
+      this.volume += volume;
+      this.turnover += turnover;
+      this.openInterest = openInterest;
+      if (time >= this.windowLastMinute) this.emit();
+      return true;
+    }
+    return this.pushOutsideWindow(time, open, high, low, close, volume, turnover, openInterest);
+  }
+
+  /** Minutes accepted so far (ignored duplicates not counted). */
+  get acceptedMinuteCount(): number {
+    return this.accepted;
+  }
+
+  /** A minute that is ignored, or that starts a window (closing the open one first). */
+  private pushOutsideWindow(
+    time: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    turnover: number,
+    openInterest: number,
+  ): boolean {
     // Written as a negation so that a NaN time is ignored too.
     if (!(time > this.lastTime)) {
       this.ignored++;
       return false;
     }
     this.lastTime = time;
-    if (this.isOpen) {
-      if (time < this.windowEnd) {
-        if (high > this.high) this.high = high;
-        if (low < this.low) this.low = low;
-        this.close = close;
-        this.volume += volume;
-        this.turnover += turnover;
-        this.openInterest = openInterest;
-        if (time >= this.windowLastMinute) this.emit();
-        return true;
-      }
-      this.emit();
-    }
+    this.accepted++;
+    if (this.windowEnd !== NO_WINDOW) this.emit();
     const offset = time % this.span;
-    const start = time - (offset < 0 ? offset + this.span : offset);
-    this.isOpen = true;
-    this.windowStart = start;
-    this.windowLastMinute = start + this.span - 60;
-    this.windowEnd = start + this.span;
+    this.openWindow(time - (offset < 0 ? offset + this.span : offset));
     this.open = open;
     this.high = high;
     this.low = low;
@@ -125,9 +148,15 @@ export class WindowBarSynthesizer {
     return true;
   }
 
+  private openWindow(start: number): void {
+    this.windowStart = start;
+    this.windowLastMinute = start + this.span - 60;
+    this.windowEnd = start + this.span;
+  }
+
   /** A copy of the open (forming) window, or null. */
   forming(): OhlcvBar | null {
-    return this.isOpen ? this.formingBar() : null;
+    return this.windowEnd !== NO_WINDOW ? this.formingBar() : null;
   }
 
   toState(): WindowBarState {
@@ -137,6 +166,7 @@ export class WindowBarSynthesizer {
       lastMinuteTime: this.lastMinuteTime,
       forming: this.forming(),
       ignoredMinuteCount: this.ignored,
+      acceptedMinuteCount: this.accepted,
     };
   }
 
@@ -146,17 +176,23 @@ export class WindowBarSynthesizer {
     const synthesizer = new WindowBarSynthesizer(state.windowMinutes, onWindowBar);
     assertFiniteOrNull(state.lastMinuteTime, 'window bar state lastMinuteTime');
     if (state.lastMinuteTime !== null) synthesizer.lastTime = state.lastMinuteTime;
-    synthesizer.ignored = typeof state.ignoredMinuteCount === 'number' ? state.ignoredMinuteCount : 0;
+    assertCount(state.ignoredMinuteCount, 'window bar state ignoredMinuteCount');
+    assertCount(state.acceptedMinuteCount, 'window bar state acceptedMinuteCount');
+    synthesizer.ignored = state.ignoredMinuteCount;
+    synthesizer.accepted = state.acceptedMinuteCount;
     const f = state.forming;
     if (f !== null) {
       assertObject(f, 'window bar state forming');
+      for (const key of ['time', 'open', 'high', 'low', 'close', 'volume', 'turnover', 'openInterest'] as const) {
+        assertFinite(f[key], `window bar state forming.${key}`);
+      }
       const span = synthesizer.span;
       const offset = ((f.time % span) + span) % span;
       if (offset !== 0) throw new Error(`window bar state: forming window time ${String(f.time)} is not aligned to ${String(state.windowMinutes)} minutes`);
-      synthesizer.isOpen = true;
-      synthesizer.windowStart = f.time;
-      synthesizer.windowLastMinute = f.time + span - 60;
-      synthesizer.windowEnd = f.time + span;
+      if (state.lastMinuteTime === null || state.lastMinuteTime < f.time || state.lastMinuteTime >= f.time + span) {
+        throw new Error('window bar state: lastMinuteTime is not inside the forming window');
+      }
+      synthesizer.openWindow(f.time);
       synthesizer.open = f.open;
       synthesizer.high = f.high;
       synthesizer.low = f.low;
@@ -184,7 +220,7 @@ export class WindowBarSynthesizer {
   private emit(): void {
     // Closed before the callback runs, so a callback that inspects `forming()` sees no window.
     const bar = this.formingBar();
-    this.isOpen = false;
+    this.windowEnd = NO_WINDOW;
     this.onWindowBar(bar);
   }
 }

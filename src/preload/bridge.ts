@@ -4,10 +4,15 @@ import {
   events,
   ipcChannel,
   ipcEventChannel,
+  ipcStreamChannel,
+  streamNames,
+  streams,
   type EntryName,
   type EventName,
   type IpcReply,
   type KestrelApi,
+  type StreamEnd,
+  type StreamName,
   type Unsubscribe,
 } from '../shared/api.js';
 
@@ -49,6 +54,36 @@ export function buildBridge(ipc: IpcRendererLike): KestrelApi {
       },
     ]),
   );
-  return { ...calls, events: subscriptions } as unknown as KestrelApi;
+  let nextStreamId = 0;
+  const streamMethods = Object.fromEntries(
+    streamNames.map((name: StreamName) => [
+      name,
+      (params: unknown, onItem: (item: unknown) => void, onEnd?: StreamEnd): Unsubscribe => {
+        const id = `${Date.now().toString(36)}-${(nextStreamId++).toString(36)}`;
+        let ended = false;
+        const onItemMessage = (_e: unknown, message: unknown): void => {
+          const m = message as { id?: string; item?: unknown };
+          if (m.id !== id) return;
+          const parsed = streams[name].item.safeParse(m.item);
+          if (parsed.success) onItem(parsed.data);
+        };
+        const onEndMessage = (_e: unknown, message: unknown): void => {
+          const m = message as { id?: string; error?: string | null };
+          if (m.id !== id || ended) return;
+          ended = true;
+          ipc.removeListener(ipcStreamChannel(name, 'item'), onItemMessage);
+          ipc.removeListener(ipcStreamChannel(name, 'end'), onEndMessage);
+          onEnd?.(m.error ?? null);
+        };
+        ipc.on(ipcStreamChannel(name, 'item'), onItemMessage);
+        ipc.on(ipcStreamChannel(name, 'end'), onEndMessage);
+        void ipc.invoke(ipcStreamChannel(name, 'start'), { id, params: params ?? {} });
+        return () => {
+          void ipc.invoke(ipcStreamChannel(name, 'cancel'), { id });
+        };
+      },
+    ]),
+  );
+  return { ...calls, events: subscriptions, streams: streamMethods } as unknown as KestrelApi;
 }
 

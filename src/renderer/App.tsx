@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { NavRail } from './components/NavRail.js';
 import { StatusBar } from './components/StatusBar.js';
 import { TopBar } from './components/TopBar.js';
@@ -50,8 +50,8 @@ function useGlobalShortcuts(toggleHelp: () => void, closeHelp: () => void): void
 export function App() {
   const screen = useNavigation((s) => s.screen);
   const [helpPinned, setHelpPinned] = useState(false);
-  const toggleHelp = useRef(() => setHelpPinned((v) => !v)).current;
-  const closeHelp = useRef(() => setHelpPinned(false)).current;
+  const toggleHelp = useCallback(() => setHelpPinned((v) => !v), []);
+  const closeHelp = useCallback(() => setHelpPinned(false), []);
   useGlobalShortcuts(toggleHelp, closeHelp);
   const active = SCREENS.find((s) => s.id === screen) ?? SCREENS[0];
   const Screen = active?.Component;

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ApiError, command, query, type CallContext, type ContractEntry, type StreamEntry } from './contractKit.js';
+import { logEntries, logStreams } from './contract/logs.js';
 import {
   barPointSchema,
   signalStateSchema,
@@ -15,41 +17,6 @@ import {
  * renderer's clients are all generated from these tables, so a channel name or a route
  * is never written by hand anywhere else.
  */
-
-export type HttpMethod = 'GET' | 'POST';
-export interface RestRoute {
-  readonly method: HttpMethod;
-  /** Path with `:param` placeholders filled from the params object. */
-  readonly path: string;
-}
-
-export type EntryKind = 'query' | 'command';
-export interface ContractEntry<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
-  readonly kind: EntryKind;
-  readonly params: P;
-  readonly result: R;
-  readonly rest: RestRoute;
-  readonly summary: string;
-}
-
-function query<P extends z.ZodType, R extends z.ZodType>(
-  params: P,
-  result: R,
-  path: string,
-  summary: string,
-): ContractEntry<P, R> {
-  return { kind: 'query', params, result, rest: { method: 'GET', path }, summary };
-}
-
-/** Commands never write strategy state themselves: they ask the supervisor, and are audited. */
-function command<P extends z.ZodType, R extends z.ZodType>(
-  params: P,
-  result: R,
-  path: string,
-  summary: string,
-): ContractEntry<P, R> {
-  return { kind: 'command', params, result, rest: { method: 'POST', path }, summary };
-}
 
 export const variantSummarySchema = z.object({
   variant: z.string(),
@@ -124,7 +91,13 @@ export const contract = {
     '/api/alerts/:id/acknowledge',
     'mark an alert as seen',
   ),
+  ...logEntries,
 } as const satisfies Record<string, ContractEntry>;
+
+/** Answers that arrive item by item (log tail, log search). */
+export const streams = {
+  ...logStreams,
+} as const satisfies Record<string, StreamEntry>;
 
 /** What the live chart needs per update: the tail, never the whole series. */
 export const instrumentUpdateSchema = z.object({
@@ -162,49 +135,56 @@ export type EventName = keyof typeof events;
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
 export type Unsubscribe = () => void;
 
+export type StreamName = keyof typeof streams;
+export type StreamParamsOf<S extends StreamName> = z.input<(typeof streams)[S]['params']>;
+export type ValidStreamParamsOf<S extends StreamName> = z.output<(typeof streams)[S]['params']>;
+export type StreamItemOf<S extends StreamName> = z.output<(typeof streams)[S]['item']>;
+/** Called once when a stream ends: null when it completed, else why it stopped. */
+export type StreamEnd = (error: string | null) => void;
+
 export const entryNames = Object.keys(contract) as EntryName[];
+export const streamNames = Object.keys(streams) as StreamName[];
 export const eventNames = Object.keys(events) as EventName[];
 
 /** The API as the renderer sees it, whichever host serves it. */
 export type KestrelApi = { [K in EntryName]: (params: ParamsOf<K>) => Promise<ResultOf<K>> } & {
   readonly events: { [E in EventName]: (listener: (payload: EventPayload<E>) => void) => Unsubscribe };
+  /** Starts a stream; the returned function cancels it. */
+  readonly streams: {
+    [S in StreamName]: (params: StreamParamsOf<S>, onItem: (item: StreamItemOf<S>) => void, onEnd?: StreamEnd) => Unsubscribe;
+  };
 };
-
-/** Who is calling: hosts fill it in; the workstation audits commands with it. */
-export interface CallContext {
-  readonly origin: 'ipc' | 'rest' | 'websocket' | 'cli';
-  readonly controlAllowed: boolean;
-}
 
 /** The workstation's side: one handler per contract entry, given validated params. */
 export type ApiHandlers = {
   [K in EntryName]: (params: ValidParamsOf<K>, ctx: CallContext) => Promise<ResultOf<K>>;
 };
 
-/** An error a caller can act on; `status` follows HTTP so every host can map it. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 500 | 503,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
 /** Channel names are derived, never written: `kestrel:<entry>` and `kestrel:event:<event>`. */
 export const ipcChannel = (name: EntryName): string => `kestrel:${name}`;
 export const ipcEventChannel = (name: EventName): string => `kestrel:event:${name}`;
 
-/** Fills `:param` placeholders; the rest of the params become the query string or JSON body. */
-export function fillPath(path: string, params: Record<string, unknown>): { path: string; rest: Record<string, unknown> } {
-  const rest: Record<string, unknown> = { ...params };
-  const filled = path.replace(/:([A-Za-z]+)/g, (_m, key: string) => {
-    const value = rest[key];
-    delete rest[key];
-    return encodeURIComponent(String(value));
-  });
-  return { path: filled, rest };
+/** The workstation's side of streams: emit items until done; stop when `signal` aborts. */
+export type StreamHandlers = {
+  [S in StreamName]: (
+    params: ValidStreamParamsOf<S>,
+    emit: (item: StreamItemOf<S>) => void,
+    signal: AbortSignal,
+    ctx: CallContext,
+  ) => Promise<void>;
+};
+
+export const ipcStreamChannel = (name: StreamName, part: 'start' | 'item' | 'end' | 'cancel'): string =>
+  `kestrel:stream:${name}:${part}`;
+
+export function parseStreamParams<S extends StreamName>(name: S, params: unknown): ValidStreamParamsOf<S> {
+  const result = streams[name].params.safeParse(params ?? {});
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'params';
+    throw new ApiError(400, `${name}: ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data as ValidStreamParamsOf<S>;
 }
 
 /** Validates params for an entry; a ZodError becomes a 400 naming the field. */
@@ -223,3 +203,5 @@ export function parseParams<K extends EntryName>(name: K, params: unknown): Vali
  * message with a prefix, which would lose the HTTP-like status the UI acts on.
  */
 export type IpcReply = { ok: true; result: unknown } | { ok: false; status: number; error: string };
+
+export { ApiError, fillPath, type CallContext, type ContractEntry, type StreamEntry, type RestRoute, type HttpMethod } from './contractKit.js';

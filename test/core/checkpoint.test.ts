@@ -124,7 +124,7 @@ describe('SignalEngine preview and fast path', () => {
     const viaUpdate = new SignalEngine();
     for (const w of windows) {
       viaNext.next(w);
-      viaUpdate.update(w.time, w.high, w.low, w.close);
+      viaUpdate.update(w);
     }
     expect(viaUpdate.toState()).toEqual(viaNext.toState());
     // And a pipeline without onWindow (the fast path) ends in the same state as one with it.
@@ -135,6 +135,24 @@ describe('SignalEngine preview and fast path', () => {
       without.pushMinute(m);
     }
     expect(without.toState()).toEqual(withCallback.toState());
+  });
+
+  it('formingAnalysis equals the analysis the window gets when a later bar closes it unchanged', () => {
+    const closed: WindowAnalysis[] = [];
+    const p = new AnalysisPipeline({ windowMinutes: 15, onWindow: (a) => closed.push(a) });
+    const minutes = randomMinuteBars(9, 3000);
+    for (const m of minutes) p.pushMinute(m);
+    // Reopen a window that is surely missing its last minute: the next minute after the data.
+    const last = minutes[minutes.length - 1] as OhlcvBar;
+    const start = last.time - (last.time % 900) + 900;
+    for (let k = 0; k < 14; k++) p.pushMinute({ ...last, time: start + k * 60, close: last.close + k });
+    const preview = p.formingAnalysis();
+    const count = closed.length;
+    expect(preview?.bar.time).toBe(start);
+    expect(preview?.bar.close).toBe(last.close + 13);
+    p.pushMinute({ ...last, time: start + 3600 });
+    expect(closed.length).toBe(count + 1);
+    expect(closed[count]).toEqual(preview);
   });
 
   it('signalState reports since as the window bar time where each state began', () => {

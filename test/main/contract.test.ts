@@ -6,12 +6,16 @@ import {
   entryNames,
   eventNames,
   ipcChannel,
+  streamNames,
+  streams,
   type KestrelApi,
+  type StreamName,
+  type StreamParamsOf,
 } from '../../src/shared/api.js';
 import { SNAPSHOT_VERSION, type SnapshotInput } from '../../src/shared/snapshot.js';
 import { writeSnapshotAtomic } from '../../src/io/snapshotFile.js';
 import { compileRoutes } from '../../src/main/node/apiServer.js';
-import { registerIpcHandlers, type IpcInvokeEventLike, type IpcMainLike } from '../../src/main/electron/ipcBridge.js';
+import { registerIpcHandlers, registerIpcStreams, type IpcInvokeEventLike, type IpcMainLike } from '../../src/main/electron/ipcBridge.js';
 import { buildBridge, type IpcRendererLike } from '../../src/preload/bridge.js';
 import { createHttpApi } from '../../src/renderer/api/httpApi.js';
 import { freshDir, waitFor } from '../helpers.js';
@@ -25,6 +29,12 @@ import { join } from 'node:path';
  */
 function ipcPair(frameUrl: string): { main: IpcMainLike; renderer: IpcRendererLike; channels: () => string[] } {
   const handlers = new Map<string, (event: IpcInvokeEventLike, ...args: unknown[]) => Promise<unknown>>();
+  const listeners = new Map<string, Set<(event: unknown, payload: unknown) => void>>();
+  const sender = {
+    send: (channel: string, payload: unknown) => {
+      for (const l of listeners.get(channel) ?? []) l({}, structuredClone(payload));
+    },
+  };
   return {
     main: {
       handle: (channel, listener) => void handlers.set(channel, listener),
@@ -35,10 +45,16 @@ function ipcPair(frameUrl: string): { main: IpcMainLike; renderer: IpcRendererLi
         const h = handlers.get(channel);
         if (!h) throw new Error(`No handler registered for '${channel}'`);
         // Structured clone, as Electron does across processes.
-        return structuredClone(await h({ senderFrame: { url: frameUrl } }, ...args.map((a) => structuredClone(a))));
+        return structuredClone(await h({ senderFrame: { url: frameUrl }, sender }, ...args.map((a) => structuredClone(a))));
       },
-      on: () => undefined,
-      removeListener: () => undefined,
+      on: (channel, listener) => {
+        let set = listeners.get(channel);
+        if (!set) listeners.set(channel, (set = new Set()));
+        set.add(listener);
+      },
+      removeListener: (channel, listener) => {
+        listeners.get(channel)?.delete(listener);
+      },
     },
     channels: () => [...handlers.keys()].sort(),
   };
@@ -96,7 +112,33 @@ const sampleParams: { [K in keyof typeof contract]: Parameters<KestrelApi[K]>[0]
   stopVariant: { variant: 'nonexistent' },
   restartVariant: { variant: 'nonexistent' },
   acknowledgeAlert: { id: 'no-such-alert' },
+  listLogFiles: {},
+  listLogLines: { file: 'demo-15m/strategy.log', pageSize: 5 },
 };
+
+/** One call per stream; `take` items, then cancel (a tail never ends by itself). */
+const sampleStreams: { [S in StreamName]: { params: StreamParamsOf<S>; take: number } } = {
+  tailLog: { params: { file: 'demo-15m/strategy.log', last: 2 }, take: 2 },
+  searchLog: { params: { file: 'demo-15m/strategy.log', pattern: 'worker started' }, take: 1 },
+};
+
+function collect(api: KestrelApi, name: StreamName, take: number): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const items: unknown[] = [];
+    const start = api.streams[name] as (p: unknown, onItem: (i: unknown) => void, onEnd: (e: string | null) => void) => () => void;
+    const cancel = start(
+      sampleStreams[name].params,
+      (item) => {
+        items.push(item);
+        if (items.length === take) {
+          cancel();
+          resolve(items);
+        }
+      },
+      (error) => (error && error !== 'cancelled' ? reject(new Error(error)) : resolve(items)),
+    );
+  });
+}
 
 type Outcome = { ok: true; value: unknown } | { ok: false; status: number };
 async function outcome(p: Promise<unknown>): Promise<Outcome> {
@@ -124,7 +166,10 @@ describe('the API contract', () => {
     registerIpcHandlers(pair.main, harness.workstation.handlers, () => true);
     expect(pair.channels()).toEqual(entryNames.map(ipcChannel).sort());
     const bridge = buildBridge(pair.renderer);
-    expect(Object.keys(bridge).filter((k) => k !== 'events').sort()).toEqual([...entryNames].sort());
+    expect(Object.keys(bridge).filter((k) => k !== 'events' && k !== 'streams').sort()).toEqual([...entryNames].sort());
+    expect(Object.keys(bridge.streams).sort()).toEqual([...streamNames].sort());
+    const sse = new Set(compileRoutes().map((r) => contract[r.name].rest.path));
+    for (const name of streamNames) expect(sse.has(streams[name].rest.path), name).toBe(false);
     expect(Object.keys(bridge.events).sort()).toEqual([...eventNames].sort());
   });
 
@@ -148,6 +193,13 @@ describe('the API contract', () => {
       expect((await outcome(http.api.getSnapshot({ variant: 'nope' }))).ok).toBe(false);
       const snap = await http.api.getSnapshot({ variant: 'ext-grid' });
       expect(snap.instruments[0]?.vtSymbol).toBe('BTCUSDT.BINANCE');
+
+      registerIpcStreams(pair.main, harness.workstation.streams, () => true);
+      for (const name of streamNames) {
+        const [rest, ipc] = [await collect(http.api, name, sampleStreams[name].take), await collect(viaIpc, name, sampleStreams[name].take)];
+        expect(rest.length, name).toBe(sampleStreams[name].take);
+        expect(stable(rest)).toEqual(stable(ipc));
+      }
     } finally {
       http.close();
     }

@@ -39,6 +39,7 @@ export async function startHarness(opts: {
   const token = opts.token ?? 'test-token-123';
   const server = new ApiServer({
     handlers: workstation.handlers,
+    streams: workstation.streams,
     bus: workstation.bus,
     token,
     controlEnabled: opts.controlEnabled,

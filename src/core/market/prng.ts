@@ -24,7 +24,7 @@ export class Prng {
   private s2: number;
   private s3: number;
 
-  /** Any finite number is a seed; integers that differ anywhere in their low 53 bits give different streams. */
+  /** Any finite number is a seed (truncated to an integer; both 32-bit halves of a large seed are mixed in). */
   constructor(seed: number) {
     if (!Number.isFinite(seed)) throw new Error(`PRNG seed must be a finite number, got ${seed}`);
     const whole = Math.trunc(seed);

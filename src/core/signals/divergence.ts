@@ -1,5 +1,6 @@
-import { assertCount, assertFiniteArray, assertObject, assertPeriod } from '../state.js';
+import { assertCount, assertFiniteArray, assertFiniteOrNull, assertObject, assertPeriod } from '../state.js';
 import { RollingExtreme, type RollingExtremeState } from './rollingExtreme.js';
+import { SignalInput } from './signalInput.js';
 
 /**
  * Divergence (背离) of one side, DOMAIN.md "Dullness and divergence".
@@ -42,6 +43,8 @@ export class Divergence {
   private readonly ringPrice: Float64Array;
   private readonly ringDif: Float64Array;
   private bars = 0;
+  /** Ring slot of the bar that is R bars old, where the next bar goes. */
+  private slot = 0;
   private lastFired = -1;
   private isActive = false;
   private hasSince = false;
@@ -63,18 +66,29 @@ export class Divergence {
     this.ringDif = new Float64Array(recent);
   }
 
+  private scratchInput: SignalInput | null = null;
+
   /** Feeds one closed bar: `price` is its low for a bottom divergence, its high for a top one. */
   update(time: number, price: number, dif: number): boolean {
+    const input = (this.scratchInput ??= new SignalInput());
+    this.step(input.set(time, price, price, price, dif, 0));
+    return this.isActive;
+  }
+
+  /** `update` reading the bar's time, low (bottom) or high (top) and dif from `input`. */
+  step(input: SignalInput): void {
+    const price = this.bottom ? input.low : input.high;
+    const dif = input.dif;
     const n = this.bars;
-    const r = this.recent;
-    const slot = n % r;
+    const slot = this.slot;
     // Bar t-R leaves the recent window and joins the earlier one.
-    if (n >= r) this.earlierExtreme.push(this.ringPrice[slot] ?? 0, this.ringDif[slot] ?? 0);
+    if (n >= this.recent) this.earlierExtreme.push(this.ringPrice[slot] as number, this.ringDif[slot] as number);
     this.ringPrice[slot] = price;
     this.ringDif[slot] = dif;
+    this.slot = slot + 1 === this.recent ? 0 : slot + 1;
     this.recentExtreme.push(price, dif);
     let fired = false;
-    if (n + 1 >= r + this.compare) {
+    if (n + 1 >= this.recent + this.compare) {
       const recentPrice = this.recentExtreme.extreme;
       const recentDif = this.recentExtreme.extremeAux;
       const earlierPrice = this.earlierExtreme.extreme;
@@ -85,14 +99,13 @@ export class Divergence {
     }
     if (fired) this.lastFired = n;
     this.fired = fired;
-    const active = this.lastFired >= 0 && n - this.lastFired < r;
+    const active = this.lastFired >= 0 && n - this.lastFired < this.recent;
     if (active !== this.isActive) {
       this.isActive = active;
       this.hasSince = true;
-      this.sinceTime = time;
+      this.sinceTime = input.time;
     }
     this.bars = n + 1;
-    return active;
   }
 
   get active(): boolean {
@@ -112,6 +125,7 @@ export class Divergence {
     this.ringPrice.set(other.ringPrice);
     this.ringDif.set(other.ringDif);
     this.bars = other.bars;
+    this.slot = other.slot;
     this.lastFired = other.lastFired;
     this.isActive = other.isActive;
     this.hasSince = other.hasSince;
@@ -159,10 +173,12 @@ export class Divergence {
     if (state.lastFired !== null) assertCount(state.lastFired, 'divergence state lastFired');
     if (typeof state.active !== 'boolean') throw new Error('divergence state: active is not a boolean');
     d.bars = n;
+    d.slot = n % r;
     state.recentPrices.forEach((p, i) => (d.ringPrice[(n - state.recentPrices.length + i) % r] = p));
     state.recentDifs.forEach((p, i) => (d.ringDif[(n - state.recentDifs.length + i) % r] = p));
     d.lastFired = state.lastFired ?? -1;
     d.isActive = state.active;
+    assertFiniteOrNull(state.since, 'divergence state since');
     d.hasSince = state.since !== null;
     d.sinceTime = state.since ?? 0;
     d.fired = state.lastFired !== null && state.lastFired === n - 1;

@@ -1,5 +1,6 @@
 import { assertCount, assertFinite, assertFiniteOrNull, assertObject } from '../state.js';
 import { RollingExtreme, type RollingExtremeState } from './rollingExtreme.js';
+import { SignalInput } from './signalInput.js';
 
 /**
  * Dullness (钝化) of one side, DOMAIN.md "Dullness and divergence".
@@ -60,8 +61,19 @@ export class Dullness {
     this.difs = new RollingExtreme(lookback, kind);
   }
 
+  private scratchInput: SignalInput | null = null;
+
   /** Feeds one closed bar; returns the state after it. */
   update(time: number, close: number, dif: number, macd: number): DullnessStateName {
+    const input = (this.scratchInput ??= new SignalInput());
+    this.step(input.set(time, close, close, close, dif, macd));
+    return this.state;
+  }
+
+  /** `update` reading the bar's time, close, dif and macd from `input` (the engine's hot path). */
+  step(input: SignalInput): void {
+    const close = input.close;
+    const dif = input.dif;
     this.closes.push(close);
     if (this.bars >= this.lookback) {
       const closeExtreme = this.closes.extreme;
@@ -75,20 +87,19 @@ export class Dullness {
         next = NONE;
       } else if (this.code === DULL) {
         if (bottom ? dif > this.prevDif : dif < this.prevDif) next = STRUCTURE;
-      } else if (macdChangedSign(this.prevMacd, macd)) {
+      } else if (macdChangedSign(this.prevMacd, input.macd)) {
         next = NONE;
       }
       if (next !== this.code) {
         this.code = next;
         this.hasSince = true;
-        this.sinceTime = time;
+        this.sinceTime = input.time;
       }
     }
     this.difs.push(dif);
     this.prevDif = dif;
-    this.prevMacd = macd;
+    this.prevMacd = input.macd;
     this.bars++;
-    return STATE_NAMES[this.code] ?? 'none';
   }
 
   get state(): DullnessStateName {

@@ -26,6 +26,8 @@ export class RollingExtreme {
   private readonly idx: Float64Array;
   private readonly val: Float64Array;
   private readonly aux: Float64Array;
+  /** The rings have a power-of-two capacity >= window, so wrapping is a mask. */
+  private readonly mask: number;
   private head = 0;
   private size = 0;
   private pushed = 0;
@@ -35,9 +37,12 @@ export class RollingExtreme {
     this.window = window;
     this.kind = kind;
     this.isMin = kind === 'min';
-    this.idx = new Float64Array(window);
-    this.val = new Float64Array(window);
-    this.aux = new Float64Array(window);
+    let capacity = 1;
+    while (capacity < window) capacity *= 2;
+    this.mask = capacity - 1;
+    this.idx = new Float64Array(capacity);
+    this.val = new Float64Array(capacity);
+    this.aux = new Float64Array(capacity);
   }
 
   /** How many of the window's values have been seen (at most `window`). */
@@ -51,36 +56,38 @@ export class RollingExtreme {
 
   /** The extreme of the window; only meaningful once something was pushed. */
   get extreme(): number {
-    return this.val[this.head] ?? Number.NaN;
+    return this.val[this.head] as number;
   }
 
   /** The aux number stored with the extreme. */
   get extremeAux(): number {
-    return this.aux[this.head] ?? Number.NaN;
+    return this.aux[this.head] as number;
   }
 
   push(value: number, auxValue = 0): void {
-    const w = this.window;
+    const idx = this.idx;
+    const val = this.val;
+    const mask = this.mask;
     const n = this.pushed;
-    // Entries that leave the window when n arrives go first, so the ring never overflows.
-    const oldest = n - w;
-    while (this.size > 0 && (this.idx[this.head] as number) <= oldest) {
-      this.head = this.head + 1 === w ? 0 : this.head + 1;
-      this.size--;
+    let head = this.head;
+    let size = this.size;
+    // Indices are consecutive, so at most the front entry leaves the window when n arrives;
+    // it goes first, so the ring never holds more than `window` entries.
+    if (size > 0 && (idx[head] as number) <= n - this.window) {
+      head = (head + 1) & mask;
+      size--;
     }
-    while (this.size > 0) {
-      let back = this.head + this.size - 1;
-      if (back >= w) back -= w;
-      const b = this.val[back] as number;
-      if (this.isMin ? b >= value : b <= value) this.size--;
-      else break;
+    if (this.isMin) {
+      while (size > 0 && (val[(head + size - 1) & mask] as number) >= value) size--;
+    } else {
+      while (size > 0 && (val[(head + size - 1) & mask] as number) <= value) size--;
     }
-    let pos = this.head + this.size;
-    if (pos >= w) pos -= w;
-    this.idx[pos] = n;
-    this.val[pos] = value;
+    const pos = (head + size) & mask;
+    idx[pos] = n;
+    val[pos] = value;
     this.aux[pos] = auxValue;
-    this.size++;
+    this.head = head;
+    this.size = size + 1;
     this.pushed = n + 1;
   }
 
@@ -99,8 +106,7 @@ export class RollingExtreme {
     const value: number[] = [];
     const aux: number[] = [];
     for (let i = 0; i < this.size; i++) {
-      let p = this.head + i;
-      if (p >= this.window) p -= this.window;
+      const p = (this.head + i) & this.mask;
       index.push(this.idx[p] ?? 0);
       value.push(this.val[p] ?? 0);
       aux.push(this.aux[p] ?? 0);

@@ -1,4 +1,5 @@
 import { assertCount, assertFiniteArray, assertObject } from '../state.js';
+import type { SignalInput } from './signalInput.js';
 
 /**
  * TD sequential setup and countdown (DOMAIN.md "TD sequential"), marks 9 and 13.
@@ -66,13 +67,22 @@ export class TdSequential {
   countdownCompleted: SideCode = NONE;
 
   update(close: number, high: number, low: number): void {
+    this.stepValues(close, high, low);
+  }
+
+  /** `update` reading close, high and low from `input` (the engine's hot path). */
+  step(input: SignalInput): void {
+    this.stepValues(input.close, input.high, input.low);
+  }
+
+  private stepValues(close: number, high: number, low: number): void {
     const n = this.bars;
     const slot4 = n & 3;
     const slot2 = n & 1;
     // Read t-4 and t-2 before the slots are overwritten with t.
-    const close4 = this.closes[slot4] ?? 0;
-    const low2 = this.lows[slot2] ?? 0;
-    const high2 = this.highs[slot2] ?? 0;
+    const close4 = this.closes[slot4] as number;
+    const low2 = this.lows[slot2] as number;
+    const high2 = this.highs[slot2] as number;
     this.closes[slot4] = close;
     this.lows[slot2] = low;
     this.highs[slot2] = high;

@@ -97,6 +97,7 @@ export const serveCommand: CliCommand = {
     await workstation.start();
     const server = new ApiServer({
       handlers: workstation.handlers,
+      streams: workstation.streams,
       bus: workstation.bus,
       token,
       controlEnabled,

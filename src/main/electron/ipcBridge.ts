@@ -4,11 +4,15 @@ import {
   eventNames,
   ipcChannel,
   ipcEventChannel,
+  ipcStreamChannel,
   parseParams,
+  parseStreamParams,
+  streamNames,
   type ApiHandlers,
   type CallContext,
   type EntryName,
   type IpcReply,
+  type StreamHandlers,
 } from '../../shared/api.js';
 import type { EventBus } from '../workstation/eventBus.js';
 
@@ -19,6 +23,7 @@ export interface IpcMainLike {
 }
 export interface IpcInvokeEventLike {
   senderFrame: { url: string } | null;
+  sender: { send(channel: string, payload: unknown): void; isDestroyed?(): boolean };
 }
 export interface WebContentsLike {
   send(channel: string, payload: unknown): void;
@@ -52,6 +57,57 @@ export function registerIpcHandlers(
   }
   return () => {
     for (const name of entryNames) ipcMain.removeHandler(ipcChannel(name));
+  };
+}
+
+/**
+ * Streams over IPC: `start` begins one (identified by the renderer's id), items and the end
+ * go back to the sending frame only, `cancel` aborts it. A closed window aborts its streams.
+ */
+export function registerIpcStreams(
+  ipcMain: IpcMainLike,
+  handlers: StreamHandlers,
+  isTrustedSender: (frameUrl: string) => boolean,
+): () => void {
+  const running = new Map<string, AbortController>();
+  const ctx: CallContext = { origin: 'ipc', controlAllowed: true };
+  for (const name of streamNames) {
+    ipcMain.handle(ipcStreamChannel(name, 'start'), async (event, raw): Promise<IpcReply> => {
+      const url = event.senderFrame?.url ?? '';
+      if (!isTrustedSender(url)) return { ok: false, status: 403, error: `IPC from an untrusted frame (${url}) refused` };
+      const { id, params } = (raw ?? {}) as { id?: string; params?: unknown };
+      if (typeof id !== 'string') return { ok: false, status: 400, error: `${name}: a stream needs an id` };
+      const abort = new AbortController();
+      running.set(id, abort);
+      const send = (part: 'item' | 'end', payload: unknown): void => {
+        if (event.sender.isDestroyed?.()) abort.abort();
+        else event.sender.send(ipcStreamChannel(name, part), payload);
+      };
+      let error: string | null = null;
+      try {
+        const handler = handlers[name] as (p: unknown, e: (i: unknown) => void, s: AbortSignal, c: CallContext) => Promise<void>;
+        await handler(parseStreamParams(name, params), (item) => {
+          if (!abort.signal.aborted) send('item', { id, item });
+        }, abort.signal, ctx);
+      } catch (err) {
+        error = err instanceof Error ? err.message : String(err);
+      }
+      running.delete(id);
+      send('end', { id, error: abort.signal.aborted && error === null ? 'cancelled' : error });
+      return { ok: true, result: null };
+    });
+    ipcMain.handle(ipcStreamChannel(name, 'cancel'), (_event, raw): Promise<IpcReply> => {
+      const { id } = (raw ?? {}) as { id?: string };
+      if (id) running.get(id)?.abort();
+      return Promise.resolve({ ok: true, result: null });
+    });
+  }
+  return () => {
+    for (const abort of running.values()) abort.abort();
+    for (const name of streamNames) {
+      ipcMain.removeHandler(ipcStreamChannel(name, 'start'));
+      ipcMain.removeHandler(ipcStreamChannel(name, 'cancel'));
+    }
   };
 }
 

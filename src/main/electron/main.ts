@@ -9,7 +9,7 @@ import { settingsSchema } from '../../shared/config.js';
 import { KESTREL_VERSION } from '../../shared/version.js';
 import { Workstation } from '../workstation/workstation.js';
 import { ElectronHost } from './electronHost.js';
-import { forwardEvents, registerIpcHandlers } from './ipcBridge.js';
+import { forwardEvents, registerIpcHandlers, registerIpcStreams } from './ipcBridge.js';
 
 const rendererUrl = process.env.ELECTRON_RENDERER_URL;
 const rendererFile = join(import.meta.dirname, '..', 'renderer', 'index.html');
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   const host = new ElectronHost(join(import.meta.dirname, 'worker.js'), (alert) => tray?.setToolTip(`Kestrel: ${alert.title}`));
   const workstation = new Workstation({ host, dataDir, settings, controlEnabled: true, version: KESTREL_VERSION });
   registerIpcHandlers(ipcMain, workstation.handlers, isTrustedSender);
+  registerIpcStreams(ipcMain, workstation.streams, isTrustedSender);
   forwardEvents(workstation.bus, () => windows.map((w) => w.webContents));
   await workstation.start();
 

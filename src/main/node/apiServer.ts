@@ -9,7 +9,12 @@ import {
   contract,
   entryNames,
   parseParams,
+  parseStreamParams,
+  streamNames,
+  streams,
   type ApiHandlers,
+  type StreamHandlers,
+  type StreamName,
   type CallContext,
   type EntryName,
   type EventName,
@@ -18,6 +23,7 @@ import type { EventBus } from '../workstation/eventBus.js';
 
 export interface ApiServerOptions {
   handlers: ApiHandlers;
+  streams: StreamHandlers;
   bus: EventBus;
   token: string;
   controlEnabled: boolean;
@@ -143,6 +149,11 @@ export class ApiServer {
       this.openSse(res);
       return;
     }
+    const streamName = streamNames.find((n) => streams[n].rest.path === url.pathname);
+    if (streamName && req.method === 'GET') {
+      await this.serveStream(streamName, url, req, res);
+      return;
+    }
     const route = this.routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
     if (!route) {
       const pathKnown = this.routes.some((r) => r.pattern.test(url.pathname));
@@ -166,6 +177,32 @@ export class ApiServer {
   private invoke(name: EntryName, params: unknown, ctx: CallContext): Promise<unknown> {
     const handler = this.opts.handlers[name] as (p: unknown, c: CallContext) => Promise<unknown>;
     return handler(parseParams(name, params), ctx);
+  }
+
+  /**
+   * A stream as SSE: `event: item` per item, then one `event: end` (`{"error": null}` or the
+   * reason). The handler is aborted when the client goes away, so a cancelled search stops.
+   */
+  private async serveStream(name: StreamName, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const params: Record<string, unknown> = {};
+    for (const [k, v] of url.searchParams) if (k !== 'token') params[k] = v;
+    const valid = parseStreamParams(name, params);
+    const abort = new AbortController();
+    req.on('close', () => abort.abort());
+    res.on('close', () => abort.abort());
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write(': kestrel stream\n\n');
+    const emit = (item: unknown): void => {
+      if (!abort.signal.aborted) res.write(`event: item\ndata: ${JSON.stringify(item)}\n\n`);
+    };
+    const handler = this.opts.streams[name] as (p: unknown, e: (i: unknown) => void, s: AbortSignal, c: CallContext) => Promise<void>;
+    let error: string | null = null;
+    try {
+      await handler(valid, emit, abort.signal, { origin: 'rest', controlAllowed: this.opts.controlEnabled });
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+    if (!res.writableEnded) res.end(`event: end\ndata: ${JSON.stringify({ error })}\n\n`);
   }
 
   private openSse(res: ServerResponse): void {

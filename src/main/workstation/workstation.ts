@@ -10,6 +10,7 @@ import {
   type CommandResult,
   type InstrumentUpdate,
   type Status,
+  type StreamHandlers,
   type VariantSummary,
 } from '../../shared/api.js';
 import { variantConfigSchema, type Settings, type VariantConfig } from '../../shared/config.js';
@@ -19,6 +20,7 @@ import { AlertCenter } from './alertCenter.js';
 import { DEMO_VARIANTS } from './defaultVariants.js';
 import { DemoMarket } from './demoMarket.js';
 import { EventBus } from './eventBus.js';
+import { LogService } from './logService.js';
 import type { Host } from './host.js';
 import { SnapshotMonitor, type MonitoredSnapshot } from './snapshotMonitor.js';
 import { VariantSupervisor, type SupervisedInfo } from './variantSupervisor.js';
@@ -47,6 +49,8 @@ export class Workstation {
   readonly bus = new EventBus();
   readonly alerts: AlertCenter;
   readonly handlers: ApiHandlers;
+  readonly streams: StreamHandlers;
+  private readonly logs: LogService;
   private readonly supervisors = new Map<string, VariantSupervisor>();
   private readonly monitor: SnapshotMonitor;
   private readonly startedAt = new Date().toISOString();
@@ -71,7 +75,9 @@ export class Workstation {
     });
     const configured = opts.settings.variants.length > 0 ? opts.settings.variants : opts.settings.demo.enabled ? DEMO_VARIANTS.map((v) => variantConfigSchema.parse(v)) : [];
     this.variants = configured;
-    this.handlers = this.buildHandlers();
+    this.logs = new LogService({ logsDir: join(opts.dataDir, 'logs') });
+    this.handlers = { ...this.buildHandlers(), ...this.logs.handlers() };
+    this.streams = { ...this.logs.streams() };
   }
 
   get dataDir(): string {
@@ -113,6 +119,7 @@ export class Workstation {
     await this.demo?.stop();
     await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
     this.monitor.stop();
+    this.logs.close();
     await this.demoStore?.close();
     this.audit?.close();
   }
@@ -268,7 +275,7 @@ export class Workstation {
     return s;
   }
 
-  private buildHandlers(): ApiHandlers {
+  private buildHandlers(): Omit<ApiHandlers, keyof ReturnType<LogService['handlers']>> {
     return {
       listVariants: () => Promise.resolve(this.allVariantNames().map((v) => this.summaryOf(v))),
       getSnapshot: ({ variant }) => {

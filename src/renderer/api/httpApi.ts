@@ -5,12 +5,16 @@ import {
   eventNames,
   events,
   fillPath,
+  streamNames,
+  streams,
   type EntryName,
   type EventName,
   type EventPayload,
   type KestrelApi,
   type ParamsOf,
   type ResultOf,
+  type StreamEnd,
+  type StreamName,
   type Unsubscribe,
 } from '../../shared/api.js';
 
@@ -122,7 +126,73 @@ export function createHttpApi(opts: HttpApiOptions): HttpApi {
       },
     ]),
   );
-  const api = { ...methods, events: eventMethods } as unknown as KestrelApi;
+  /** A stream over SSE read with fetch, so it carries the token header and can be aborted. */
+  function openStream(name: StreamName, params: Record<string, unknown>, onItem: AnyListener, onEnd?: StreamEnd): Unsubscribe {
+    const abort = new AbortController();
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(params ?? {})) if (v !== undefined && v !== null) qs.set(k, String(v));
+    const entry = streams[name];
+    let ended = false;
+    const finish = (error: string | null): void => {
+      if (ended) return;
+      ended = true;
+      onEnd?.(error);
+    };
+    void (async () => {
+      try {
+        const res = await fetchImpl(`${opts.baseUrl}${entry.rest.path}?${qs.toString()}`, {
+          headers: { authorization: `Bearer ${opts.token}` },
+          signal: abort.signal,
+        });
+        if (!res.ok || !res.body) {
+          const text = await res.text();
+          let message = `${res.status} ${res.statusText}`;
+          try {
+            const body = JSON.parse(text) as { error?: unknown };
+            if (typeof body.error === 'string') message = body.error;
+          } catch {
+            // not JSON: keep the status line
+          }
+          finish(message);
+          return;
+        }
+        const reader = res.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          let cut: number;
+          while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            const frame = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const event = /^event: (.*)$/m.exec(frame)?.[1];
+            const data = /^data: (.*)$/m.exec(frame)?.[1];
+            if (!event || data === undefined) continue;
+            if (event === 'item') {
+              const parsed = entry.item.safeParse(JSON.parse(data));
+              if (parsed.success) onItem(parsed.data);
+            } else if (event === 'end') {
+              finish((JSON.parse(data) as { error: string | null }).error);
+            }
+          }
+        }
+        finish(abort.signal.aborted ? 'cancelled' : null);
+      } catch (err) {
+        finish(abort.signal.aborted ? 'cancelled' : err instanceof Error ? err.message : String(err));
+      }
+    })();
+    return () => abort.abort();
+  }
+
+  const streamMethods = Object.fromEntries(
+    streamNames.map((name) => [
+      name,
+      (params: Record<string, unknown>, onItem: AnyListener, onEnd?: StreamEnd) => openStream(name, params, onItem, onEnd),
+    ]),
+  );
+  const api = { ...methods, events: eventMethods, streams: streamMethods } as unknown as KestrelApi;
   connect();
 
   return {

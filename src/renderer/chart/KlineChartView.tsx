@@ -54,6 +54,11 @@ function Legend({ point, precision }: { point: HoverPoint | null; precision: { p
       <span className="legend-item ema-slow">
         EMA60 <b>{formatPrice(bar.emaSlow, p + 1)}</b>
       </span>
+      {(point.marks ?? []).map((m) => (
+        <span key={`${m.side}-${m.kind}`} className={`legend-mark ${m.side === 'buy' ? 'up' : 'down'}`}>
+          TD {m.side} {m.kind}
+        </span>
+      ))}
     </div>
   );
 }
@@ -88,7 +93,9 @@ export function KlineChartView({ variant, onSnapshot }: { variant: string; onSna
   const macdRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<KlineChart | null>(null);
   const onSnapshotRef = useRef(onSnapshot);
-  onSnapshotRef.current = onSnapshot;
+  useEffect(() => {
+    onSnapshotRef.current = onSnapshot;
+  }, [onSnapshot]);
   const [hover, setHover] = useState<HoverPoint | null>(null);
   const [macdTop, setMacdTop] = useState<number | null>(null);
   const [load, setLoad] = useState<LoadState>({ kind: 'loading' });
@@ -111,6 +118,7 @@ export function KlineChartView({ variant, onSnapshot }: { variant: string; onSna
     let loading = false;
     let reloadWanted = false;
     let lastLoadAt = 0;
+    let loadCount = 0;
     let retryTimer: ReturnType<typeof setTimeout> | null = null;
     let queued: VariantUpdate[] = [];
 
@@ -177,6 +185,9 @@ export function KlineChartView({ variant, onSnapshot }: { variant: string; onSna
             marks: first.marks,
           });
           setPrecision(chart.precision);
+          // Visible to tests: live updates must not reload (setData) the chart.
+          loadCount += 1;
+          host.dataset.loadCount = String(loadCount);
           setLoad({ kind: 'ready' });
           // Updates that arrived while the snapshot was on its way, and are newer than it.
           for (const update of queued.splice(0)) {

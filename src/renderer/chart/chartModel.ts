@@ -25,6 +25,8 @@ export type UpdatePlan =
 export interface HoverPoint {
   bar: BarPoint;
   forming: boolean;
+  /** TD marks completed on this bar. */
+  marks?: readonly TdMark[];
 }
 
 export function markKey(mark: TdMark): string {
@@ -157,6 +159,11 @@ export class ChartModel {
       }
     }
     return changed;
+  }
+
+  /** The marks on one bar, for the crosshair legend: adjacent bars' marker texts can overlap. */
+  marksAt(time: number): TdMark[] {
+    return [...this.marks.values()].filter((m) => m.time === time).sort((a, b) => a.kind - b.kind);
   }
 
   /** Marks on bars the chart holds, by time: a marker on a missing bar has nowhere to go. */

@@ -58,6 +58,36 @@ function lineOrGap(time: number, value: number | null): LineData<Time> | Whitesp
 }
 
 /**
+ * TD marks as series markers: sell marks above the high, buy marks below the low. A setup 9
+ * and a countdown 13 completing on the same bar and side share one marker ("9·13"), or their
+ * texts would print over each other.
+ */
+export function markersFor(marks: readonly TdMark[], colors: Pick<ChartColors, 'up' | 'down' | 'mark13'>): SeriesMarker<Time>[] {
+  const byBar = new Map<string, { time: number; side: TdMark['side']; kinds: Set<9 | 13> }>();
+  for (const m of marks) {
+    const key = `${m.time}:${m.side}`;
+    const entry = byBar.get(key) ?? { time: m.time, side: m.side, kinds: new Set<9 | 13>() };
+    entry.kinds.add(m.kind);
+    byBar.set(key, entry);
+  }
+  return [...byBar.values()]
+    .sort((a, b) => a.time - b.time || (a.side === b.side ? 0 : a.side === 'buy' ? -1 : 1))
+    .map(({ time, side, kinds }) => {
+      const sell = side === 'sell';
+      const has13 = kinds.has(13);
+      return {
+        time: asTime(time),
+        position: sell ? 'aboveBar' : 'belowBar',
+        shape: sell ? 'arrowDown' : 'arrowUp',
+        color: has13 ? colors.mark13 : sell ? colors.down : colors.up,
+        text: kinds.has(9) && has13 ? '9·13' : has13 ? '13' : '9',
+        size: has13 ? 1 : 0.6,
+        id: `${side}-${time}`,
+      };
+    });
+}
+
+/**
  * One K-line chart: candles and EMA fast/slow on the price pane, MACD (dif, dea and the
  * signed histogram) on a second pane of the same chart, TD 9/13 as series markers. Loaded
  * once with setData; live updates go through series.update() only, as ChartModel plans.
@@ -82,7 +112,8 @@ export class KlineChart {
       this.callbacks.onHover(this.model.lastPoint());
       return;
     }
-    this.callbacks.onHover(this.model.pointAt(Number(param.time)));
+    const point = this.model.pointAt(Number(param.time));
+    this.callbacks.onHover(point ? { ...point, marks: this.model.marksAt(point.bar.time) } : null);
   };
   private readonly onResize = (): void => this.reportLayout();
   private readonly resizeObserver: ResizeObserver;
@@ -138,6 +169,9 @@ export class KlineChart {
     this.dif = this.chart.addSeries(LineSeries, { ...indicatorLine, color: colors.dif }, 1);
     this.dea = this.chart.addSeries(LineSeries, { ...indicatorLine, color: colors.dea }, 1);
     this.chart.panes()[1]?.setStretchFactor(MACD_STRETCH);
+    // The default 20 % headroom wastes a fifth of the price pane; the legend needs only a line.
+    this.chart.priceScale('right', 0).applyOptions({ scaleMargins: { top: 0.07, bottom: 0.05 } });
+    this.chart.priceScale('right', 1).applyOptions({ scaleMargins: { top: 0.14, bottom: 0.06 } });
     this.markers = createSeriesMarkers(this.candles, [], { autoScale: true });
     this.chart.subscribeCrosshairMove(this.onCrosshair);
     this.resizeObserver = new ResizeObserver(this.onResize);
@@ -268,18 +302,7 @@ export class KlineChart {
   }
 
   private drawMarkers(): void {
-    const markers: SeriesMarker<Time>[] = this.model.visibleMarks().map((m) => {
-      const sell = m.side === 'sell';
-      return {
-        time: asTime(m.time),
-        position: sell ? 'aboveBar' : 'belowBar',
-        shape: sell ? 'arrowDown' : 'arrowUp',
-        color: m.kind === 13 ? this.colors.mark13 : sell ? this.colors.down : this.colors.up,
-        text: String(m.kind),
-        size: m.kind === 13 ? 1 : 0.6,
-        id: `${m.side}-${m.kind}-${m.time}`,
-      };
-    });
+    const markers: SeriesMarker<Time>[] = markersFor(this.model.visibleMarks(), this.colors);
     this.markers.setMarkers(markers);
   }
 

@@ -1,6 +1,13 @@
-import { formatAge, formatWallClock } from '../lib/format.js';
+import { formatWallClock } from '../lib/format.js';
 import { useClock } from '../stores/clock.js';
 import { RESTART_NOTE_MS, type RestartNote } from '../stores/variants.js';
+
+/** Seconds, then whole minutes: the tag must fit beside the pid in a table cell. */
+function shortAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 1) return 'just now';
+  return s < 60 ? `${s} s ago` : `${Math.floor(s / 60)} min ago`;
+}
 
 /** "restarted 12 s ago" beside a pid, for a few minutes after the process changed. */
 export function RestartTag({ note }: { note: RestartNote | undefined }) {
@@ -16,7 +23,7 @@ export function RestartTag({ note }: { note: RestartNote | undefined }) {
       data-testid="restart-tag"
       title={`process ${from} → ${to} at ${formatWallClock(note.at)}; ${note.restarts} restart(s) in total`}
     >
-      restarted {formatAge(note.at, now)}
+      restarted {shortAge(now - note.at)}
     </span>
   );
 }

@@ -50,16 +50,16 @@ export function TopBar({ helpPinned, onToggleHelp }: { helpPinned: boolean; onTo
         data-testid="toggle-up-color"
       >
         <span className={upColor === 'red' ? 'swatch swatch-red' : 'swatch swatch-green'} aria-hidden="true" />
-        {upColor === 'red' ? 'Up red' : 'Up green'}
+        {upColor === 'red' ? 'Rise red' : 'Rise green'}
       </button>
       <button
         type="button"
         className="tool-button"
         onClick={toggleTheme}
-        title="Switch between dark and light theme"
+        title={theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme'}
         data-testid="toggle-theme"
       >
-        {theme === 'dark' ? 'Dark' : 'Light'}
+        Theme: {theme}
       </button>
       <HelpButton pinned={helpPinned} onToggle={onToggleHelp} />
     </header>

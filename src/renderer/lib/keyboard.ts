@@ -11,9 +11,22 @@ export function dialogOpen(): boolean {
   return document.querySelector('[role="dialog"][aria-modal="true"]') !== null;
 }
 
+/** Enter and Space belong to a focused button or link: they press it, nothing else. */
+function pressesTarget(event: KeyboardEvent): boolean {
+  if (event.key !== 'Enter' && event.key !== ' ') return false;
+  return event.target instanceof HTMLButtonElement || event.target instanceof HTMLAnchorElement;
+}
+
 /** True when a plain-key shortcut may act on this event. */
 export function shortcutAllowed(event: KeyboardEvent): boolean {
-  return !event.defaultPrevented && !event.ctrlKey && !event.metaKey && !isTypingTarget(event.target) && !dialogOpen();
+  return (
+    !event.defaultPrevented &&
+    !event.ctrlKey &&
+    !event.metaKey &&
+    !isTypingTarget(event.target) &&
+    !pressesTarget(event) &&
+    !dialogOpen()
+  );
 }
 
 /** How long "g" waits for its second key. */

@@ -76,7 +76,11 @@ function Header({ variant, snapshot }: { variant: string; snapshot: Snapshot | n
       <Field label="Updated" title={summary?.updatedAt ?? snapshot?.updatedAt ?? ''}>
         {formatAge(summary?.updatedAt ?? snapshot?.updatedAt ?? null, now)}
       </Field>
-      {summary?.message ? <span className="dash-message muted">{summary.message}</span> : null}
+      {summary?.message ? (
+        <span className="dash-message muted" title={summary.message}>
+          {summary.message}
+        </span>
+      ) : null}
     </div>
   );
 }
@@ -90,14 +94,14 @@ export function DashboardScreen() {
   const variant = routeVariant ?? lastVariant ?? order[0] ?? null;
   const liveSignals = useVariants((s) => (variant ? s.signals[variant] : undefined));
   const setSnapshotSource = useVariants((s) => s.setSnapshotSource);
-  const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
+  const [loadedSnapshot, setSnapshot] = useState<Snapshot | null>(null);
+  // Until the new variant's snapshot arrives, the previous one's must not be shown.
+  const snapshot = loadedSnapshot?.variant === variant ? loadedSnapshot : null;
 
   // Put the chosen variant into the URL so that back/forward and reloads keep it.
   useEffect(() => {
     if (routeVariant === null && variant !== null) go('dashboard', variant);
   }, [routeVariant, variant, go]);
-
-  useEffect(() => setSnapshot(null), [variant]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {

@@ -205,7 +205,21 @@ export function InstancesScreen() {
       ) : null}
       {loaded && order.length === 0 ? <div className="empty">No variants are configured or publishing snapshots.</div> : null}
       {order.length > 0 ? (
-        <table className="grid" data-testid="instances-table">
+        <table className="grid instances-table" data-testid="instances-table">
+          {/* Fixed widths: a "restarted" tag or a long message must not shift the columns. */}
+          <colgroup>
+            <col className="w-variant" />
+            <col className="w-status" />
+            <col className="w-symbol" />
+            <col className="w-int" />
+            <col className="w-lastbar" />
+            <col className="w-updated" />
+            <col className="w-restarts" />
+            <col className="w-pid" />
+            <col className="w-source" />
+            <col />
+            <col className="w-actions" />
+          </colgroup>
           <thead>
             <tr>
               <th>Variant</th>
@@ -222,7 +236,7 @@ export function InstancesScreen() {
               <th className="num">PID</th>
               <th>Source</th>
               <th>Message</th>
-              <th>Commands</th>
+              <th className="col-actions">Commands</th>
             </tr>
           </thead>
           <tbody>

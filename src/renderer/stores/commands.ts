@@ -25,7 +25,8 @@ export function describeCommandError(error: unknown): string {
   const status = typeof error === 'object' && error !== null && 'status' in error ? error.status : undefined;
   const message = error instanceof Error ? error.message : String(error);
   if (status === 403) {
-    return `Refused by the host (403): ${message}. Control commands need a host started with --allow-control.`;
+    const hint = message.includes('--allow-control') ? '' : ' Control commands need a host started with --allow-control.';
+    return `Refused by the host (403): ${message.replace(/\.?$/, '.')}${hint}`;
   }
   if (typeof status === 'number') return `Failed (${status}): ${message}`;
   return `Failed: ${message}`;

@@ -15,11 +15,8 @@ interface Appearance {
 }
 
 function readStored(): Appearance {
-  const fallback: Appearance = {
-    theme:
-      typeof window !== 'undefined' && window.matchMedia?.('(prefers-color-scheme: light)').matches ? 'light' : 'dark',
-    upColor: 'red',
-  };
+  // Dark by default whatever the OS says: a screen watched all day, usually beside others.
+  const fallback: Appearance = { theme: 'dark', upColor: 'red' };
   try {
     const raw = typeof localStorage !== 'undefined' ? localStorage.getItem(STORAGE_KEY) : null;
     if (!raw) return fallback;

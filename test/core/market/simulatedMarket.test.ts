@@ -4,6 +4,7 @@ import {
   DEMO_INSTRUMENTS,
   SimulatedMarket,
   backfillStart,
+  roundToTick,
   type SimulatedInstrument,
 } from '../../../src/core/market/simulatedMarket.js';
 import { TradingCalendar } from '../../../src/core/market/tradingCalendar.js';
@@ -218,6 +219,19 @@ describe('SimulatedMarket', () => {
     expect(days.size).toBe(20);
     // 20 full days of 345 minutes, plus today's night session (120) and the morning up to 14:07.
     expect(count).toBe(20 * 345 + 120 + 75 + 60 + 37);
+  });
+
+  it.each([
+    [57.31, 0.2, 57.4],
+    [57.29, 0.2, 57.2],
+    [0.3, 0.1, 0.3],
+    [780.26, 0.5, 780.5],
+    [780.24, 0.5, 780],
+    [3601.4, 1, 3601],
+    [3602.6, 5, 3605],
+    [12.3449, 0.01, 12.34],
+  ])('roundToTick(%d, %d) = %d exactly', (price, tick, expected) => {
+    expect(roundToTick(price, tick)).toBe(expected);
   });
 
   it('rejects malformed state and instruments with a message', () => {

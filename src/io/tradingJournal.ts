@@ -1,0 +1,198 @@
+import Database from 'better-sqlite3';
+import { formatDatetime, parseDatetime } from '../shared/time.js';
+
+/** A fill as journalled: one row per trade, never updated. */
+export interface JournalTrade {
+  id: string;
+  variant: string;
+  vtSymbol: string;
+  side: 'buy' | 'sell';
+  offset: 'open' | 'close';
+  price: number;
+  volume: number;
+  /** Bar time of the fill, local-as-UTC seconds. */
+  time: number;
+  commission: number;
+  /** Realised PnL of a closing trade, null for an opening one. */
+  pnl: number | null;
+  tradingDay: string;
+}
+
+/** An order's latest known form: rows are upserted as orders change. */
+export interface JournalOrder {
+  id: string;
+  variant: string;
+  vtSymbol: string;
+  side: 'buy' | 'sell';
+  offset: 'open' | 'close';
+  type: 'market' | 'limit';
+  price: number | null;
+  volume: number;
+  status: string;
+  createdAt: number;
+}
+
+export interface StoredState {
+  version: number;
+  savedAt: string;
+  /** The JSON text as stored; parsing (and migrating) it is the caller's business. */
+  json: string;
+}
+
+export interface TradeFilter {
+  variant?: string;
+  vtSymbol?: string;
+  side?: 'buy' | 'sell';
+  /** Inclusive bounds on the fill's bar time, local-as-UTC seconds. */
+  from?: number;
+  to?: number;
+  limit?: number;
+  offset?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS variant_state (
+  variant TEXT PRIMARY KEY, version INTEGER NOT NULL, saved_at TEXT NOT NULL, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS variant_state_quarantine (
+  id INTEGER PRIMARY KEY, variant TEXT NOT NULL, version INTEGER, saved_at TEXT, state TEXT,
+  reason TEXT NOT NULL, quarantined_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trades (
+  id TEXT PRIMARY KEY, variant TEXT NOT NULL, vt_symbol TEXT NOT NULL, side TEXT NOT NULL, offset TEXT NOT NULL,
+  price REAL NOT NULL, volume REAL NOT NULL, datetime TEXT NOT NULL, commission REAL NOT NULL, pnl REAL,
+  trading_day TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS trades_variant_datetime ON trades (variant, datetime);
+CREATE INDEX IF NOT EXISTS trades_symbol_datetime ON trades (vt_symbol, datetime);
+CREATE TABLE IF NOT EXISTS orders (
+  id TEXT PRIMARY KEY, variant TEXT NOT NULL, vt_symbol TEXT NOT NULL, side TEXT NOT NULL, offset TEXT NOT NULL,
+  type TEXT NOT NULL, price REAL, volume REAL NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_variant ON orders (variant, created_at);
+`;
+
+interface TradeRowDb {
+  id: string;
+  variant: string;
+  vt_symbol: string;
+  side: 'buy' | 'sell';
+  offset: 'open' | 'close';
+  price: number;
+  volume: number;
+  datetime: string;
+  commission: number;
+  pnl: number | null;
+  trading_day: string;
+}
+
+/**
+ * A variant's journal in kestrel.db: its slim state row, its trades and its orders. The
+ * state and the trades and orders it reflects are committed in ONE transaction, so after a
+ * crash at any instant the state never disagrees with the journal.
+ */
+export class TradingJournal {
+  private readonly db: Database.Database;
+  private readonly upsertState: Database.Statement;
+  private readonly insertTrade: Database.Statement;
+  private readonly upsertOrder: Database.Statement;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.upsertState = db.prepare(
+      `INSERT INTO variant_state (variant, version, saved_at, state) VALUES (?, ?, ?, ?)
+       ON CONFLICT(variant) DO UPDATE SET version = excluded.version, saved_at = excluded.saved_at, state = excluded.state`,
+    );
+    this.insertTrade = db.prepare(
+      `INSERT OR IGNORE INTO trades (id, variant, vt_symbol, side, offset, price, volume, datetime, commission, pnl, trading_day)
+       VALUES (@id, @variant, @vtSymbol, @side, @offset, @price, @volume, @datetime, @commission, @pnl, @tradingDay)`,
+    );
+    this.upsertOrder = db.prepare(
+      `INSERT INTO orders (id, variant, vt_symbol, side, offset, type, price, volume, status, created_at, updated_at)
+       VALUES (@id, @variant, @vtSymbol, @side, @offset, @type, @price, @volume, @status, @createdAt, @updatedAt)
+       ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
+    );
+  }
+
+  static open(path: string): TradingJournal {
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a committed transaction survives a process crash (kill -9);
+    // only a power loss may lose the last few, and then state and journal lose them together.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 10000');
+    db.exec(SCHEMA);
+    return new TradingJournal(db);
+  }
+
+  loadState(variant: string): StoredState | null {
+    const row = this.db.prepare('SELECT version, saved_at, state FROM variant_state WHERE variant = ?').get(variant) as
+      | { version: number; saved_at: string; state: string }
+      | undefined;
+    return row ? { version: row.version, savedAt: row.saved_at, json: row.state } : null;
+  }
+
+  /** State, new trades and order changes, all or nothing. */
+  commit(variant: string, change: { version: number; state: unknown; trades?: readonly JournalTrade[]; orders?: readonly JournalOrder[]; savedAt: string }): void {
+    const json = JSON.stringify(change.state);
+    this.db.transaction(() => {
+      for (const t of change.trades ?? []) {
+        this.insertTrade.run({ ...t, datetime: formatDatetime(t.time) });
+      }
+      for (const o of change.orders ?? []) {
+        this.upsertOrder.run({ ...o, createdAt: formatDatetime(o.createdAt), updatedAt: change.savedAt });
+      }
+      this.upsertState.run(variant, change.version, change.savedAt, json);
+    })();
+  }
+
+  /** Moves an unreadable state aside (kept for a human to look at) so the variant can start flat. */
+  quarantine(variant: string, reason: string, at: string): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO variant_state_quarantine (variant, version, saved_at, state, reason, quarantined_at)
+           SELECT variant, version, saved_at, state, ?, ? FROM variant_state WHERE variant = ?`,
+        )
+        .run(reason, at, variant);
+      this.db.prepare('DELETE FROM variant_state WHERE variant = ?').run(variant);
+    })();
+  }
+
+  quarantined(variant: string): { reason: string; quarantinedAt: string; state: string | null }[] {
+    return (
+      this.db
+        .prepare('SELECT reason, quarantined_at, state FROM variant_state_quarantine WHERE variant = ? ORDER BY id')
+        .all(variant) as { reason: string; quarantined_at: string; state: string | null }[]
+    ).map((r) => ({ reason: r.reason, quarantinedAt: r.quarantined_at, state: r.state }));
+  }
+
+  trades(filter: TradeFilter = {}): JournalTrade[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.variant) (where.push('variant = ?'), args.push(filter.variant));
+    if (filter.vtSymbol) (where.push('vt_symbol = ?'), args.push(filter.vtSymbol));
+    if (filter.side) (where.push('side = ?'), args.push(filter.side));
+    if (filter.from !== undefined) (where.push('datetime >= ?'), args.push(formatDatetime(filter.from)));
+    if (filter.to !== undefined) (where.push('datetime <= ?'), args.push(formatDatetime(filter.to)));
+    // SQLite reads LIMIT -1 as "no limit".
+    args.push(filter.limit ?? -1, filter.offset ?? 0);
+    const sql = `SELECT * FROM trades ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY datetime, id LIMIT ? OFFSET ?`;
+    return (this.db.prepare(sql).all(...args) as TradeRowDb[]).map(
+      (r) => ({
+        id: r.id,
+        variant: r.variant,
+        vtSymbol: r.vt_symbol,
+        side: r.side,
+        offset: r.offset,
+        price: r.price,
+        volume: r.volume,
+        time: parseDatetime(r.datetime) ?? Number.NaN,
+        commission: r.commission,
+        pnl: r.pnl,
+        tradingDay: r.trading_day,
+      }),
+    );
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * Parameters of the MACD-TD strategy and its paper broker (DOMAIN.md "MACD-TD strategy",
+ * "Paper broker"). One variant = one such config. Settings validate it with this schema; the
+ * strategy in src/core parses it again so that defaults are filled the same way everywhere.
+ */
+
+/** A stop-loss or take-profit distance from the entry fill price. */
+export const protectiveLevelSchema = z.object({
+  unit: z.enum(['ticks', 'percent']),
+  /** Ticks (whole or fractional) or percent of the entry price (1 = 1 %). */
+  value: z.number().finite().positive(),
+});
+export type ProtectiveLevel = z.infer<typeof protectiveLevelSchema>;
+
+export const commissionSchema = z.discriminatedUnion('kind', [
+  /** Money per lot per fill, both ways (open and close). */
+  z.object({ kind: z.literal('perLot'), amount: z.number().finite().nonnegative() }),
+  /** Share of the traded value (price × volume × multiplier) per fill, both ways; 0.0001 = 1 bp. */
+  z.object({ kind: z.literal('rate'), rate: z.number().finite().nonnegative().max(0.1) }),
+]);
+export type Commission = z.infer<typeof commissionSchema>;
+
+export const contractSpecSchema = z.object({
+  priceTick: z.number().finite().positive(),
+  contractMultiplier: z.number().finite().positive(),
+});
+export type ContractSpec = z.infer<typeof contractSpecSchema>;
+
+const period = z.number().int().min(1).max(10_000);
+
+/** Mirrors core's SignalParams and DEFAULT_SIGNAL_PARAMS (a test keeps the two equal). */
+export const signalParamsSchema = z.object({
+  fast: period.default(12),
+  slow: period.default(26),
+  signal: period.default(9),
+  emaFast: period.default(20),
+  emaSlow: period.default(60),
+  lookback: period.default(20),
+  compare: period.default(50),
+  recent: period.default(5),
+});
+export type SignalParamsConfig = z.infer<typeof signalParamsSchema>;
+
+export const macdTdConfigSchema = z.object({
+  /** Lots per entry. */
+  orderVolume: z.number().int().positive().default(1),
+  /** Contract spec of every product of the variant unless `contracts` names the product. */
+  priceTick: z.number().finite().positive().default(1),
+  contractMultiplier: z.number().finite().positive().default(10),
+  /** Per product ("rb", "i"): overrides priceTick / contractMultiplier. */
+  contracts: z.record(z.string().regex(/^[A-Za-z0-9]+$/, 'a product is letters/digits, e.g. rb'), contractSpecSchema).default({}),
+  /** Market and stop fills: buy pays this many ticks above, sell receives this many below. */
+  slippageTicks: z.number().finite().nonnegative().default(1),
+  commission: commissionSchema.default({ kind: 'perLot', amount: 0 }),
+  stopLoss: protectiveLevelSchema.nullable().default(null),
+  takeProfit: protectiveLevelSchema.nullable().default(null),
+  /** Opens per product per trading day (the day rolls at 21:00). */
+  maxDailyOpenPerProduct: z.number().int().nonnegative().default(3),
+  /** Opens across all products of the variant per trading day. */
+  maxDailyOpenGlobal: z.number().int().nonnegative().default(10),
+  /** Go flat before a session end that is followed by a long pause (15:00, the night's end). */
+  closeAtSessionEnd: z.boolean().default(false),
+  /** A session end counts for closeAtSessionEnd when the market then stays closed this long (lunch: 120). */
+  sessionEndMinPauseMinutes: z.number().int().positive().default(180),
+  /** A TD setup 9 confirms an entry when it completed on this window bar or the (n − 1) before it. */
+  nineWithinBars: z.number().int().min(1).max(100).default(3),
+  signal: signalParamsSchema.prefault({}),
+});
+export type MacdTdConfig = z.infer<typeof macdTdConfigSchema>;
+export type MacdTdConfigInput = z.input<typeof macdTdConfigSchema>;
+
+/** Parses a config, with a message that names each wrong field (`where` says whose config). */
+export function parseMacdTdConfig(input: unknown, where = 'MACD-TD config'): MacdTdConfig {
+  const result = macdTdConfigSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`);
+  throw new Error(`${where}: ${problems.join('; ')}`);
+}
