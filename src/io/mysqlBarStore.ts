@@ -120,7 +120,17 @@ export interface MysqlBarStoreOptions {
 
 const BAR_COLUMNS = '`datetime`, `open_price`, `high_price`, `low_price`, `close_price`, `volume`, `turnover`, `open_interest`';
 const KEY_WHERE = '`symbol` = ? AND `exchange` = ? AND `interval` = ?';
-const RANGE_SQL = `SELECT ${BAR_COLUMNS} FROM \`dbbardata\` WHERE ${KEY_WHERE}`;
+const BAR_INDEX = 'dbbardata_symbol_exchange_interval_datetime';
+/**
+ * With the three key columns bound by `=`, MariaDB prefers `ref` access on the key prefix plus
+ * index-condition pushdown for `datetime > ?` whenever the range covers more than about half of
+ * the key's rows; `ref` then walks the index from the key's first row on every page, which makes
+ * keyset pagination quadratic (measured: page times growing 22 → 60 ms over 300 k rows).
+ * FORCE INDEX on the very same index makes the optimizer take the `range` access, which seeks
+ * straight to the page start.
+ */
+const rangeSql = (forceIndex: boolean): string =>
+  `SELECT ${BAR_COLUMNS} FROM \`dbbardata\`${forceIndex ? ` FORCE INDEX (\`${BAR_INDEX}\`)` : ''} WHERE ${KEY_WHERE}`;
 
 /** Errors after which the same statement on a fresh connection may well succeed. */
 const CONNECTION_LOST_CODES = new Set([
@@ -178,6 +188,8 @@ export class MysqlBarStore implements BarStore {
   private readonly insertBatchSize: number;
   private readonly connectTimeoutMs: number;
   private closed = false;
+  /** SELECT ... WHERE key, with the index hint when vnpy's unique index exists under its usual name. */
+  private rangeSql = rangeSql(false);
 
   private constructor(
     private readonly pool: Pool,
@@ -211,6 +223,9 @@ export class MysqlBarStore implements BarStore {
       enableKeepAlive: true,
       supportBigNumbers: true,
       charset: 'utf8mb4',
+      // Reads are prepared statements (see queryRows); keep each connection's cache small so
+      // that varied LIMITs never pile up against the server's max_prepared_stmt_count.
+      maxPreparedStatements: 32,
     });
     // An idle pooled connection that dies emits 'error'; the pool drops it and the next
     // operation opens a new one. Without a listener Node would treat it as fatal.
@@ -236,6 +251,12 @@ export class MysqlBarStore implements BarStore {
               );
             }
           }
+          const [indexes] = await conn.query<RowDataPacket[]>(
+            `SELECT COUNT(*) AS n FROM information_schema.statistics
+              WHERE table_schema = ? AND table_name = 'dbbardata' AND index_name = ?`,
+            [target.database, BAR_INDEX],
+          );
+          store.rangeSql = rangeSql(Number(indexes[0]?.['n'] ?? 0) > 0);
         } finally {
           conn.release();
         }
@@ -256,7 +277,7 @@ export class MysqlBarStore implements BarStore {
     // connection is held while the consumer works. The next chunk's query is sent before this
     // chunk is converted and handed over, so the server works while we do.
     const page = (op: '>=' | '>', after: string): Promise<RawBarRow[]> =>
-      this.queryRows(`${RANGE_SQL} AND \`datetime\` ${op} ? AND \`datetime\` <= ? ORDER BY \`datetime\` LIMIT ${chunkSize}`, [
+      this.queryRows(`${this.rangeSql} AND \`datetime\` ${op} ? AND \`datetime\` <= ? ORDER BY \`datetime\` LIMIT ${chunkSize}`, [
         key.symbol,
         key.exchange,
         key.interval,
@@ -282,26 +303,20 @@ export class MysqlBarStore implements BarStore {
     if (!(count > 0)) return [];
     const before = opts.before === undefined ? '9999-12-31 23:59:59' : formatDatetime(opts.before);
     const op = opts.before === undefined ? '<=' : '<';
-    const rows = await this.queryRows(`${RANGE_SQL} AND \`datetime\` ${op} ? ORDER BY \`datetime\` DESC LIMIT ?`, [
-      key.symbol,
-      key.exchange,
-      key.interval,
-      before,
-      Math.floor(count),
-    ]);
+    const rows = await this.queryRows(
+      `${this.rangeSql} AND \`datetime\` ${op} ? ORDER BY \`datetime\` DESC LIMIT ${Math.floor(count)}`,
+      [key.symbol, key.exchange, key.interval, before],
+    );
     rows.reverse();
     return rowsToBars(rows, `${this.description} ${describeBarKey(key)}`);
   }
 
   async loadAfter(key: BarKey, after: number, limit: number): Promise<OhlcvBar[]> {
     if (!(limit > 0)) return [];
-    const rows = await this.queryRows(`${RANGE_SQL} AND \`datetime\` > ? ORDER BY \`datetime\` LIMIT ?`, [
-      key.symbol,
-      key.exchange,
-      key.interval,
-      formatDatetime(after),
-      Math.floor(limit),
-    ]);
+    const rows = await this.queryRows(
+      `${this.rangeSql} AND \`datetime\` > ? ORDER BY \`datetime\` LIMIT ${Math.floor(limit)}`,
+      [key.symbol, key.exchange, key.interval, formatDatetime(after)],
+    );
     return rowsToBars(rows, `${this.description} ${describeBarKey(key)}`);
   }
 
@@ -415,7 +430,10 @@ export class MysqlBarStore implements BarStore {
 
   private async queryRows(sql: string, values: (string | number)[]): Promise<RawBarRow[]> {
     return this.withRetry('read', async () => {
-      const [rows] = await this.pool.query<RowDataPacket[]>({ sql, values, rowsAsArray: true });
+      // Prepared statements: the binary protocol hands DOUBLEs over as doubles (no text
+      // parsing), measurably faster on large reads. Limits are inlined integers, never `?`:
+      // MySQL 8 rejects a bound LIMIT that mysql2 sends as a DOUBLE.
+      const [rows] = await this.pool.execute<RowDataPacket[]>({ sql, values, rowsAsArray: true });
       return rows as unknown as RawBarRow[];
     });
   }

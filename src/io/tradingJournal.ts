@@ -25,7 +25,7 @@ export interface JournalOrder {
   vtSymbol: string;
   side: 'buy' | 'sell';
   offset: 'open' | 'close';
-  type: 'market' | 'limit';
+  type: 'market' | 'limit' | 'stop';
   price: number | null;
   volume: number;
   status: string;

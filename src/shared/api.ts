@@ -85,6 +85,12 @@ export const contract = {
   startVariant: command(variantParam, commandResultSchema, '/api/variants/:variant/start', 'start a stopped variant'),
   stopVariant: command(variantParam, commandResultSchema, '/api/variants/:variant/stop', 'stop a variant gracefully'),
   restartVariant: command(variantParam, commandResultSchema, '/api/variants/:variant/restart', 'stop, then start'),
+  setTradingHalted: command(
+    z.object({ variant: variantNameSchema.optional(), halted: z.boolean() }),
+    commandResultSchema,
+    '/api/halt',
+    'the kill switch: halt (or resume) trading for one variant, or all when none is named',
+  ),
   acknowledgeAlert: command(
     z.object({ id: z.string().min(1) }),
     commandResultSchema,

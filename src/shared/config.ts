@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { variantNameSchema } from './snapshot.js';
+import { macdTdConfigSchema } from './strategyConfig.js';
 
 /** One variant = one strategy with its parameters, run in its own worker process. */
 export const variantConfigSchema = z.object({
   name: variantNameSchema,
   strategy: z.enum(['macd-td']).default('macd-td'),
+  /**
+   * The contract, e.g. rb2501.SHFE; or a product alone, e.g. rb.SHFE, to trade whichever
+   * contract of it is dominant in the bar store (kept in the variant's state once chosen).
+   */
   vtSymbol: z.string().regex(/^[^.\s]+\.[A-Za-z0-9_]+$/, 'vtSymbol is SYMBOL.EXCHANGE, e.g. rb2501.SHFE'),
   windowMinutes: z
     .number()
@@ -13,6 +18,24 @@ export const variantConfigSchema = z.object({
   /** How often the worker polls the bar store for new 1-minute rows. */
   pollMs: z.number().int().min(20).max(60_000).default(250),
   enabled: z.boolean().default(true),
+  /** Strategy and paper-broker parameters. */
+  params: macdTdConfigSchema.prefault({}),
+  /** Where bars come from: follow the bar store live, or replay a stored range at a speed. */
+  feed: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('follow') }),
+      z.object({
+        kind: z.literal('replay'),
+        /** 'YYYY-MM-DD HH:MM:SS' exchange time; the range is inclusive. */
+        from: z.string(),
+        to: z.string().nullable().default(null),
+        /** Simulated minutes per real minute. */
+        speed: z.number().positive().max(1_000_000).default(600),
+      }),
+    ])
+    .default({ kind: 'follow' }),
+  /** Report the feed as stalled after this many expected bar intervals without a new bar. */
+  stallAfterBars: z.number().int().positive().default(5),
 });
 export type VariantConfig = z.infer<typeof variantConfigSchema>;
 export type VariantConfigInput = z.input<typeof variantConfigSchema>;

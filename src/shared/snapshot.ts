@@ -92,7 +92,7 @@ export const orderSchema = z.object({
   vtSymbol: z.string(),
   side: sideSchema,
   offset: z.enum(['open', 'close']),
-  type: z.enum(['market', 'limit']),
+  type: z.enum(['market', 'limit', 'stop']),
   price: nullableFinite,
   volume: finite,
   status: z.string(),
@@ -107,6 +107,7 @@ export const tradeRowSchema = z.object({
   volume: finite,
   time: z.number().int(),
   pnl: nullableFinite.default(null),
+  commission: finite.default(0),
 });
 
 export const restoreInfoSchema = z.object({
@@ -115,6 +116,10 @@ export const restoreInfoSchema = z.object({
   windowBarsRestored: z.number().int().nonnegative(),
   message: z.string().nullable().default(null),
   finishedAt: z.string().nullable().default(null),
+  /** Decisions computed during replay that were not sent, as the rule says. */
+  suppressedDecisions: z.number().int().nonnegative().default(0),
+  /** Whether the state came from the journal (exact continuation) or was rebuilt by replay. */
+  from: z.enum(['state', 'replay', 'none']).default('none'),
 });
 
 export const snapshotSchema = z.object({

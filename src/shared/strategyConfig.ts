@@ -52,7 +52,7 @@ export const macdTdConfigSchema = z.object({
   /** Per product ("rb", "i"): overrides priceTick / contractMultiplier. */
   contracts: z.record(z.string().regex(/^[A-Za-z0-9]+$/, 'a product is letters/digits, e.g. rb'), contractSpecSchema).default({}),
   /** Market and stop fills: buy pays this many ticks above, sell receives this many below. */
-  slippageTicks: z.number().finite().nonnegative().default(1),
+  slippageTicks: z.number().int().nonnegative().default(1),
   commission: commissionSchema.default({ kind: 'perLot', amount: 0 }),
   stopLoss: protectiveLevelSchema.nullable().default(null),
   takeProfit: protectiveLevelSchema.nullable().default(null),

@@ -11,6 +11,13 @@ export const workerLaunchSchema = z.object({
   sourceLabel: z.enum(['simulated', 'sqlite', 'mysql', 'replay']),
   /** How many window bars of history restore aims for. */
   restoreWindowBars: z.number().int().positive().default(600),
+  /**
+   * Trading halted (kill switch): the worker computes but sends no order. null = as the
+   * variant's saved state says (a halt survives restarts); true/false = the supervisor's word.
+   */
+  halted: z.boolean().nullable().default(null),
+  /** Wall-clock seconds between two 1-minute bars of this source (60 / demo speed for the demo). */
+  expectedBarSeconds: z.number().positive().default(60),
 });
 export type WorkerLaunch = z.infer<typeof workerLaunchSchema>;
 export type WorkerLaunchInput = z.input<typeof workerLaunchSchema>;
@@ -25,5 +32,13 @@ export type ToWorker = z.infer<typeof toWorkerSchema>;
 export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('status'), status: variantStatusSchema, message: z.string().nullable() }),
   z.object({ type: z.literal('stopped') }),
+  z.object({
+    type: z.literal('alert'),
+    level: z.enum(['INFO', 'WARNING', 'ERROR', 'CRITICAL']),
+    title: z.string(),
+    message: z.string(),
+    key: z.string().optional(),
+  }),
+  z.object({ type: z.literal('trade'), tradeId: z.string(), vtSymbol: z.string(), side: z.enum(['buy', 'sell']), offset: z.enum(['open', 'close']), price: z.number(), volume: z.number() }),
 ]);
 export type FromWorker = z.infer<typeof fromWorkerSchema>;

@@ -112,23 +112,27 @@ const sampleParams: { [K in keyof typeof contract]: Parameters<KestrelApi[K]>[0]
   stopVariant: { variant: 'nonexistent' },
   restartVariant: { variant: 'nonexistent' },
   acknowledgeAlert: { id: 'no-such-alert' },
+  setTradingHalted: { variant: 'nonexistent', halted: true },
   listLogFiles: {},
   listLogLines: { file: 'demo-15m/strategy.log', pageSize: 5 },
 };
 
 /** One call per stream; `take` items, then cancel (a tail never ends by itself). */
-const sampleStreams: { [S in StreamName]: { params: StreamParamsOf<S>; take: number } } = {
+const sampleStreams: { [S in StreamName]: { params: StreamParamsOf<S>; take: number; keep?: (item: unknown) => boolean } } = {
   tailLog: { params: { file: 'demo-15m/strategy.log', last: 2 }, take: 2 },
-  searchLog: { params: { file: 'demo-15m/strategy.log', pattern: 'worker started' }, take: 1 },
+  // Progress items depend on timing; the hits do not.
+  searchLog: { params: { file: 'demo-15m/strategy.log', pattern: 'worker started' }, take: 1, keep: (i) => (i as { type: string }).type === 'hit' },
 };
 
 function collect(api: KestrelApi, name: StreamName, take: number): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
     const items: unknown[] = [];
+    const keep = sampleStreams[name].keep ?? (() => true);
     const start = api.streams[name] as (p: unknown, onItem: (i: unknown) => void, onEnd: (e: string | null) => void) => () => void;
     const cancel = start(
       sampleStreams[name].params,
       (item) => {
+        if (items.length >= take || !keep(item)) return;
         items.push(item);
         if (items.length === take) {
           cancel();

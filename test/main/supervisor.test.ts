@@ -53,23 +53,31 @@ describe('supervisor with real worker processes', () => {
       dataDir: tmp.dir,
       controlEnabled: false,
       settings: {
-        demo: { enabled: false, speed: 60, seed: 1 },
-        // Nothing listens on port 1: the worker cannot open its bar store and exits.
-        barSource: { kind: 'mysql', url: 'mysql://root@127.0.0.1:1/test' },
-        variants: [{ name: 'broken', strategy: 'macd-td', vtSymbol: 'rb2501.SHFE', windowMinutes: 15, pollMs: 250, enabled: true }],
+        demo: { enabled: true, speed: 60, seed: 1 },
+        variants: [{ name: 'fragile', vtSymbol: 'rb9999.SIM', windowMinutes: 15 }],
         supervisor: { backoffInitialMs: 50, backoffMaxMs: 400, maxCrashes: 3, crashWindowMs: 60_000 },
       },
     });
     const ws = harness.workstation;
-    await waitFor('broken marked crashed', () => ws.summaryOf('broken').status === 'crashed', 30_000);
-    const info = ws.supervisorInfo('broken');
+    // Whatever kills it, a worker that dies three times within the window is given up on.
+    const killed: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const pid = await waitFor(`worker #${i + 1} up`, () => {
+        const p = ws.supervisorInfo('fragile')?.pid;
+        return p && !killed.includes(p) ? p : undefined;
+      }, 30_000);
+      process.kill(pid, 'SIGKILL');
+      killed.push(pid);
+    }
+    await waitFor('fragile marked crashed', () => ws.summaryOf('fragile').status === 'crashed', 30_000);
+    const info = ws.supervisorInfo('fragile');
     expect(info?.restarts).toBe(2);
     expect(info?.pid).toBeNull();
-    const critical = harness.alerts.filter((a) => a.level === 'CRITICAL' && a.variant === 'broken');
+    const critical = harness.alerts.filter((a) => a.level === 'CRITICAL' && a.variant === 'fragile');
     expect(critical).toHaveLength(1);
     // Given time, it is not started again.
     await new Promise((r) => setTimeout(r, 1_000));
-    expect(ws.supervisorInfo('broken')?.restarts).toBe(2);
-    expect(ws.summaryOf('broken').status).toBe('crashed');
+    expect(ws.supervisorInfo('fragile')?.restarts).toBe(2);
+    expect(ws.summaryOf('fragile').status).toBe('crashed');
   });
 });

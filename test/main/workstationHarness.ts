@@ -1,4 +1,5 @@
-import { settingsSchema, type Settings } from '../../src/shared/config.js';
+import type { z } from 'zod';
+import { settingsSchema } from '../../src/shared/config.js';
 import { KESTREL_VERSION } from '../../src/shared/version.js';
 import { ApiServer } from '../../src/main/node/apiServer.js';
 import { NodeHost } from '../../src/main/node/nodeHost.js';
@@ -22,7 +23,7 @@ export interface Harness {
 export async function startHarness(opts: {
   dataDir: string;
   controlEnabled: boolean;
-  settings?: Partial<Settings>;
+  settings?: z.input<typeof settingsSchema>;
   token?: string;
 }): Promise<Harness> {
   const alerts: Alert[] = [];

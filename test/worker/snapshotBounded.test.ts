@@ -5,6 +5,7 @@ import { SimulatedMarket } from '../../src/core/market/simulatedMarket.js';
 import { JsonLinesLog } from '../../src/io/jsonLinesLog.js';
 import { readSnapshotFile } from '../../src/io/snapshotFile.js';
 import { SqliteBarStore } from '../../src/io/sqliteBarStore.js';
+import { TradingJournal } from '../../src/io/tradingJournal.js';
 import { MAX_SNAPSHOT_BARS, snapshotFileName } from '../../src/shared/snapshot.js';
 import { parseDatetime } from '../../src/shared/time.js';
 import { workerLaunchSchema } from '../../src/shared/workerProtocol.js';
@@ -31,7 +32,8 @@ describe('the snapshot stays bounded', () => {
       sourceLabel: 'simulated',
     });
     const log = new JsonLinesLog(join(tmp.dir, 'logs', 'bounded-15m', 'strategy.log'), 'bounded-15m');
-    const runner = new VariantRunner(launch, { store, log, snapshotIntervalMs: 0 });
+    const journal = TradingJournal.open(join(tmp.dir, 'kestrel.db'));
+    const runner = new VariantRunner(launch, { store, journal, log, snapshotIntervalMs: 0 });
     await runner.restore();
     const file = join(tmp.dir, 'monitor', snapshotFileName('bounded-15m'));
 
@@ -56,6 +58,7 @@ describe('the snapshot stays bounded', () => {
     expect(Math.max(...bytes) / Math.min(...bytes)).toBeLessThan(1.05);
     expect(Math.max(...sizes.map((s) => s.bytes))).toBeLessThan(400_000);
     log.close();
+    journal.close();
     await store.close();
   });
 });

@@ -37,6 +37,8 @@ export class VariantSupervisor {
   private stopWaiters: (() => void)[] = [];
   private lastExit: SupervisedInfo['lastExit'] = null;
   private wantRunning = false;
+  /** The kill switch as last set by a command; null until one is given (the state decides). */
+  private halted: boolean | null = null;
 
   constructor(
     readonly config: VariantConfig,
@@ -91,6 +93,12 @@ export class VariantSupervisor {
     clearTimeout(killer);
   }
 
+  /** Kill switch: the worker keeps computing and sends no order; survives restarts. */
+  setHalted(halted: boolean): void {
+    this.halted = halted;
+    this.handle?.send({ type: 'halt', halted });
+  }
+
   async restart(): Promise<void> {
     await this.stop();
     this.start();
@@ -100,10 +108,12 @@ export class VariantSupervisor {
     this.setState('starting');
     this.workerStatus = null;
     this.workerMessage = null;
-    const handle = this.host.forkWorker(this.launch);
+    const handle = this.host.forkWorker({ ...this.launch, halted: this.halted });
     this.handle = handle;
     handle.onMessage((m) => {
-      if (m.type === 'status') {
+      if (m.type === 'alert') {
+        this.alerts.raise({ level: m.level, variant: this.config.name, title: m.title, message: m.message, ...(m.key ? { key: m.key } : {}) });
+      } else if (m.type === 'status') {
         this.workerStatus = m.status;
         this.workerMessage = m.message;
         if (this.state === 'starting') this.state = 'running';

@@ -137,6 +137,9 @@ export class Workstation {
       barSource: settings.barSource,
       sourceLabel: simulated ? 'simulated' : settings.barSource.kind,
       restoreWindowBars: 600,
+      halted: null,
+      // The demo writes a simulated minute every 60 / speed seconds of wall time.
+      expectedBarSeconds: simulated ? 60 / settings.demo.speed : 60,
     };
   }
 
@@ -299,6 +302,20 @@ export class Workstation {
         this.command(ctx, 'restartVariant', variant, { variant }, async () => {
           await this.supervisorOf(variant).restart();
           return { ok: true, message: `${variant} restarted` };
+        }),
+      setTradingHalted: ({ variant, halted }, ctx) =>
+        this.command(ctx, 'setTradingHalted', variant ?? '*', { variant: variant ?? null, halted }, () => {
+          const targets = variant ? [this.supervisorOf(variant)] : [...this.supervisors.values()];
+          for (const s of targets) s.setHalted(halted);
+          const who = variant ?? `all ${targets.length} variants`;
+          this.alerts.raise({
+            level: halted ? 'WARNING' : 'INFO',
+            variant: variant ?? null,
+            title: halted ? 'Trading halted' : 'Trading resumed',
+            message: `${who}: ${halted ? 'kill switch on; signals are computed, no orders are sent' : 'orders allowed again'}`,
+            key: `halt:${variant ?? '*'}:${String(halted)}`,
+          });
+          return Promise.resolve({ ok: true, message: `${who} ${halted ? 'halted' : 'resumed'}` });
         }),
       acknowledgeAlert: ({ id }, ctx) =>
         this.command(ctx, 'acknowledgeAlert', id, { id }, () => {

@@ -27,8 +27,11 @@ export const logFileSchema = z.object({
 export type LogFile = z.infer<typeof logFileSchema>;
 
 export const logLineSchema = z.object({
-  /** 1-based line number in the file. */
-  lineNo: z.number().int().positive(),
+  /**
+   * 1-based line number in the file; null while it cannot be known yet (a page read from the
+   * end of a file whose line index is still being built).
+   */
+  lineNo: z.number().int().positive().nullable(),
   /** ISO or as written; null when the line has no recognisable time. */
   time: z.string().nullable(),
   level: logLevelNameSchema.nullable(),
@@ -77,7 +80,10 @@ export const logEntries = {
       keyword: z.string().max(200).optional(),
       /** Jump to time: the page holding the first line at or after this time ('YYYY-MM-DD HH:MM:SS' or ISO). */
       at: z.string().max(40).optional(),
-      /** Page counted from the end of the file (1 = the last page). */
+      /**
+       * Page counted from the end of the file (1 = the last page, the newest `pageSize` lines);
+       * the answer's `page` then counts from the end too.
+       */
       fromEnd: z.stringbool().optional(),
     }),
     logPageSchema,
