@@ -238,7 +238,7 @@ class RowParser {
     };
     const number = (field: ImportField, acc: Accessor | undefined, required: boolean): number => {
       if (acc === undefined) return 0;
-      const v = required ? present(field, acc) : get(acc);
+      const v = present(field, acc);
       if (v === undefined) return NaN;
       if (!required && (v === null || (typeof v === 'string' && v.trim() === ''))) return 0;
       if (typeof v === 'number' && Number.isFinite(v)) return v;

@@ -72,6 +72,8 @@ async function main(): Promise<void> {
     else if (m.type === 'halt') runner?.setHalted(m.halted);
   });
   process.on('SIGTERM', () => void shutdown());
+  // A parent that died (even by SIGKILL) takes its workers with it; state is committed on the way out.
+  process.on('disconnect', () => void shutdown());
 
   store = await openStoreWithRetry(launch, channel, log, () => stopping);
   if (!store) return;

@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Prng } from '../../src/core/market/prng.js';
+import { readSnapshotFile } from '../../src/io/snapshotFile.js';
+import { SqliteBarStore } from '../../src/io/sqliteBarStore.js';
+import { TradingJournal, type JournalTrade } from '../../src/io/tradingJournal.js';
+import { snapshotFileName } from '../../src/shared/snapshot.js';
+import { formatDatetime } from '../../src/shared/time.js';
+import { startHarness, type Harness } from '../main/workstationHarness.js';
+import { freshDir, waitFor } from '../helpers.js';
+import { ACTIVE_PARAMS } from '../worker/runnerFixture.js';
+import { simulatedTape, type TapeSource } from './tapeSources.js';
+
+const DAY = 345;
+let harness: Harness | null = null;
+const cleanups: (() => void)[] = [];
+afterEach(async () => {
+  await harness?.stop();
+  harness = null;
+  for (const c of cleanups.splice(0)) c();
+});
+
+function variants(vtSymbol: string) {
+  return ['cont-a', 'cont-b'].map((name) => ({ name, vtSymbol, windowMinutes: 15, pollMs: 40, params: ACTIVE_PARAMS }));
+}
+
+/** Trades of one variant as comparable rows: ids lose the variant prefix, which is all that differs. */
+function tradesOf(journal: TradingJournal, variant: string): Omit<JournalTrade, 'variant'>[] {
+  return journal.trades({ variant }).map(({ variant: _v, ...t }) => ({ ...t, id: t.id.slice(variant.length) }));
+}
+
+function lastSnapshot(dataDir: string, variant: string) {
+  const read = readSnapshotFile(join(dataDir, 'monitor', snapshotFileName(variant)));
+  if (!read.ok) throw new Error(read.error);
+  return read.snapshot;
+}
+
+/**
+ * Two identical variants follow one bar store that a writer fills in chunks; one of them is
+ * killed with SIGKILL at random moments and restored by the supervisor each time. At the end
+ * both must agree on every trade, position, counter and signal state.
+ */
+async function runKillTest(tape: TapeSource, historyMinutes: number, kills: number, seed: number): Promise<void> {
+  const tmp = freshDir('continuity');
+  cleanups.push(tmp.remove);
+  const writer = SqliteBarStore.open(join(tmp.dir, 'kestrel.db'));
+  cleanups.push(() => void writer.close());
+  await writer.write(tape.bars.slice(0, historyMinutes));
+  harness = await startHarness({
+    dataDir: tmp.dir,
+    controlEnabled: false,
+    settings: {
+      demo: { enabled: false, speed: 60, seed: 1 },
+      variants: variants(tape.vtSymbol),
+      supervisor: { backoffInitialMs: 50, backoffMaxMs: 200, maxCrashes: 1_000, crashWindowMs: 60_000 },
+    },
+  });
+  const ws = harness.workstation;
+  // Both restore from the same history before any new bar arrives: that is the common start.
+  await waitFor('both restored', () => ['cont-a', 'cont-b'].every((v) => ws.summaryOf(v).status === 'running'), 60_000);
+
+  const rng = new Prng(seed);
+  const rest = tape.bars.slice(historyMinutes);
+  const chunk = 240;
+  const chunks = Math.ceil(rest.length / chunk);
+  const killAt = new Set<number>();
+  while (killAt.size < kills) killAt.add(1 + Math.floor(rng.next() * (chunks - 1)));
+  let killed = 0;
+  for (let i = 0; i < chunks; i++) {
+    await writer.write(rest.slice(i * chunk, (i + 1) * chunk));
+    if (killAt.has(i)) {
+      // Kill wherever it is: in the middle of a batch, a commit or a restore.
+      const pid = await waitFor('cont-b has a process', () => ws.supervisorInfo('cont-b')?.pid ?? undefined, 30_000, 5);
+      await new Promise((r) => setTimeout(r, Math.floor(rng.next() * 60)));
+      process.kill(pid, 'SIGKILL');
+      killed++;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const last = formatDatetime(tape.bars[tape.bars.length - 1]?.time ?? 0);
+  await waitFor(
+    'both caught up with the last bar',
+    () => ['cont-a', 'cont-b'].every((v) => ws.summaryOf(v).lastBarAt === last && ws.summaryOf(v).status === 'running'),
+    90_000,
+    100,
+  );
+  expect(killed).toBe(kills);
+  expect(ws.supervisorInfo('cont-b')?.restarts).toBe(kills);
+  await harness.stop();
+  harness = null;
+
+  const journal = TradingJournal.open(join(tmp.dir, 'kestrel.db'));
+  try {
+    const a = tradesOf(journal, 'cont-a');
+    const b = tradesOf(journal, 'cont-b');
+    expect(a.length).toBeGreaterThan(5);
+    expect(b).toEqual(a);
+    const stateA = JSON.parse(journal.loadState('cont-a')?.json ?? '{}') as { runner: { strategy: unknown }; lastMinuteTime: number };
+    const stateB = JSON.parse(journal.loadState('cont-b')?.json ?? '{}') as { runner: { strategy: unknown }; lastMinuteTime: number };
+    expect(stateB.lastMinuteTime).toBe(stateA.lastMinuteTime);
+    // Strategy state (positions, orders, counters, contracts) with the variant name taken out.
+    const neutral = (v: unknown, name: string) => JSON.parse(JSON.stringify(v).split(name).join('VARIANT')) as unknown;
+    expect(neutral(stateB.runner.strategy, 'cont-b')).toEqual(neutral(stateA.runner.strategy, 'cont-a'));
+  } finally {
+    journal.close();
+  }
+  const snapA = lastSnapshot(tmp.dir, 'cont-a');
+  const snapB = lastSnapshot(tmp.dir, 'cont-b');
+  expect(snapB.positions).toEqual(snapA.positions);
+  expect(snapB.counters).toEqual(snapA.counters);
+  expect(snapB.pnl).toEqual(snapA.pnl);
+  expect(snapB.instruments[0]?.signals).toEqual(snapA.instruments[0]?.signals);
+  expect(snapB.instruments[0]?.forming).toEqual(snapA.instruments[0]?.forming);
+  const lastA = snapA.instruments[0]?.bars.at(-1);
+  const lastB = snapB.instruments[0]?.bars.at(-1);
+  expect(lastB?.time).toBe(lastA?.time);
+  expect(lastB?.dif).toBe(lastA?.dif);
+}
+
+describe('continuity under kill -9', () => {
+  it('a worker killed at random points ends exactly where an uninterrupted one does (simulated tape)', async () => {
+    await runKillTest(simulatedTape(2024, 60 * DAY), 25 * DAY, 8, 77);
+  }, 240_000);
+});
