@@ -53,6 +53,11 @@ export interface PeriodResult {
   start: string;
   pnl: number;
   trades: number;
+  /** Closing trades of the period with net pnl > 0 / < 0 (a zero result is neither). */
+  wins: number;
+  losses: number;
+  /** Realised pnl from the first period's start to this period's end (equity − initialEquity). */
+  cumulativePnl: number;
   /** pnl / equity at the period's start (with initialEquity), else pnl; null if that equity is <= 0. */
   return: number | null;
 }
@@ -213,7 +218,7 @@ export function tradeStatistics(trades: readonly StatisticsTrade[], opts: TradeS
   let maxDrawdownPct: number | null = initial === undefined ? null : 0;
   const equityCurve: EquityPoint[] = [];
   const perSymbol = new Map<string, SymbolStatistics>();
-  const perPeriod = new Map<string, { pnl: number; trades: number }>();
+  const perPeriod = new Map<string, { pnl: number; trades: number; wins: number; losses: number }>();
   let firstSlot: PeriodSlot | null = null;
   let lastSlot: PeriodSlot | null = null;
 
@@ -241,9 +246,11 @@ export function tradeStatistics(trades: readonly StatisticsTrade[], opts: TradeS
     const slot = slotOf(period, calendar.tradingDay(t.time));
     firstSlot ??= slot;
     lastSlot = slot;
-    const p = perPeriod.get(slot.key) ?? { pnl: 0, trades: 0 };
+    const p = perPeriod.get(slot.key) ?? { pnl: 0, trades: 0, wins: 0, losses: 0 };
     p.pnl += pnl;
     p.trades++;
+    if (pnl > 0) p.wins++;
+    else if (pnl < 0) p.losses++;
     perPeriod.set(slot.key, p);
 
     equity += pnl;
@@ -257,11 +264,23 @@ export function tradeStatistics(trades: readonly StatisticsTrade[], opts: TradeS
   const periods: PeriodResult[] = [];
   if (firstSlot !== null && lastSlot !== null) {
     let periodStartEquity = start;
+    // Summed on its own: (start + Σ) − start can lose digits when the capital is large.
+    let cumulativePnl = 0;
     for (const slot of slotsBetween(period, firstSlot, lastSlot)) {
-      const p = perPeriod.get(slot.key) ?? { pnl: 0, trades: 0 };
+      const p = perPeriod.get(slot.key) ?? { pnl: 0, trades: 0, wins: 0, losses: 0 };
       const ret = initial === undefined ? p.pnl : periodStartEquity > 0 ? p.pnl / periodStartEquity : null;
-      periods.push({ period: slot.key, start: slot.start, pnl: p.pnl, trades: p.trades, return: ret });
       periodStartEquity += p.pnl;
+      cumulativePnl += p.pnl;
+      periods.push({
+        period: slot.key,
+        start: slot.start,
+        pnl: p.pnl,
+        trades: p.trades,
+        wins: p.wins,
+        losses: p.losses,
+        cumulativePnl,
+        return: ret,
+      });
     }
   }
   const returns = periods.map((p) => p.return);

@@ -594,7 +594,7 @@ export async function importBars(
     const parsed = prepared.parser.parse(source);
     if (Array.isArray(parsed)) {
       result.problemCount++;
-      if (!widthHintGiven && headerWidth !== null && Array.isArray(source.row) && source.row.length !== headerWidth && !spec.columns) {
+      if (!widthHintGiven && headerWidth !== null && Array.isArray(source.row) && source.row.length > headerWidth && !spec.columns) {
         widthHintGiven = true;
         result.problems.push(
           `${source.where}: the row has ${source.row.length} columns but the header names ${headerWidth}; describe the columns by position, e.g. --columns date=0,time=1,open=2,... --skip-header`,

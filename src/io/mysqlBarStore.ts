@@ -190,6 +190,8 @@ export class MysqlBarStore implements BarStore {
   private closed = false;
   /** SELECT ... WHERE key, with the index hint when vnpy's unique index exists under its usual name. */
   private rangeSql = rangeSql(false);
+  /** A read-only vnpy database without dbbaroverview still gets an overview, computed. */
+  private hasOverviewTable = true;
 
   private constructor(
     private readonly pool: Pool,
@@ -257,6 +259,11 @@ export class MysqlBarStore implements BarStore {
             [target.database, BAR_INDEX],
           );
           store.rangeSql = rangeSql(Number(indexes[0]?.['n'] ?? 0) > 0);
+          const [overviewTables] = await conn.query<RowDataPacket[]>(
+            `SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = 'dbbaroverview'`,
+            [target.database],
+          );
+          store.hasOverviewTable = Number(overviewTables[0]?.['n'] ?? 0) > 0;
         } finally {
           conn.release();
         }
@@ -407,7 +414,9 @@ export class MysqlBarStore implements BarStore {
   async overview(): Promise<BarOverview[]> {
     const rows = (await this.withRetry('overview', async () => {
       const [result] = await this.pool.query<RowDataPacket[]>({
-        sql: 'SELECT `symbol`, `exchange`, `interval`, `count`, `start`, `end` FROM `dbbaroverview` ORDER BY `symbol`, `exchange`, `interval`',
+        sql: this.hasOverviewTable
+          ? 'SELECT `symbol`, `exchange`, `interval`, `count`, `start`, `end` FROM `dbbaroverview` ORDER BY `symbol`, `exchange`, `interval`'
+          : 'SELECT `symbol`, `exchange`, `interval`, COUNT(*), MIN(`datetime`), MAX(`datetime`) FROM `dbbardata` GROUP BY `symbol`, `exchange`, `interval` ORDER BY `symbol`, `exchange`, `interval`',
         rowsAsArray: true,
       });
       return result;

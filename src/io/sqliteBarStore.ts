@@ -15,6 +15,7 @@ import { formatDatetime } from '../shared/time.js';
 import {
   BarStoreReadOnlyError,
   BarStoreUnavailableError,
+  DEFAULT_CHUNK_SIZE,
   describeBarKey,
   type BarKey,
   type BarStore,
@@ -62,6 +63,9 @@ export class SqliteBarStore implements BarStore {
   private readonly stmtRangeFirst: Database.Statement<unknown[], RawBarRow>;
   private readonly stmtRangeNext: Database.Statement<unknown[], RawBarRow>;
   private readonly stmtLastBefore: Database.Statement<unknown[], RawBarRow>;
+  private readonly stmtNthBefore: Database.Statement<unknown[], [string]>;
+  private readonly stmtBeforeFirst: Database.Statement<unknown[], RawBarRow>;
+  private readonly stmtBeforeNext: Database.Statement<unknown[], RawBarRow>;
   private readonly stmtAfter: Database.Statement<unknown[], RawBarRow>;
   private readonly stmtLastTime: Database.Statement<unknown[], [string]>;
   private readonly hasOverviewTable: boolean;
@@ -80,6 +84,17 @@ export class SqliteBarStore implements BarStore {
       .raw(true);
     this.stmtLastBefore = db
       .prepare<unknown[], RawBarRow>(`${range} AND "datetime" < ? ORDER BY "datetime" DESC LIMIT ?`)
+      .raw(true);
+    this.stmtNthBefore = db
+      .prepare<unknown[], [string]>(
+        `SELECT "datetime" FROM "dbbardata" WHERE ${KEY_WHERE} AND "datetime" < ? ORDER BY "datetime" DESC LIMIT 1 OFFSET ?`,
+      )
+      .raw(true);
+    this.stmtBeforeFirst = db
+      .prepare<unknown[], RawBarRow>(`${range} AND "datetime" >= ? AND "datetime" < ? ORDER BY "datetime" LIMIT ?`)
+      .raw(true);
+    this.stmtBeforeNext = db
+      .prepare<unknown[], RawBarRow>(`${range} AND "datetime" > ? AND "datetime" < ? ORDER BY "datetime" LIMIT ?`)
       .raw(true);
     this.stmtAfter = db
       .prepare<unknown[], RawBarRow>(`${range} AND "datetime" > ? ORDER BY "datetime" LIMIT ?`)
@@ -162,10 +177,27 @@ export class SqliteBarStore implements BarStore {
   /** The synchronous form of loadLast (warm-up): the last `count` bars before `before`, ascending. */
   loadLastSync(key: BarKey, count: number, opts: { before?: number } = {}): OhlcvBar[] {
     if (!(count > 0)) return [];
+    const n = Math.floor(count);
     const before = opts.before === undefined ? '9999-12-31 23:59:60' : formatDatetime(opts.before);
-    const rows = this.stmtLastBefore.all(key.symbol, key.exchange, key.interval, before, Math.floor(count));
-    rows.reverse();
-    return rowsToBars(rows, `${this.description} ${describeBarKey(key)}`);
+    const where = `${this.description} ${describeBarKey(key)}`;
+    if (n <= DEFAULT_CHUNK_SIZE) {
+      const rows = this.stmtLastBefore.all(key.symbol, key.exchange, key.interval, before, n);
+      rows.reverse();
+      return rowsToBars(rows, where);
+    }
+    // Many bars (a restore's history): find where they start on the index alone, then read
+    // forward in chunks. One huge DESC result (all raw rows alive at once, then reversed)
+    // measured at about half the speed.
+    const start = this.stmtNthBefore.get(key.symbol, key.exchange, key.interval, before, n - 1);
+    const bars: OhlcvBar[] = [];
+    let rows = this.stmtBeforeFirst.all(key.symbol, key.exchange, key.interval, start?.[0] ?? MIN_DATETIME_TEXT, before, DEFAULT_CHUNK_SIZE);
+    while (rows.length > 0) {
+      for (const bar of rowsToBars(rows, where)) bars.push(bar);
+      if (rows.length < DEFAULT_CHUNK_SIZE) break;
+      const last = rows[rows.length - 1] as RawBarRow;
+      rows = this.stmtBeforeNext.all(key.symbol, key.exchange, key.interval, last[0], before, DEFAULT_CHUNK_SIZE);
+    }
+    return bars;
   }
 
   async loadAfter(key: BarKey, after: number, limit: number): Promise<OhlcvBar[]> {

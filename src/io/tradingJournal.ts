@@ -39,6 +39,15 @@ export interface StoredState {
   json: string;
 }
 
+/** The columns of a fill that statistics read (core's StatisticsTrade). */
+export interface TradeForStatistics {
+  id: string;
+  vtSymbol: string;
+  time: number;
+  pnl: number | null;
+  commission: number;
+}
+
 export interface TradeFilter {
   variant?: string;
   vtSymbol?: string;
@@ -62,6 +71,7 @@ CREATE TABLE IF NOT EXISTS trades (
   trading_day TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS trades_variant_datetime ON trades (variant, datetime);
 CREATE INDEX IF NOT EXISTS trades_symbol_datetime ON trades (vt_symbol, datetime);
+CREATE INDEX IF NOT EXISTS trades_datetime_id ON trades (datetime, id);
 CREATE TABLE IF NOT EXISTS orders (
   id TEXT PRIMARY KEY, variant TEXT NOT NULL, vt_symbol TEXT NOT NULL, side TEXT NOT NULL, offset TEXT NOT NULL,
   type TEXT NOT NULL, price REAL, volume REAL NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -81,6 +91,33 @@ interface TradeRowDb {
   commission: number;
   pnl: number | null;
   trading_day: string;
+}
+
+function whereOf(filter: TradeFilter): { clause: string; args: (string | number)[] } {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (filter.variant) (where.push('variant = ?'), args.push(filter.variant));
+  if (filter.vtSymbol) (where.push('vt_symbol = ?'), args.push(filter.vtSymbol));
+  if (filter.side) (where.push('side = ?'), args.push(filter.side));
+  if (filter.from !== undefined) (where.push('datetime >= ?'), args.push(formatDatetime(filter.from)));
+  if (filter.to !== undefined) (where.push('datetime <= ?'), args.push(formatDatetime(filter.to)));
+  return { clause: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
+}
+
+function tradeOf(r: TradeRowDb): JournalTrade {
+  return {
+    id: r.id,
+    variant: r.variant,
+    vtSymbol: r.vt_symbol,
+    side: r.side,
+    offset: r.offset,
+    price: r.price,
+    volume: r.volume,
+    time: parseDatetime(r.datetime) ?? Number.NaN,
+    commission: r.commission,
+    pnl: r.pnl,
+    tradingDay: r.trading_day,
+  };
 }
 
 /**
@@ -164,32 +201,79 @@ export class TradingJournal {
     ).map((r) => ({ reason: r.reason, quarantinedAt: r.quarantined_at, state: r.state }));
   }
 
+  /** Fills in time order (oldest first; ties by id), as the statistics consume them. */
   trades(filter: TradeFilter = {}): JournalTrade[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (filter.variant) (where.push('variant = ?'), args.push(filter.variant));
-    if (filter.vtSymbol) (where.push('vt_symbol = ?'), args.push(filter.vtSymbol));
-    if (filter.side) (where.push('side = ?'), args.push(filter.side));
-    if (filter.from !== undefined) (where.push('datetime >= ?'), args.push(formatDatetime(filter.from)));
-    if (filter.to !== undefined) (where.push('datetime <= ?'), args.push(formatDatetime(filter.to)));
+    return this.selectTrades(filter, 'datetime, id');
+  }
+
+  /**
+   * Fills newest first: exactly `trades(filter)` reversed, so a page of the Trades screen and
+   * a page of the journal agree. `limit`/`offset` page through them.
+   */
+  tradesNewestFirst(filter: TradeFilter = {}): JournalTrade[] {
+    return this.selectTrades(filter, 'datetime DESC, id DESC');
+  }
+
+  /**
+   * What statistics need of each fill, in `trades(filter)` order: five columns instead of
+   * eleven, which halves the time to read 100k fills.
+   */
+  tradesForStatistics(filter: TradeFilter = {}): TradeForStatistics[] {
+    const { clause, args } = whereOf(filter);
+    const sql = `SELECT id, vt_symbol, datetime, pnl, commission FROM trades ${clause} ORDER BY datetime, id LIMIT ? OFFSET ?`;
+    const rows = this.db.prepare(sql).raw().all(...args, filter.limit ?? -1, filter.offset ?? 0) as [string, string, string, number | null, number][];
+    return rows.map(([id, vtSymbol, datetime, pnl, commission]) => ({
+      id,
+      vtSymbol,
+      time: parseDatetime(datetime) ?? Number.NaN,
+      pnl,
+      commission,
+    }));
+  }
+
+  /** How many fills match (limit and offset are ignored). */
+  countTrades(filter: TradeFilter = {}): number {
+    const { clause, args } = whereOf(filter);
+    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM trades ${clause}`).get(...args) as { n: number };
+    return row.n;
+  }
+
+  /** Runs reads in one transaction: in WAL mode they all see the same commit, whatever workers write meanwhile. */
+  consistentRead<T>(read: () => T): T {
+    return this.db.transaction(read)();
+  }
+
+  /** Every variant that has journalled a fill, sorted. */
+  tradeVariants(): string[] {
+    return this.distinct('variant');
+  }
+
+  /** Every vtSymbol filled, sorted. */
+  tradeSymbols(): string[] {
+    return this.distinct('vt_symbol');
+  }
+
+  /**
+   * Distinct values of an indexed column by seeking the index once per value (MIN(col) WHERE
+   * col > previous), so 100k fills of a handful of variants cost a handful of lookups.
+   */
+  private distinct(column: 'variant' | 'vt_symbol'): string[] {
+    const first = this.db.prepare(`SELECT MIN(${column}) AS v FROM trades`);
+    const next = this.db.prepare(`SELECT MIN(${column}) AS v FROM trades WHERE ${column} > ?`);
+    const out: string[] = [];
+    let row = first.get() as { v: string | null };
+    while (row.v !== null) {
+      out.push(row.v);
+      row = next.get(row.v) as { v: string | null };
+    }
+    return out;
+  }
+
+  private selectTrades(filter: TradeFilter, order: string): JournalTrade[] {
+    const { clause, args } = whereOf(filter);
     // SQLite reads LIMIT -1 as "no limit".
-    args.push(filter.limit ?? -1, filter.offset ?? 0);
-    const sql = `SELECT * FROM trades ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY datetime, id LIMIT ? OFFSET ?`;
-    return (this.db.prepare(sql).all(...args) as TradeRowDb[]).map(
-      (r) => ({
-        id: r.id,
-        variant: r.variant,
-        vtSymbol: r.vt_symbol,
-        side: r.side,
-        offset: r.offset,
-        price: r.price,
-        volume: r.volume,
-        time: parseDatetime(r.datetime) ?? Number.NaN,
-        commission: r.commission,
-        pnl: r.pnl,
-        tradingDay: r.trading_day,
-      }),
-    );
+    const sql = `SELECT * FROM trades ${clause} ORDER BY ${order} LIMIT ? OFFSET ?`;
+    return (this.db.prepare(sql).all(...args, filter.limit ?? -1, filter.offset ?? 0) as TradeRowDb[]).map(tradeOf);
   }
 
   close(): void {

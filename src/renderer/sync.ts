@@ -1,5 +1,6 @@
 import type { KestrelApi, Unsubscribe } from '../shared/api.js';
 import { useConnection, type ConnectionState } from './stores/connection.js';
+import { useTrading } from './stores/trading.js';
 import { useVariants } from './stores/variants.js';
 
 /**
@@ -40,9 +41,11 @@ export function startSync(
 
   const offUpdated = api.events.variantUpdated((update) => {
     useVariants.getState().applyUpdate(update, Date.now());
+    useTrading.getState().applyUpdate(update);
   });
   const offRemoved = api.events.variantRemoved(({ variant }) => {
     useVariants.getState().remove(variant);
+    useTrading.getState().remove(variant);
   });
   let previous: ConnectionState | null = null;
   const offConnection = onConnectionChange((state) => {

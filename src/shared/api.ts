@@ -1,11 +1,17 @@
 import { z } from 'zod';
 import { ApiError, command, query, type CallContext, type ContractEntry, type StreamEntry } from './contractKit.js';
+import { historyEntries } from './contract/history.js';
 import { logEntries, logStreams } from './contract/logs.js';
+import { tradeEntries } from './contract/trades.js';
 import {
   barPointSchema,
+  orderSchema,
+  positionSchema,
+  restoreInfoSchema,
   signalStateSchema,
   snapshotSchema,
   tdMarkSchema,
+  tradeRowSchema,
   variantNameSchema,
   variantStatusSchema,
 } from './snapshot.js';
@@ -98,6 +104,8 @@ export const contract = {
     'mark an alert as seen',
   ),
   ...logEntries,
+  ...historyEntries,
+  ...tradeEntries,
 } as const satisfies Record<string, ContractEntry>;
 
 /** Answers that arrive item by item (log tail, log search). */
@@ -117,9 +125,25 @@ export const instrumentUpdateSchema = z.object({
   lastBarAt: z.string().nullable(),
   barCount: z.number().int(),
 });
+/**
+ * The variant's book as the dashboard shows it: small (a few positions and resting orders, the
+ * last few trades), so that it rides on every update instead of a snapshot refetch.
+ */
+export const tradingUpdateSchema = z.object({
+  positions: z.array(positionSchema),
+  orders: z.array(orderSchema),
+  pnl: z.object({ realized: z.number(), unrealized: z.number(), today: z.number() }),
+  counters: z.record(z.string(), z.number()),
+  /** The newest few trades, oldest first; the snapshot holds more. */
+  recentTrades: z.array(tradeRowSchema),
+  restore: restoreInfoSchema.nullable(),
+});
+export type TradingUpdate = z.infer<typeof tradingUpdateSchema>;
 export const variantUpdateSchema = z.object({
   summary: variantSummarySchema,
   instruments: z.array(instrumentUpdateSchema),
+  /** Absent while the variant has no snapshot. */
+  trading: tradingUpdateSchema.optional(),
 });
 export type VariantUpdate = z.infer<typeof variantUpdateSchema>;
 export type InstrumentUpdate = z.infer<typeof instrumentUpdateSchema>;

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /**
  * The building blocks of the contract (src/shared/api.ts): entry kinds, route helpers and the
@@ -89,3 +89,9 @@ export function fillPath(path: string, params: Record<string, unknown>): { path:
   return { path: filled, rest };
 }
 
+
+/**
+ * A boolean parameter: a real boolean from typed clients (IPC, the renderer's client) and
+ * "true"/"false"/"1"/"0" from a query string.
+ */
+export const boolParam = z.union([z.boolean(), z.stringbool()]);

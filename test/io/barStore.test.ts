@@ -127,6 +127,19 @@ describe.each(factories)('%s bar store', (kind, open) => {
     }
   });
 
+  it('loadLast of more bars than a chunk reads the same as a small one would', async () => {
+    const store = await open();
+    try {
+      const rb = makeBars('rb2501', 'SHFE', T0, 25_000);
+      await store.write(rb);
+      expect(await store.loadLast(RB, 21_000, { before: rb[24_000]!.time })).toEqual(rb.slice(3_000, 24_000).map(ohlcvOf));
+      expect(await store.loadLast(RB, 30_000)).toEqual(rb.map(ohlcvOf));
+      expect(await store.loadLast(RB, 10_001)).toEqual(rb.slice(-10_001).map(ohlcvOf));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('re-writing is idempotent, replaces values on the unique key, and keeps the overview right', async () => {
     const store = await open();
     try {
@@ -402,6 +415,41 @@ describe('MysqlBarStore', () => {
       await ro.close();
     } finally {
       await empty.drop();
+    }
+  });
+
+  it('reads a database vnpy_mysql created, read-only, with or without its overview table', async () => {
+    const vnpy = await createTempMysqlDb();
+    const c = await mysql.createConnection({ ...MYSQL_ADMIN, database: vnpy.name });
+    try {
+      // peewee's DDL for vnpy_mysql's DbBarData, and rows as its save_bar_data writes them.
+      await c.query(
+        'CREATE TABLE IF NOT EXISTS `dbbardata` (`id` INTEGER AUTO_INCREMENT NOT NULL PRIMARY KEY, `symbol` VARCHAR(255) NOT NULL, `exchange` VARCHAR(255) NOT NULL, `datetime` DATETIME NOT NULL, `interval` VARCHAR(255) NOT NULL, `volume` DOUBLE NOT NULL, `turnover` DOUBLE NOT NULL, `open_interest` DOUBLE NOT NULL, `open_price` DOUBLE NOT NULL, `high_price` DOUBLE NOT NULL, `low_price` DOUBLE NOT NULL, `close_price` DOUBLE NOT NULL)',
+      );
+      await c.query('CREATE UNIQUE INDEX `dbbardata_symbol_exchange_interval_datetime` ON `dbbardata` (`symbol`, `exchange`, `interval`, `datetime`)');
+      await c.query(
+        'INSERT INTO `dbbardata` (`symbol`, `exchange`, `datetime`, `interval`, `volume`, `turnover`, `open_interest`, `open_price`, `high_price`, `low_price`, `close_price`) VALUES ' +
+          "('rb2501', 'SHFE', '2024-01-02 21:00:00', '1m', 120, 4324200, 1500000, 3601, 3605, 3599, 3603.5), " +
+          "('rb2501', 'SHFE', '2024-01-02 21:01:00', '1m', 80, 2881600, 1500010, 3603.5, 3604, 3602, 3602)",
+      );
+      const store = await MysqlBarStore.connect(vnpy.url, { readonly: true });
+      try {
+        expect(store.description).toBe(`MySQL root@127.0.0.1:3306/${vnpy.name} (read-only)`);
+        expect(await store.loadLast(RB, 5)).toEqual([
+          { time: Date.UTC(2024, 0, 2, 21, 0) / 1000, open: 3601, high: 3605, low: 3599, close: 3603.5, volume: 120, turnover: 4324200, openInterest: 1500000 },
+          { time: Date.UTC(2024, 0, 2, 21, 1) / 1000, open: 3603.5, high: 3604, low: 3602, close: 3602, volume: 80, turnover: 2881600, openInterest: 1500010 },
+        ]);
+        expect(await store.overview()).toEqual([
+          { symbol: 'rb2501', exchange: 'SHFE', interval: '1m', count: 2, start: '2024-01-02 21:00:00', end: '2024-01-02 21:01:00' },
+        ]);
+      } finally {
+        await store.close();
+      }
+      const [tables] = await c.query<mysql.RowDataPacket[]>('SHOW TABLES');
+      expect(tables).toHaveLength(1);
+    } finally {
+      await c.end();
+      await vnpy.drop();
     }
   });
 

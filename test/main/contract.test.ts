@@ -115,6 +115,11 @@ const sampleParams: { [K in keyof typeof contract]: Parameters<KestrelApi[K]>[0]
   setTradingHalted: { variant: 'nonexistent', halted: true },
   listLogFiles: {},
   listLogLines: { file: 'demo-15m/strategy.log', pageSize: 5 },
+  listTrades: { side: 'buy', pageSize: 5 },
+  listTradeSymbols: {},
+  tradeStatistics: { period: 'week', to: '2099-12-31' },
+  // Ten days back: inside the demo's backfill, so both adapters see the same closed bars.
+  getBarHistory: { vtSymbol: 'rb9999.SIM', windowMinutes: 15, before: Math.floor(Date.now() / 1000) - 10 * 86_400, count: 5 },
 };
 
 /** One call per stream; `take` items, then cancel (a tail never ends by itself). */

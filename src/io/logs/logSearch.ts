@@ -29,6 +29,7 @@ export interface LineFilter {
    * narrows the lines down (every line is a candidate).
    */
   readonly candidates: RegExp | null;
+  /** The exact test of one line. */
   test(line: string): boolean;
 }
 
@@ -70,7 +71,10 @@ export function buildLineFilter(spec: LineFilterSpec): LineFilter {
   if (!candidates && level) {
     candidates = new RegExp(levelTokensAtLeast(level).map(escapeRegExp).join('|'), 'gi');
   }
+  // For lines tested one by one (reading backwards): the cheap candidate test first.
+  const quick = candidates ? new RegExp(candidates.source, candidates.flags.replace('g', '')) : null;
   const test = (line: string): boolean => {
+    if (quick && !patternTest && !quick.test(line)) return false;
     if (patternTest && !patternTest.test(line)) return false;
     return !level || levelAtLeast(levelOfText(line), level);
   };

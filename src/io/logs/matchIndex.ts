@@ -19,7 +19,7 @@ export interface MatchIndexOptions {
  * background when asked to (for the totals), resumable where it stopped, and continued when the
  * file grows. It keeps the line number and byte offset of every match (16 bytes each) until
  * `maxStored` entries; past that it keeps every 2nd, then every 4th … match, so memory stays
- * bounded (16 MB at the default) while a page is still found by seeking to the nearest kept match
+ * bounded (8 MB at the default) while a page is still found by seeking to the nearest kept match
  * and scanning on from there. Dense matches are then close together, so that scan is short;
  * sparse matches are all kept, so their pages are direct reads of 1 line each.
  *
@@ -55,7 +55,7 @@ export class MatchIndex {
     opts: MatchIndexOptions = {},
   ) {
     this.gen = index.generation;
-    this.maxStored = opts.maxStored ?? 1 << 20;
+    this.maxStored = opts.maxStored ?? 1 << 19;
     this.chunkBytes = opts.chunkBytes;
   }
 

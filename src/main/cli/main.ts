@@ -5,9 +5,12 @@
 import { pathToFileURL } from 'node:url';
 import { KESTREL_VERSION } from '../../shared/version.js';
 import { UsageError, type CliCommand, type CliIo } from './command.js';
+import { analyzeCommand } from './analyze.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
 import { serveCommand } from './serve.js';
 
-export const commands: readonly CliCommand[] = [serveCommand];
+export const commands: readonly CliCommand[] = [serveCommand, importCommand, exportCommand, analyzeCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;

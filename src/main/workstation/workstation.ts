@@ -11,6 +11,7 @@ import {
   type InstrumentUpdate,
   type Status,
   type StreamHandlers,
+  type TradingUpdate,
   type VariantSummary,
 } from '../../shared/api.js';
 import { variantConfigSchema, type Settings, type VariantConfig } from '../../shared/config.js';
@@ -20,7 +21,9 @@ import { AlertCenter } from './alertCenter.js';
 import { DEMO_VARIANTS } from './defaultVariants.js';
 import { DemoMarket } from './demoMarket.js';
 import { EventBus } from './eventBus.js';
+import { HistoryService } from './historyService.js';
 import { LogService } from './logService.js';
+import { TradeService } from './tradeService.js';
 import type { Host } from './host.js';
 import { SnapshotMonitor, type MonitoredSnapshot } from './snapshotMonitor.js';
 import { VariantSupervisor, type SupervisedInfo } from './variantSupervisor.js';
@@ -38,6 +41,8 @@ export interface WorkstationOptions {
 /** Live-update tail sizes: enough for a chart to patch itself with series.update(). */
 const RECENT_BARS = 3;
 const RECENT_MARKS = 10;
+/** Trades on each update: enough to mark a fill on the chart; the snapshot holds the rest. */
+const RECENT_TRADES = 5;
 /** A snapshot not rewritten for this long (wall clock) is stale; workers heartbeat every 5 s. */
 const MIN_STALE_MS = 60_000;
 
@@ -51,6 +56,8 @@ export class Workstation {
   readonly handlers: ApiHandlers;
   readonly streams: StreamHandlers;
   private readonly logs: LogService;
+  private readonly history: HistoryService;
+  private readonly trades: TradeService;
   private readonly supervisors = new Map<string, VariantSupervisor>();
   private readonly monitor: SnapshotMonitor;
   private readonly startedAt = new Date().toISOString();
@@ -76,7 +83,9 @@ export class Workstation {
     const configured = opts.settings.variants.length > 0 ? opts.settings.variants : opts.settings.demo.enabled ? DEMO_VARIANTS.map((v) => variantConfigSchema.parse(v)) : [];
     this.variants = configured;
     this.logs = new LogService({ logsDir: join(opts.dataDir, 'logs') });
-    this.handlers = { ...this.buildHandlers(), ...this.logs.handlers() };
+    this.history = new HistoryService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, signalParamsOf: (v) => this.variants.find((c) => c.name === v)?.params.signal });
+    this.trades = new TradeService({ dbPath: join(opts.dataDir, 'kestrel.db') });
+    this.handlers = { ...this.buildHandlers(), ...this.logs.handlers(), ...this.history.handlers(), ...this.trades.handlers() };
     this.streams = { ...this.logs.streams() };
   }
 
@@ -120,6 +129,8 @@ export class Workstation {
     await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
     this.monitor.stop();
     this.logs.close();
+    this.trades.close();
+    await this.history.close();
     await this.demoStore?.close();
     this.audit?.close();
   }
@@ -162,7 +173,17 @@ export class Workstation {
       lastBarAt: i.lastBarAt,
       barCount: i.bars.length,
     }));
-    this.bus.emit('variantUpdated', { summary: this.summaryOf(variant), instruments });
+    const trading: TradingUpdate | undefined = snapshot
+      ? {
+          positions: snapshot.positions,
+          orders: snapshot.orders,
+          pnl: snapshot.pnl,
+          counters: snapshot.counters,
+          recentTrades: snapshot.recentTrades.slice(-RECENT_TRADES),
+          restore: snapshot.restore,
+        }
+      : undefined;
+    this.bus.emit('variantUpdated', { summary: this.summaryOf(variant), instruments, ...(trading ? { trading } : {}) });
   }
 
   summaryOf(variant: string): VariantSummary {
@@ -278,7 +299,7 @@ export class Workstation {
     return s;
   }
 
-  private buildHandlers(): Omit<ApiHandlers, keyof ReturnType<LogService['handlers']>> {
+  private buildHandlers(): Omit<ApiHandlers, keyof ReturnType<LogService['handlers']> | keyof ReturnType<HistoryService['handlers']> | keyof ReturnType<TradeService['handlers']>> {
     return {
       listVariants: () => Promise.resolve(this.allVariantNames().map((v) => this.summaryOf(v))),
       getSnapshot: ({ variant }) => {

@@ -5,14 +5,27 @@ import { getApi } from '../api/index.js';
 import { formatBarTime, formatPrice, formatSigned, formatVolume } from '../lib/format.js';
 import { useConnection } from '../stores/connection.js';
 import { useTheme } from '../stores/theme.js';
+import { useTrading, type VariantBook } from '../stores/trading.js';
 import type { HoverPoint } from './chartModel.js';
 import { readChartColors } from './chartTheme.js';
-import { KlineChart } from './klineChart.js';
+import { KlineChart, type PositionLine } from './klineChart.js';
+import { historyPageSize, type ChartLinker } from './timeLink.js';
 
 /** A reload asked for while one runs is done once after it; never more often than this. */
 const MIN_RELOAD_GAP_MS = 1_000;
 /** While a variant has no snapshot yet (a worker still starting), ask again this often. */
 const RETRY_MS = 3_000;
+/** Scroll events come in bursts: ask for older history once the burst settles. */
+const HISTORY_DEBOUNCE_MS = 150;
+/** After a failed history request, the next scroll may ask again only after this. */
+const HISTORY_RETRY_MS = 5_000;
+const NO_TRADES: VariantBook['recentTrades'] = [];
+
+/** The position drawn as a price line: the one in the chart's instrument, if any. */
+function positionOf(book: VariantBook | undefined, vtSymbol: string | null): PositionLine | null {
+  const p = book?.positions.find((x) => x.volume !== 0 && (vtSymbol === null || x.vtSymbol === vtSymbol));
+  return p ? { direction: p.direction, volume: p.volume, avgPrice: p.avgPrice } : null;
+}
 
 type LoadState = { kind: 'loading' } | { kind: 'ready' } | { kind: 'empty'; message: string } | { kind: 'error'; message: string };
 
@@ -82,12 +95,22 @@ function MacdLegend({ point, precision }: { point: HoverPoint | null; precision:
   );
 }
 
+export interface KlineChartViewProps {
+  variant: string;
+  onSnapshot?: (snapshot: Snapshot) => void;
+  /** Charts side by side (Compare): crosshair and visible time range follow the leader. */
+  linker?: ChartLinker;
+  testId?: string;
+}
+
 /**
  * The live K-line of a variant's first instrument. Loads the snapshot once, then follows
  * `variantUpdated` events bar by bar; reloads only when the chart cannot be updated in place
- * (history rewritten, missed updates, the event stream reconnected).
+ * (history rewritten, missed updates, the event stream reconnected). Scrolled to its left
+ * edge it loads older history from the API and prepends it. The variant's fills are marked on
+ * the candles and its open position's average price drawn as a line.
  */
-export function KlineChartView({ variant, onSnapshot }: { variant: string; onSnapshot: (snapshot: Snapshot) => void }) {
+export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-chart' }: KlineChartViewProps) {
   const hostRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLDivElement>(null);
   const macdRef = useRef<HTMLDivElement>(null);
@@ -96,6 +119,22 @@ export function KlineChartView({ variant, onSnapshot }: { variant: string; onSna
   useEffect(() => {
     onSnapshotRef.current = onSnapshot;
   }, [onSnapshot]);
+  const book = useTrading((s) => s.books[variant]);
+  const trades = book?.recentTrades ?? NO_TRADES;
+  const bookRef = useRef(book);
+  bookRef.current = book;
+  // A fill or a position changes the markers' and the price line's data attributes too.
+  const publishRef = useRef<(() => void) | null>(null);
+  useEffect(() => {
+    chartRef.current?.setTrades(trades);
+    publishRef.current?.();
+  }, [trades]);
+  const position = positionOf(book, chartRef.current?.vtSymbol ?? null);
+  const positionKey = position ? `${position.direction}:${position.volume}:${position.avgPrice}` : '';
+  useEffect(() => {
+    chartRef.current?.setPosition(positionOf(bookRef.current, chartRef.current.vtSymbol));
+    publishRef.current?.();
+  }, [positionKey]);
   const [hover, setHover] = useState<HoverPoint | null>(null);
   const [macdTop, setMacdTop] = useState<number | null>(null);
   const [load, setLoad] = useState<LoadState>({ kind: 'loading' });
@@ -111,8 +150,6 @@ export function KlineChartView({ variant, onSnapshot }: { variant: string; onSna
     const host = hostRef.current;
     const canvas = canvasRef.current;
     if (!host || !canvas) return;
-    const chart = new KlineChart(canvas, readChartColors(), { onHover: setHover, onLayout: setMacdTop });
-    chartRef.current = chart;
     const api = getApi();
     let disposed = false;
     let loading = false;
@@ -121,13 +158,96 @@ export function KlineChartView({ variant, onSnapshot }: { variant: string; onSna
     let loadCount = 0;
     let retryTimer: ReturnType<typeof setTimeout> | null = null;
     let queued: VariantUpdate[] = [];
+    // History on demand: one request in flight, asked for once a scroll burst settles.
+    let historyTimer: ReturnType<typeof setTimeout> | null = null;
+    let historyBusy = false;
+    let historyHasMore = true;
+    let historyLoads = 0;
+    let historyRetryAt = 0;
+    let instrumentKey = '';
+    let updatesHandled = 0;
+
+    const requestHistory = (): void => {
+      if (disposed || loading || historyBusy || historyTimer !== null || !historyHasMore || Date.now() < historyRetryAt) return;
+      historyTimer = setTimeout(() => {
+        historyTimer = null;
+        void loadOlder();
+      }, HISTORY_DEBOUNCE_MS);
+    };
+
+    const chart = new KlineChart(canvas, readChartColors(), {
+      onHover: setHover,
+      onLayout: setMacdTop,
+      onNearStart: requestHistory,
+      onCrosshairTime: (time) => linker?.crosshairMoved(variant, time),
+      onTimeRange: (range) => linker?.rangeChanged(variant, range),
+    });
+    chartRef.current = chart;
+    chart.setTrades(bookRef.current?.recentTrades ?? NO_TRADES);
+    const unlink = linker?.add({
+      id: variant,
+      showCrosshairAt: (time) => chart.showCrosshairAt(time),
+      showTimeRange: (range) => chart.showTimeRange(range),
+      hasBars: () => chart.hasBars(),
+    });
+    // The chart the trader points at or scrolls leads the others.
+    const lead = (): void => linker?.lead(variant);
+    host.addEventListener('pointerenter', lead);
+    host.addEventListener('pointerdown', lead);
+    host.addEventListener('wheel', lead, { passive: true });
 
     const publish = (): void => {
       const c = chart.counts();
       host.dataset.barCount = String(c.barCount);
       host.dataset.lastTime = c.lastTime === null ? '' : String(c.lastTime);
+      host.dataset.firstTime = chart.firstTime === null ? '' : String(chart.firstTime);
       host.dataset.markerCount = String(c.markerCount);
+      host.dataset.tradeMarkers = String(c.tradeMarkerCount);
+      host.dataset.seriesUpdates = String(c.seriesUpdates);
+      host.dataset.updatesHandled = String(updatesHandled);
+      host.dataset.historyLoads = String(historyLoads);
+      host.dataset.hasMore = String(historyHasMore);
+      host.dataset.positionLine = chart.positionLineShown ? 'shown' : 'none';
       if (macdRef.current) macdRef.current.dataset.macdPoints = String(c.macdPoints);
+    };
+    publishRef.current = publish;
+
+    const loadOlder = async (): Promise<void> => {
+      const before = chart.firstTime;
+      const vtSymbol = chart.vtSymbol;
+      const windowMinutes = chart.windowMinutes;
+      if (disposed || before === null || vtSymbol === null || windowMinutes === null) return;
+      historyBusy = true;
+      host.dataset.historyState = 'loading';
+      try {
+        const older = await api.getBarHistory({
+          vtSymbol,
+          windowMinutes,
+          before,
+          count: historyPageSize(chart.visibleBarCount()),
+          variant,
+        });
+        if (disposed) return;
+        // A reload meanwhile may have moved the first bar: prepend keeps only what is older.
+        chart.prepend(older.bars, older.marks);
+        // A follower that lacked the history the leader shows can now show it.
+        linker?.loaded(variant);
+        historyHasMore = older.hasMore;
+        historyLoads += 1;
+        delete host.dataset.historyError;
+      } catch (error) {
+        if (disposed) return;
+        historyRetryAt = Date.now() + HISTORY_RETRY_MS;
+        host.dataset.historyError = error instanceof Error ? error.message : String(error);
+      } finally {
+        historyBusy = false;
+        if (!disposed) {
+          host.dataset.historyState = historyHasMore ? 'idle' : 'complete';
+          publish();
+          // Zoomed out further than one page reaches: keep going.
+          if (chart.nearStart()) requestHistory();
+        }
+      }
     };
 
     const apply = (instrument: InstrumentUpdate): boolean => {
@@ -172,7 +292,8 @@ export function KlineChartView({ variant, onSnapshot }: { variant: string; onSna
       try {
         const snapshot = await api.getSnapshot({ variant });
         if (disposed) return;
-        onSnapshotRef.current(snapshot);
+        useTrading.getState().applySnapshot(snapshot);
+        onSnapshotRef.current?.(snapshot);
         const first = snapshot.instruments[0];
         if (!first) {
           setLoad({ kind: 'empty', message: `${variant} publishes no instrument yet.` });
@@ -184,6 +305,13 @@ export function KlineChartView({ variant, onSnapshot }: { variant: string; onSna
             forming: first.forming,
             marks: first.marks,
           });
+          const key = `${first.vtSymbol}:${first.windowMinutes}`;
+          // Another contract (a roll) or window: its history starts anew.
+          if (key !== instrumentKey) historyHasMore = true;
+          instrumentKey = key;
+          chart.setTrades(useTrading.getState().books[variant]?.recentTrades ?? NO_TRADES);
+          chart.setPosition(positionOf(useTrading.getState().books[variant], first.vtSymbol));
+          linker?.loaded(variant);
           setPrecision(chart.precision);
           // Visible to tests: live updates must not reload (setData) the chart.
           loadCount += 1;
@@ -215,6 +343,7 @@ export function KlineChartView({ variant, onSnapshot }: { variant: string; onSna
       if (update.summary.variant !== variant) return;
       const instrument = update.instruments[0];
       if (!instrument) return;
+      updatesHandled += 1;
       if (loading) {
         queued.push(update);
         return;
@@ -229,16 +358,22 @@ export function KlineChartView({ variant, onSnapshot }: { variant: string; onSna
     return () => {
       disposed = true;
       if (retryTimer !== null) clearTimeout(retryTimer);
+      if (historyTimer !== null) clearTimeout(historyTimer);
       offUpdate();
       offReopen();
+      unlink?.();
+      host.removeEventListener('pointerenter', lead);
+      host.removeEventListener('pointerdown', lead);
+      host.removeEventListener('wheel', lead);
+      publishRef.current = null;
       chart.dispose();
       chartRef.current = null;
     };
-  }, [variant]);
+  }, [variant, linker]);
 
   return (
     <div className="chart-frame">
-      <div className="chart-host" ref={hostRef} data-testid="kline-chart" data-variant={variant} data-load={load.kind}>
+      <div className="chart-host" ref={hostRef} data-testid={testId} data-variant={variant} data-load={load.kind}>
         <div className="chart-canvas" ref={canvasRef} />
         <Legend point={hover} precision={precision} />
         <div

@@ -1,4 +1,5 @@
 import type { BarPoint, TdMark } from '../../shared/snapshot.js';
+import { lastIndexAtOrBefore, windowStartOf } from './timeLink.js';
 
 /**
  * What the chart holds, kept beside the chart so that each live update can be planned
@@ -70,6 +71,47 @@ export class ChartModel {
 
   get lastClosedTime(): number | null {
     return this.closed.at(-1)?.time ?? null;
+  }
+
+  /** Time of the series' first candle: where older history must end. */
+  get firstTime(): number | null {
+    return this.closed[0]?.time ?? this.formingBar?.time ?? null;
+  }
+
+  /**
+   * Puts older closed bars in front (history loaded on demand). Bars at or after the first one
+   * held are dropped, so an overlapping answer cannot duplicate or reorder the series.
+   * Returns how many were added: the controller shifts the visible range by that much.
+   */
+  prepend(older: readonly BarPoint[], marks: readonly TdMark[]): number {
+    const first = this.firstTime ?? Number.POSITIVE_INFINITY;
+    const fresh: BarPoint[] = [];
+    let last = Number.NEGATIVE_INFINITY;
+    for (const b of [...older].sort((a, b) => a.time - b.time)) {
+      if (b.time >= first || b.time === last) continue;
+      fresh.push(b);
+      last = b.time;
+    }
+    this.addMarks(marks);
+    if (fresh.length === 0) return 0;
+    for (const b of fresh) this.byTime.set(b.time, b);
+    this.closed = fresh.concat(this.closed);
+    return fresh.length;
+  }
+
+  /**
+   * The candle whose window holds `time` (a time from a chart of another window size), or
+   * null when this chart has none there.
+   */
+  pointContaining(time: number, windowMinutes: number): HoverPoint | null {
+    const exact = this.pointAt(windowStartOf(time, windowMinutes));
+    if (exact) return exact;
+    // Bars not aligned to clock windows (an external publisher's): the last one starting at or before.
+    const forming = this.formingBar;
+    if (forming && forming.time <= time) return time < forming.time + windowMinutes * 60 ? { bar: forming, forming: true } : null;
+    const i = lastIndexAtOrBefore(this.closed.length, (k) => (this.closed[k] as BarPoint).time, time);
+    const bar = this.closed[i];
+    return bar && time < bar.time + windowMinutes * 60 ? { bar, forming: false } : null;
   }
 
   /** The bars the chart draws, in order, the forming one flagged. */

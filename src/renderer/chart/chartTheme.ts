@@ -19,6 +19,11 @@ export interface ChartColors {
   dea: string;
   mark9: string;
   mark13: string;
+  /** Fills on the candles, apart from the TD arrows' up/down colours. */
+  tradeBuy: string;
+  tradeSell: string;
+  /** The open position's average price line. */
+  position: string;
   /** Canvas text cannot use CSS variables: the resolved font stack. */
   fontFamily: string;
 }
@@ -39,6 +44,9 @@ const VARIABLES: Record<keyof ChartColors, string> = {
   dea: '--dea',
   mark9: '--mark-9',
   mark13: '--mark-13',
+  tradeBuy: '--trade-buy',
+  tradeSell: '--trade-sell',
+  position: '--position-line',
   fontFamily: '--font-ui',
 };
 
@@ -58,6 +66,9 @@ const FALLBACK: ChartColors = {
   dea: '#e0a526',
   mark9: '#9aa4b2',
   mark13: '#c77dff',
+  tradeBuy: '#4c8df6',
+  tradeSell: '#f08a3c',
+  position: '#4c8df6',
   fontFamily: 'system-ui, sans-serif',
 };
 

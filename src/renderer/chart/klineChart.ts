@@ -9,10 +9,13 @@ import {
   type CandlestickData,
   type HistogramData,
   type IChartApi,
+  type IPriceLine,
   type ISeriesApi,
   type ISeriesMarkersPluginApi,
   type LineData,
+  type LogicalRange,
   type MouseEventParams,
+  type IRange,
   type SeriesMarker,
   type Time,
   type UTCTimestamp,
@@ -22,9 +25,13 @@ import type { BarPoint, TdMark } from '../../shared/snapshot.js';
 import { formatBarTime, pricePrecisionOf } from '../lib/format.js';
 import { ChartModel, type HoverPoint, type LiveBars, type UpdatePlan } from './chartModel.js';
 import type { ChartColors } from './chartTheme.js';
+import { shiftLogicalRange, type TimeRange } from './timeLink.js';
+import { mergeMarkers, tradeMarkersFor, type TradeRow } from './tradeMarkers.js';
 
 /** The MACD pane's share of the height, against 1 for the price pane. */
 const MACD_STRETCH = 0.38;
+/** Older history is asked for when the first visible bar comes this close to the left edge. */
+export const NEAR_START_BARS = 20;
 
 export interface ChartInstrument extends LiveBars {
   readonly vtSymbol: string;
@@ -42,6 +49,12 @@ export interface ChartCallbacks {
   onHover(point: HoverPoint | null): void;
   /** Pixel offset of the MACD pane from the chart's top, when panes are laid out. */
   onLayout(macdTop: number): void;
+  /** The first visible bar is near the left edge: older history is wanted. */
+  onNearStart?(visibleBars: number): void;
+  /** The trader's crosshair moved to a bar (its time), or left the chart (null). */
+  onCrosshairTime?(time: number | null): void;
+  /** The visible time range changed (scroll, zoom, new data). */
+  onTimeRange?(range: TimeRange | null): void;
 }
 
 export interface ChartCounts {
@@ -49,6 +62,15 @@ export interface ChartCounts {
   lastTime: number | null;
   macdPoints: number;
   markerCount: number;
+  tradeMarkerCount: number;
+  /** Live candles drawn with series.update() since the chart was created. */
+  seriesUpdates: number;
+}
+
+export interface PositionLine {
+  direction: 'long' | 'short';
+  volume: number;
+  avgPrice: number;
 }
 
 const asTime = (t: number): UTCTimestamp => t as UTCTimestamp;
@@ -107,13 +129,27 @@ export class KlineChart {
   private macdPoints = 0;
   private pricePrecision = 2;
   private disposed = false;
+  private trades: readonly TradeRow[] = [];
+  private tradeMarkerCount = 0;
+  private position: PositionLine | null = null;
+  private priceLine: IPriceLine | null = null;
+  private seriesUpdates = 0;
   private readonly onCrosshair = (param: MouseEventParams<Time>): void => {
     if (param.time === undefined || param.point === undefined) {
       this.callbacks.onHover(this.model.lastPoint());
+      this.callbacks.onCrosshairTime?.(null);
       return;
     }
     const point = this.model.pointAt(Number(param.time));
     this.callbacks.onHover(point ? { ...point, marks: this.model.marksAt(point.bar.time) } : null);
+    this.callbacks.onCrosshairTime?.(Number(param.time));
+  };
+  private readonly onLogicalRange = (range: LogicalRange | null): void => {
+    if (range === null || this.model.barCount === 0) return;
+    if (range.from < NEAR_START_BARS) this.callbacks.onNearStart?.(range.to - range.from);
+  };
+  private readonly onTimeRange = (range: IRange<Time> | null): void => {
+    this.callbacks.onTimeRange?.(range === null ? null : { from: Number(range.from), to: Number(range.to) });
   };
   private readonly onResize = (): void => this.reportLayout();
   private readonly resizeObserver: ResizeObserver;
@@ -174,6 +210,8 @@ export class KlineChart {
     this.chart.priceScale('right', 1).applyOptions({ scaleMargins: { top: 0.14, bottom: 0.06 } });
     this.markers = createSeriesMarkers(this.candles, [], { autoScale: true });
     this.chart.subscribeCrosshairMove(this.onCrosshair);
+    this.chart.timeScale().subscribeVisibleLogicalRangeChange(this.onLogicalRange);
+    this.chart.timeScale().subscribeVisibleTimeRangeChange(this.onTimeRange);
     this.resizeObserver = new ResizeObserver(this.onResize);
     this.resizeObserver.observe(container);
   }
@@ -187,31 +225,118 @@ export class KlineChart {
     return this.instrument?.vtSymbol ?? null;
   }
 
+  get windowMinutes(): number | null {
+    return this.instrument?.windowMinutes ?? null;
+  }
+
+  /** Time of the first candle: older history ends before it. */
+  get firstTime(): number | null {
+    return this.model.firstTime;
+  }
+
   counts(): ChartCounts {
     return {
-      barCount: this.candles.data().length,
+      // The model mirrors the series; reading series.data() would copy every point.
+      barCount: this.model.barCount,
       lastTime: this.model.lastTime,
       macdPoints: this.macdPoints,
       markerCount: this.markers.markers().length,
+      tradeMarkerCount: this.tradeMarkerCount,
+      seriesUpdates: this.seriesUpdates,
     };
   }
 
-  /** Full (re)load from a snapshot: the only place setData is called. */
+  /**
+   * Full (re)load from a snapshot: with `prepend`, the only places setData is called. Older
+   * history loaded before is kept in front when the instrument is the same.
+   */
   load(instrument: ChartInstrument): void {
+    const same =
+      this.instrument !== null &&
+      this.instrument.vtSymbol === instrument.vtSymbol &&
+      this.instrument.windowMinutes === instrument.windowMinutes;
+    const firstNew = [...instrument.recent, ...(instrument.forming ? [instrument.forming] : [])].reduce(
+      (min, b) => Math.min(min, b.time),
+      Number.POSITIVE_INFINITY,
+    );
+    const kept = same ? this.model.closedBars.filter((b) => b.time < firstNew) : [];
+    const keptMarks = same ? this.model.visibleMarks().filter((m) => m.time < firstNew) : [];
     this.instrument = { vtSymbol: instrument.vtSymbol, windowMinutes: instrument.windowMinutes };
     this.model.reset(instrument.recent, instrument.forming, instrument.marks);
-    const points = this.model.points();
-    this.applyPriceFormat(points.map((p) => p.bar.close));
-    this.candles.setData(points.map((p) => this.candle(p.bar, p.forming)));
-    this.emaFast.setData(points.map((p) => lineOrGap(p.bar.time, p.bar.emaFast)));
-    this.emaSlow.setData(points.map((p) => lineOrGap(p.bar.time, p.bar.emaSlow)));
-    this.dif.setData(points.map((p) => lineOrGap(p.bar.time, p.bar.dif)));
-    this.dea.setData(points.map((p) => lineOrGap(p.bar.time, p.bar.dea)));
-    this.macd.setData(points.map((p) => this.histogram(p.bar)));
-    this.macdPoints = points.filter((p) => p.bar.macd !== null).length;
-    this.drawMarkers();
+    if (kept.length > 0) this.model.prepend(kept, keptMarks);
+    this.drawAll(true);
     this.callbacks.onHover(this.model.lastPoint());
     this.reportLayout();
+  }
+
+  /**
+   * Older bars (history on demand) in front of the series. lightweight-charts can only
+   * prepend through setData, so everything is set again and the visible logical range is
+   * moved by the number of bars added: the bars in view stay where they are.
+   */
+  prepend(older: readonly BarPoint[], marks: readonly TdMark[]): number {
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    const added = this.model.prepend(older, marks);
+    if (added === 0) {
+      this.drawMarkers();
+      return 0;
+    }
+    this.drawAll(false);
+    if (range !== null) this.chart.timeScale().setVisibleLogicalRange(shiftLogicalRange(range, added));
+    return added;
+  }
+
+  /** Fills to mark on the candles (the variant's recent trades). */
+  setTrades(trades: readonly TradeRow[]): void {
+    if (trades === this.trades) return;
+    this.trades = trades;
+    this.drawMarkers();
+  }
+
+  /** The open position's average price as a line on the candles; null (flat) removes it. */
+  setPosition(position: PositionLine | null): void {
+    const p = this.position;
+    if (p === position || (p && position && p.direction === position.direction && p.volume === position.volume && p.avgPrice === position.avgPrice)) return;
+    this.position = position;
+    this.drawPriceLine();
+  }
+
+  /** Crosshair on the bar holding `time` (from a linked chart, maybe of another window), legend with it. */
+  showCrosshairAt(time: number | null): void {
+    const windowMinutes = this.instrument?.windowMinutes;
+    const point = time === null || windowMinutes === undefined ? null : this.model.pointContaining(time, windowMinutes);
+    if (!point) {
+      this.chart.clearCrosshairPosition();
+      this.callbacks.onHover(this.model.lastPoint());
+      return;
+    }
+    this.chart.setCrosshairPosition(point.bar.close, asTime(point.bar.time), this.candles);
+    this.callbacks.onHover({ ...point, marks: this.model.marksAt(point.bar.time) });
+  }
+
+  showTimeRange(range: TimeRange): void {
+    if (this.model.barCount === 0 || !(range.to > range.from)) return;
+    this.chart.timeScale().setVisibleRange({ from: asTime(range.from), to: asTime(range.to) });
+  }
+
+  hasBars(): boolean {
+    return this.model.barCount > 0;
+  }
+
+  /** Whether the first visible bar is near the left edge (older history would show). */
+  nearStart(): boolean {
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    return range !== null && this.model.barCount > 0 && range.from < NEAR_START_BARS;
+  }
+
+  get positionLineShown(): boolean {
+    return this.priceLine !== null;
+  }
+
+  /** Bars in view, for sizing a history request. */
+  visibleBarCount(): number {
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    return range === null ? 0 : Math.max(0, range.to - range.from);
   }
 
   /** Applies a live update; 'reload' means the caller must fetch the snapshot and load() it. */
@@ -260,6 +385,7 @@ export class KlineChart {
     this.candles.setData(points.map((p) => this.candle(p.bar, p.forming)));
     this.macd.setData(points.map((p) => this.histogram(p.bar)));
     this.drawMarkers();
+    this.drawPriceLine();
   }
 
   dispose(): void {
@@ -267,11 +393,27 @@ export class KlineChart {
     this.disposed = true;
     this.resizeObserver.disconnect();
     this.chart.unsubscribeCrosshairMove(this.onCrosshair);
+    this.chart.timeScale().unsubscribeVisibleLogicalRangeChange(this.onLogicalRange);
+    this.chart.timeScale().unsubscribeVisibleTimeRangeChange(this.onTimeRange);
     this.markers.detach();
     this.chart.remove();
   }
 
+  private drawAll(priceFormat: boolean): void {
+    const points = this.model.points();
+    if (priceFormat) this.applyPriceFormat(points.slice(-200).map((p) => p.bar.close));
+    this.candles.setData(points.map((p) => this.candle(p.bar, p.forming)));
+    this.emaFast.setData(points.map((p) => lineOrGap(p.bar.time, p.bar.emaFast)));
+    this.emaSlow.setData(points.map((p) => lineOrGap(p.bar.time, p.bar.emaSlow)));
+    this.dif.setData(points.map((p) => lineOrGap(p.bar.time, p.bar.dif)));
+    this.dea.setData(points.map((p) => lineOrGap(p.bar.time, p.bar.dea)));
+    this.macd.setData(points.map((p) => this.histogram(p.bar)));
+    this.macdPoints = points.filter((p) => p.bar.macd !== null).length;
+    this.drawMarkers();
+  }
+
   private drawBar(bar: BarPoint, forming: boolean): void {
+    this.seriesUpdates += 1;
     this.candles.update(this.candle(bar, forming));
     this.emaFast.update(lineOrGap(bar.time, bar.emaFast));
     this.emaSlow.update(lineOrGap(bar.time, bar.emaSlow));
@@ -302,8 +444,31 @@ export class KlineChart {
   }
 
   private drawMarkers(): void {
-    const markers: SeriesMarker<Time>[] = markersFor(this.model.visibleMarks(), this.colors);
-    this.markers.setMarkers(markers);
+    const td: SeriesMarker<Time>[] = markersFor(this.model.visibleMarks(), this.colors);
+    const windowMinutes = this.instrument?.windowMinutes;
+    const fills =
+      windowMinutes === undefined || this.trades.length === 0
+        ? []
+        : tradeMarkersFor(this.trades, windowMinutes, (t) => this.model.pointAt(t) !== null, this.colors);
+    this.tradeMarkerCount = fills.length;
+    this.markers.setMarkers(fills.length === 0 ? td : mergeMarkers(td, fills));
+  }
+
+  private drawPriceLine(): void {
+    if (this.priceLine) {
+      this.candles.removePriceLine(this.priceLine);
+      this.priceLine = null;
+    }
+    const p = this.position;
+    if (!p || p.volume === 0) return;
+    this.priceLine = this.candles.createPriceLine({
+      price: p.avgPrice,
+      color: this.colors.position,
+      lineWidth: 1,
+      lineStyle: LineStyle.Dashed,
+      axisLabelVisible: true,
+      title: `${p.direction === 'long' ? 'Long' : 'Short'} ${p.volume} avg`,
+    });
   }
 
   private applyPriceFormat(closes: readonly number[]): void {

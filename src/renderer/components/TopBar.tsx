@@ -3,6 +3,7 @@ import { useNavigation } from '../stores/navigation.js';
 import { useTheme } from '../stores/theme.js';
 import { sourceOf, useVariants } from '../stores/variants.js';
 import { HelpButton } from './HelpButton.js';
+import { KillSwitch } from './KillSwitch.js';
 
 /** The variants on screen: all of them on the list, the open one on the dashboard. */
 function useSimulatedShown(): boolean {
@@ -42,6 +43,7 @@ export function TopBar({ helpPinned, onToggleHelp }: { helpPinned: boolean; onTo
         </span>
       ) : null}
       <div className="topbar-spacer" />
+      <KillSwitch />
       <button
         type="button"
         className="tool-button"

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { Snapshot } from '../../shared/snapshot.js';
 import { KlineChartView } from '../chart/KlineChartView.js';
+import { BookStrip } from '../components/BookStrip.js';
+import { FillsTable, OrdersTable, PositionsTable } from '../components/BookTables.js';
 import { RestartTag } from '../components/RestartTag.js';
 import { SignalBadges } from '../components/SignalBadges.js';
 import { StatusBadge } from '../components/StatusBadge.js';
@@ -8,7 +10,9 @@ import { formatAge, formatExchangeText } from '../lib/format.js';
 import { shortcutAllowed } from '../lib/keyboard.js';
 import { useClock } from '../stores/clock.js';
 import { useNavigation } from '../stores/navigation.js';
+import { useTrading } from '../stores/trading.js';
 import { sourceOf, useVariants } from '../stores/variants.js';
+import '../styles/dashboard.css';
 
 function Field({ label, children, testId, title }: { label: string; children: ReactNode; testId?: string; title?: string }) {
   return (
@@ -94,6 +98,8 @@ export function DashboardScreen() {
   const variant = routeVariant ?? lastVariant ?? order[0] ?? null;
   const liveSignals = useVariants((s) => (variant ? s.signals[variant] : undefined));
   const setSnapshotSource = useVariants((s) => s.setSnapshotSource);
+  const summary = useVariants((s) => (variant ? s.summaries[variant] : undefined));
+  const book = useTrading((s) => (variant ? s.books[variant] : undefined));
   const [loadedSnapshot, setSnapshot] = useState<Snapshot | null>(null);
   // Until the new variant's snapshot arrives, the previous one's must not be shown.
   const snapshot = loadedSnapshot?.variant === variant ? loadedSnapshot : null;
@@ -136,8 +142,14 @@ export function DashboardScreen() {
   return (
     <section className="dashboard" data-testid="dashboard-screen">
       <Header variant={variant} snapshot={snapshot} />
+      <BookStrip variant={variant} summary={summary} book={book} />
       <SignalBadges signals={signals} />
       <KlineChartView key={variant} variant={variant} onSnapshot={onSnapshot} />
+      <div className="book-panels" data-testid="book-panels">
+        <PositionsTable positions={book?.positions ?? []} />
+        <OrdersTable orders={book?.orders ?? []} />
+        <FillsTable fills={book?.recentTrades ?? []} />
+      </div>
     </section>
   );
 }

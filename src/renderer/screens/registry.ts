@@ -1,7 +1,10 @@
 import type { ComponentType } from 'react';
 import type { ScreenId } from '../stores/navigation.js';
+import { CompareScreen } from './CompareScreen.js';
 import { DashboardScreen } from './DashboardScreen.js';
 import { InstancesScreen } from './InstancesScreen.js';
+import { LogsScreen } from './LogsScreen.js';
+import { TradesScreen } from './TradesScreen.js';
 
 /**
  * The screens the navigation lists, in order: Alt+<position> and "g" then `key` open them.
@@ -31,5 +34,26 @@ export const SCREENS: readonly ScreenDef[] = [
     key: 'd',
     description: "one variant's K-line, MACD and TD signals, live",
     Component: DashboardScreen,
+  },
+  {
+    id: 'logs',
+    label: 'Logs',
+    key: 'l',
+    description: 'every log file: pages, level filter, search, jump to time, live tail',
+    Component: LogsScreen,
+  },
+  {
+    id: 'trades',
+    label: 'Trades',
+    key: 't',
+    description: 'every fill, filtered and paged; win rate, PnL, drawdown, Sharpe; CSV export',
+    Component: TradesScreen,
+  },
+  {
+    id: 'compare',
+    label: 'Compare',
+    key: 'c',
+    description: 'variants side by side (e.g. 15m and 30m of one product), crosshair and time range linked',
+    Component: CompareScreen,
   },
 ];

@@ -5,17 +5,19 @@ import { create } from 'zustand';
  * (`#/dashboard/rb-15m`) so a reload or a second window lands on the same place, and the
  * `?token=` query of the headless host is left alone.
  */
-export type ScreenId = 'instances' | 'dashboard';
+export type ScreenId = 'instances' | 'dashboard' | 'logs' | 'trades' | 'compare';
 
 export interface Route {
   screen: ScreenId;
   variant: string | null;
 }
 
-const SCREENS: readonly ScreenId[] = ['instances', 'dashboard'];
+const SCREENS: readonly ScreenId[] = ['instances', 'dashboard', 'logs', 'trades', 'compare'];
 
 export function parseHash(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').filter((p) => p.length > 0);
+  // A screen may keep its own state after '?' (the Trades filters: `#/trades?side=buy`).
+  const path = hash.replace(/^#\/?/, '').split('?')[0] ?? '';
+  const parts = path.split('/').filter((p) => p.length > 0);
   const screen = SCREENS.find((s) => s === parts[0]) ?? 'instances';
   const variant = parts[1] ? decodeURIComponent(parts[1]) : null;
   return { screen, variant };

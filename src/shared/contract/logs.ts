@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { query, stream } from '../contractKit.js';
+import { boolParam, query, stream } from '../contractKit.js';
 
 /**
  * Logs: every `.log` under `<data>/logs/` — ours (JSON lines) and anybody's (plain text,
@@ -84,7 +84,7 @@ export const logEntries = {
        * Page counted from the end of the file (1 = the last page, the newest `pageSize` lines);
        * the answer's `page` then counts from the end too.
        */
-      fromEnd: z.stringbool().optional(),
+      fromEnd: boolParam.optional(),
     }),
     logPageSchema,
     '/api/logs/list',
@@ -105,8 +105,8 @@ export const logStreams = {
     z.object({
       file: logFileParam,
       pattern: z.string().min(1).max(500),
-      regex: z.stringbool().default(false),
-      caseSensitive: z.stringbool().default(false),
+      regex: boolParam.default(false),
+      caseSensitive: boolParam.default(false),
       level: logLevelNameSchema.optional(),
       limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
     }),
