@@ -144,10 +144,11 @@ const CONNECTION_LOST_CODES = new Set([
   'ER_CONNECTION_KILLED',
   'ER_QUERY_INTERRUPTED',
   'ER_CLIENT_INTERACTION_TIMEOUT',
-  'ER_LOCK_DEADLOCK',
-  'ER_LOCK_WAIT_TIMEOUT',
   "Can't add new command when connection is in closed state",
 ]);
+
+/** Retried once as well: the transaction was rolled back and may simply be run again. */
+const RETRY_CODES = new Set([...CONNECTION_LOST_CODES, 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
 
 /** Errors that mean "the server is not there (for us)" rather than "this statement is wrong". */
 const UNAVAILABLE_CODES = new Set([
@@ -453,7 +454,7 @@ export class MysqlBarStore implements BarStore {
     try {
       return await op();
     } catch (first) {
-      if (!CONNECTION_LOST_CODES.has(codeOf(first))) throw this.translate(what, first);
+      if (!RETRY_CODES.has(codeOf(first))) throw this.translate(what, first);
       try {
         return await op();
       } catch (second) {

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, connect, type Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import type { BarInterval, StoredBar } from '../../src/shared/bar.js';
 
@@ -120,12 +121,11 @@ export interface FlakyProxy {
 }
 
 export async function startFlakyProxy(targetPort = 3306): Promise<FlakyProxy> {
-  const net = await import('node:net');
-  const doomed = new WeakSet<import('node:net').Socket>();
-  const open = new Set<import('node:net').Socket>();
-  const server = net.createServer((client) => {
+  const doomed = new WeakSet<Socket>();
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
     open.add(client);
-    const upstream = net.connect(targetPort, '127.0.0.1');
+    const upstream = connect(targetPort, '127.0.0.1');
     const kill = (): void => {
       client.destroy();
       upstream.destroy();

@@ -41,7 +41,6 @@ ${STORE_USAGE}
 
 export const analyzeCommand: CliCommand = {
   name: 'analyze',
-  summary: 'print window bars with MACD, EMA, TD, dullness and divergence from the bar store',
   usage: USAGE,
   run(argv: readonly string[], io: CliIo): Promise<number> {
     return runReportingErrors('analyze', io, async () => {

@@ -4,8 +4,6 @@
  */
 export interface CliCommand {
   readonly name: string;
-  /** One line for `kestrel --help`. */
-  readonly summary: string;
   /** Full usage text for `kestrel <name> --help`. */
   readonly usage: string;
   run(argv: readonly string[], io: CliIo): Promise<number>;

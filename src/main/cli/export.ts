@@ -58,7 +58,6 @@ export function rangeFromFlags(from: string | undefined, to: string | undefined)
 
 export const exportCommand: CliCommand = {
   name: 'export',
-  summary: 'export bars from the bar store as CSV',
   usage: USAGE,
   run(argv: readonly string[], io: CliIo): Promise<number> {
     return runReportingErrors('export', io, async () => {

@@ -79,7 +79,6 @@ Examples:
 
 export const importCommand: CliCommand = {
   name: 'import',
-  summary: 'import bars from a CSV or JSON file into the bar store',
   usage: USAGE,
   run(argv: readonly string[], io: CliIo): Promise<number> {
     return runReportingErrors('import', io, async () => {

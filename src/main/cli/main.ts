@@ -5,12 +5,24 @@
 import { pathToFileURL } from 'node:url';
 import { KESTREL_VERSION } from '../../shared/version.js';
 import { UsageError, type CliCommand, type CliIo } from './command.js';
-import { analyzeCommand } from './analyze.js';
-import { exportCommand } from './export.js';
-import { importCommand } from './import.js';
-import { serveCommand } from './serve.js';
 
-export const commands: readonly CliCommand[] = [serveCommand, importCommand, exportCommand, analyzeCommand];
+/**
+ * Commands are loaded when called, so that one command's dependencies (the whole
+ * workstation, for serve) can neither slow down nor break another.
+ */
+interface CommandEntry {
+  readonly name: string;
+  /** One line for `kestrel --help`. */
+  readonly summary: string;
+  load(): Promise<CliCommand>;
+}
+
+export const commands: readonly CommandEntry[] = [
+  { name: 'serve', summary: 'start the headless workstation (web UI on 127.0.0.1, built-in demo)', load: async () => (await import('./serve.js')).serveCommand },
+  { name: 'import', summary: 'import bars from a CSV or JSON file into the bar store', load: async () => (await import('./import.js')).importCommand },
+  { name: 'export', summary: 'export bars from the bar store as CSV', load: async () => (await import('./export.js')).exportCommand },
+  { name: 'analyze', summary: 'print window bars with MACD, EMA, TD, dullness and divergence from the bar store', load: async () => (await import('./analyze.js')).analyzeCommand },
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
@@ -31,12 +43,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stdout.write(`${KESTREL_VERSION}\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     io.stderr.write(`kestrel: unknown command "${name}"\n\n${help()}`);
     return 2;
   }
   try {
+    const command = await entry.load();
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {

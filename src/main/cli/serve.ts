@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -10,6 +9,7 @@ import { NodeHost } from '../node/nodeHost.js';
 import { SettingsError, loadSettings } from '../node/settingsFile.js';
 import { Workstation } from '../workstation/workstation.js';
 import { UsageError, type CliCommand, type CliIo } from './command.js';
+import { defaultDataDir } from './storeFlags.js';
 
 const USAGE = `Usage: kestrel serve [options]
 
@@ -24,10 +24,6 @@ Starts the headless workstation: supervisor, workers, demo market and the web UI
   --no-demo           do not run the simulated market
 `;
 
-export function defaultDataDir(): string {
-  return process.env.KESTREL_DATA_DIR ?? join(homedir(), '.kestrel');
-}
-
 function rendererDir(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, '..', 'renderer'), join(here, '..', '..', '..', 'out', 'renderer')];
@@ -36,7 +32,6 @@ function rendererDir(): string | null {
 
 export const serveCommand: CliCommand = {
   name: 'serve',
-  summary: 'start the headless workstation (web UI on 127.0.0.1, built-in demo)',
   usage: USAGE,
   async run(argv: readonly string[], io: CliIo): Promise<number> {
     let values;

@@ -180,7 +180,12 @@ export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-ch
       onLayout: setMacdTop,
       onNearStart: requestHistory,
       onCrosshairTime: (time) => linker?.crosshairMoved(variant, time),
-      onTimeRange: (range) => linker?.rangeChanged(variant, range),
+      onTimeRange: (range) => {
+        // For tests and the benchmark: which bars are in view.
+        host.dataset.visibleFrom = range === null ? '' : String(range.from);
+        host.dataset.visibleTo = range === null ? '' : String(range.to);
+        linker?.rangeChanged(variant, range);
+      },
     });
     chartRef.current = chart;
     chart.setTrades(bookRef.current?.recentTrades ?? NO_TRADES);

@@ -32,9 +32,9 @@ function Count({ label, value, testId, title }: { label: string; value: number |
 }
 
 const RESTORE_FROM: Record<NonNullable<VariantBook['restore']>['from'], string> = {
-  state: 'from saved state',
-  replay: 'rebuilt by replay',
-  none: 'no saved state',
+  state: 'Restored from saved state',
+  replay: 'Rebuilt by replay',
+  none: 'Started without saved state',
 };
 
 /** How the worker came up: compact, the full message in the tooltip. */
@@ -43,7 +43,7 @@ export function restoreText(restore: VariantBook['restore']): string {
   if (restore.phase === 'loading' || restore.phase === 'replaying') return `Restoring (${restore.phase})…`;
   if (restore.phase === 'idle') return 'Restore: not started';
   const parts = [
-    `Restored ${RESTORE_FROM[restore.from]}`,
+    RESTORE_FROM[restore.from],
     `${restore.minuteBarsReplayed.toLocaleString('en-US')} min bars replayed`,
     `${restore.windowBarsRestored.toLocaleString('en-US')} window bars`,
     `${restore.suppressedDecisions} suppressed`,
