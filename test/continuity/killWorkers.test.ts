@@ -9,7 +9,10 @@ import { formatDatetime } from '../../src/shared/time.js';
 import { startHarness, type Harness } from '../main/workstationHarness.js';
 import { freshDir, waitFor } from '../helpers.js';
 import { ACTIVE_PARAMS } from '../worker/runnerFixture.js';
-import { simulatedTape, type TapeSource } from './tapeSources.js';
+import { asStored, simulatedTape, type TapeSource } from './tapeSources.js';
+import { spawnCli } from '../cli/cliHarness.js';
+import type { OhlcvBar } from '../../src/shared/bar.js';
+import { existsSync } from 'node:fs';
 
 const DAY = 345;
 let harness: Harness | null = null;
@@ -117,7 +120,35 @@ async function runKillTest(tape: TapeSource, historyMinutes: number, kills: numb
   expect(lastB?.dif).toBe(lastA?.dif);
 }
 
+const sharedData = join(import.meta.dirname, '..', '..', '..', 'shared', 'data');
+const backtraderFile = join(sharedData, 'backtrader_2006-01-02-volume-min-001.txt');
+const haveRealData = existsSync(backtraderFile);
+if (!haveRealData) console.warn(`skipping the real-data continuity test: ${sharedData} is absent (a fresh clone has no ../shared)`);
+
+/** The real index-future minutes of ../shared/data, imported through the CLI as a user would. */
+async function importedRealTape(): Promise<TapeSource> {
+  const src = freshDir('real-src');
+  cleanups.push(src.remove);
+  const run = await spawnCli([
+    'import', '--file', backtraderFile, '--symbol', 'ESTX50', '--exchange', 'EUREX',
+    '--columns', 'date=0,time=1,open=2,high=3,low=4,close=5,volume=6,openInterest=7', '--skip-header',
+    '--data-dir', src.dir,
+  ]);
+  if (run.code !== 0) throw new Error(`import failed (${run.code}): ${run.stderr}`);
+  const store = SqliteBarStore.open(join(src.dir, 'kestrel.db'), { readonly: true });
+  const bars: OhlcvBar[] = [];
+  for await (const chunk of store.loadRange({ symbol: 'ESTX50', exchange: 'EUREX', interval: '1m' })) bars.push(...chunk);
+  await store.close();
+  return { name: 'backtrader index future', vtSymbol: 'ESTX50.EUREX', bars: asStored(bars, 'ESTX50', 'EUREX') };
+}
+
 describe('continuity under kill -9', () => {
+  it.skipIf(!haveRealData)('on the real minutes of ../shared/data, imported through the CLI', async () => {
+    const tape = await importedRealTape();
+    expect(tape.bars).toHaveLength(30_889);
+    await runKillTest(tape, 10_000, 10, 2006);
+  }, 300_000);
+
   it('a worker killed at random points ends exactly where an uninterrupted one does (simulated tape)', async () => {
     await runKillTest(simulatedTape(2024, 60 * DAY), 25 * DAY, 8, 77);
   }, 240_000);
