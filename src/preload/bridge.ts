@@ -1,4 +1,5 @@
 import {
+  ApiError,
   entryNames,
   eventNames,
   events,
@@ -34,7 +35,8 @@ export function buildBridge(ipc: IpcRendererLike): KestrelApi {
       name,
       async (params: unknown) => {
         const reply = (await ipc.invoke(ipcChannel(name), params ?? {})) as IpcReply;
-        if (!reply.ok) throw Object.assign(new Error(reply.error), { status: reply.status });
+        // An ApiError, as the browser's client throws: the same `status` and field errors on both hosts.
+        if (!reply.ok) throw new ApiError(reply.status as ApiError['status'], reply.error, reply.fields);
         return reply.result;
       },
     ]),

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { ApiError, command, query, type CallContext, type ContractEntry, type StreamEntry } from './contractKit.js';
+import { ApiError, command, fieldErrorsOfIssues, query, type CallContext, type ContractEntry, type FieldError, type StreamEntry } from './contractKit.js';
+import { dataEntries } from './contract/data.js';
 import { historyEntries } from './contract/history.js';
 import { logEntries, logStreams } from './contract/logs.js';
+import { settingsEntries } from './contract/settings.js';
 import { tradeEntries } from './contract/trades.js';
 import {
   barPointSchema,
@@ -106,6 +108,8 @@ export const contract = {
   ...logEntries,
   ...historyEntries,
   ...tradeEntries,
+  ...dataEntries,
+  ...settingsEntries,
 } as const satisfies Record<string, ContractEntry>;
 
 /** Answers that arrive item by item (log tail, log search). */
@@ -217,13 +221,13 @@ export function parseStreamParams<S extends StreamName>(name: S, params: unknown
   return result.data as ValidStreamParamsOf<S>;
 }
 
-/** Validates params for an entry; a ZodError becomes a 400 naming the field. */
+/** Validates params for an entry; a ZodError becomes a 400 naming the field (every wrong field in `fields`). */
 export function parseParams<K extends EntryName>(name: K, params: unknown): ValidParamsOf<K> {
   const result = contract[name].params.safeParse(params ?? {});
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'params';
-    throw new ApiError(400, `${name}: ${where}: ${issue?.message ?? 'invalid'}`);
+    throw new ApiError(400, `${name}: ${where}: ${issue?.message ?? 'invalid'}`, fieldErrorsOfIssues(result.error.issues));
   }
   return result.data as ValidParamsOf<K>;
 }
@@ -232,6 +236,17 @@ export function parseParams<K extends EntryName>(name: K, params: unknown): Vali
  * Errors cross IPC as values: Electron strips an Error thrown in a handler down to a
  * message with a prefix, which would lose the HTTP-like status the UI acts on.
  */
-export type IpcReply = { ok: true; result: unknown } | { ok: false; status: number; error: string };
+export type IpcReply = { ok: true; result: unknown } | { ok: false; status: number; error: string; fields?: FieldError[] };
 
-export { ApiError, fillPath, type CallContext, type ContractEntry, type StreamEntry, type RestRoute, type HttpMethod } from './contractKit.js';
+export {
+  ApiError,
+  fieldErrorsOf,
+  fieldErrorsOfIssues,
+  type FieldError,
+  fillPath,
+  type CallContext,
+  type ContractEntry,
+  type StreamEntry,
+  type RestRoute,
+  type HttpMethod,
+} from './contractKit.js';

@@ -19,6 +19,8 @@ export interface ContractEntry<P extends z.ZodType = z.ZodType, R extends z.ZodT
   readonly result: R;
   readonly rest: RestRoute;
   readonly summary: string;
+  /** A larger request body than the REST server's default limit (an uploaded file). */
+  readonly maxBodyBytes?: number;
 }
 
 export function query<P extends z.ZodType, R extends z.ZodType>(
@@ -36,8 +38,16 @@ export function command<P extends z.ZodType, R extends z.ZodType>(
   result: R,
   path: string,
   summary: string,
+  options: { maxBodyBytes?: number } = {},
 ): ContractEntry<P, R> {
-  return { kind: 'command', params, result, rest: { method: 'POST', path }, summary };
+  return {
+    kind: 'command',
+    params,
+    result,
+    rest: { method: 'POST', path },
+    summary,
+    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+  };
 }
 
 /**
@@ -67,15 +77,48 @@ export interface CallContext {
   readonly controlAllowed: boolean;
 }
 
-/** An error a caller can act on; `status` follows HTTP so every host can map it. */
+/** One field a request got wrong: `path` as zod gives it, dotted (`barSource.url`, `variants.0.windowMinutes`). */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/**
+ * An error a caller can act on; `status` follows HTTP so every host can map it. `fields`, when
+ * given, says which fields were wrong, so a form can show each message next to its field; it
+ * travels as `fields` in the REST error body and in the IPC reply.
+ */
 export class ApiError extends Error {
+  readonly fields: FieldError[] | undefined;
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 500 | 503,
     message: string,
+    fields?: readonly FieldError[],
   ) {
     super(message);
     this.name = 'ApiError';
+    this.fields = fields && fields.length > 0 ? fields.map((f) => ({ path: f.path, message: f.message })) : undefined;
   }
+}
+
+/** `fields` of an error body or IPC reply, when it is a well-formed list; else undefined. */
+export function fieldErrorsOf(value: unknown): FieldError[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const fields: FieldError[] = [];
+  for (const item of value) {
+    if (item === null || typeof item !== 'object') continue;
+    const { path, message } = item as { path?: unknown; message?: unknown };
+    if (typeof path === 'string' && typeof message === 'string') fields.push({ path, message });
+  }
+  return fields.length > 0 ? fields : undefined;
+}
+
+/** Every issue of a failed zod parse as a field error; `prefix` is prepended to each path. */
+export function fieldErrorsOfIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldError[] {
+  return issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    return { path: prefix && path ? `${prefix}.${path}` : prefix || path, message: issue.message };
+  });
 }
 
 /** Fills `:param` placeholders; the rest of the params become the query string or JSON body. */

@@ -61,6 +61,38 @@ describe('headless host: token and control', () => {
     await waitFor('running again', () => control.workstation.summaryOf('demo-15m').status === 'running', 30_000);
   });
 
+  it('the kill switch halts every variant and resumes them, audited; read-only hosts refuse it', async () => {
+    const refused = await fetch(`${readOnly.baseUrl}/api/halt`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${readOnly.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ halted: true }),
+    });
+    expect(refused.status).toBe(403);
+    await waitFor('running', () => control.workstation.summaryOf('demo-15m').status === 'running', 30_000);
+    const halt = await fetch(`${control.baseUrl}/api/halt`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${control.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ halted: true }),
+    });
+    expect(halt.status).toBe(200);
+    await waitFor('halted', () => control.workstation.summaryOf('demo-15m').status === 'halted', 30_000);
+    expect(control.alerts.some((a) => a.title === 'Trading halted')).toBe(true);
+    const resume = await fetch(`${control.baseUrl}/api/halt`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${control.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ halted: false, variant: 'demo-15m' }),
+    });
+    expect(resume.status).toBe(200);
+    await waitFor('running again', () => control.workstation.summaryOf('demo-15m').status === 'running', 30_000);
+    const db = new Database(join(control.workstation.dataDir, 'kestrel.db'), { readonly: true });
+    const rows = db.prepare("SELECT target, outcome, params FROM audit WHERE action = 'setTradingHalted' ORDER BY id").all();
+    db.close();
+    expect(rows).toEqual([
+      { target: '*', outcome: 'ok', params: JSON.stringify({ variant: null, halted: true }) },
+      { target: 'demo-15m', outcome: 'ok', params: JSON.stringify({ variant: 'demo-15m', halted: false }) },
+    ]);
+  });
+
   it('refuses a WebSocket without the token, and pushes events with it', async () => {
     const refused = await new Promise<string>((resolve) => {
       const ws = new WebSocket(`${readOnly.baseUrl.replace('http', 'ws')}/api/ws`);

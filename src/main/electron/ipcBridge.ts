@@ -50,7 +50,11 @@ export function registerIpcHandlers(
         const handler = handlers[name as EntryName] as (p: unknown, c: CallContext) => Promise<unknown>;
         return { ok: true, result: await handler(parseParams(name, params), ctx) };
       } catch (err) {
-        if (err instanceof ApiError) return { ok: false, status: err.status, error: err.message };
+        if (err instanceof ApiError) {
+          return err.fields
+            ? { ok: false, status: err.status, error: err.message, fields: err.fields }
+            : { ok: false, status: err.status, error: err.message };
+        }
         return { ok: false, status: 500, error: err instanceof Error ? err.message : String(err) };
       }
     });

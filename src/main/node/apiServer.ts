@@ -40,6 +40,7 @@ interface Route {
   keys: string[];
 }
 
+/** Every command's JSON body; an entry may declare a larger one (`maxBodyBytes`, the import's file). */
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEPALIVE_MS = 15_000;
 
@@ -164,7 +165,7 @@ export class ApiServer {
     if (route.method === 'GET') {
       for (const [k, v] of url.searchParams) if (k !== 'token') params[k] = v;
     } else {
-      Object.assign(params, await readJsonBody(req));
+      Object.assign(params, await readJsonBody(req, contract[route.name].maxBodyBytes ?? MAX_BODY_BYTES));
     }
     route.keys.forEach((key, i) => {
       params[key] = decodeURIComponent(match?.[i + 1] ?? '');
@@ -254,18 +255,28 @@ export class ApiServer {
       res.end();
       return;
     }
-    if (err instanceof ApiError) this.json(res, err.status, { error: err.message });
+    if (err instanceof ApiError) this.json(res, err.status, err.fields ? { error: err.message, fields: err.fields } : { error: err.message });
     else this.json(res, 500, { error: err instanceof Error ? err.message : String(err) });
   }
 }
 
-async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
+  const tooLarge = (): ApiError =>
+    maxBytes === MAX_BODY_BYTES
+      ? new ApiError(400, 'request body too large')
+      : new ApiError(413, `request body too large: at most ${Math.floor(maxBytes / (1024 * 1024))} MB`);
+  // A large upload is refused before it is read when its declared size already says so.
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    req.resume();
+    throw tooLarge();
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > MAX_BODY_BYTES) throw new ApiError(400, 'request body too large');
+    if (size > maxBytes) throw tooLarge();
     chunks.push(buf);
   }
   if (size === 0) return {};

@@ -1,6 +1,7 @@
 import {
   ApiError,
   contract,
+  fieldErrorsOf,
   entryNames,
   eventNames,
   events,
@@ -80,7 +81,8 @@ export function createHttpApi(opts: HttpApiOptions): HttpApi {
         body && typeof body === 'object' && 'error' in body && typeof body.error === 'string'
           ? body.error
           : `${res.status} ${res.statusText}`;
-      throw new ApiError(res.status as ApiError['status'], message);
+      const fields = body && typeof body === 'object' && 'fields' in body ? fieldErrorsOf(body.fields) : undefined;
+      throw new ApiError(res.status as ApiError['status'], message, fields);
     }
     return entry.result.parse(body) as ResultOf<K>;
   }

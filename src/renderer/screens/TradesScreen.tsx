@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { StatisticsPeriodName, Trade, TradeStatisticsResult } from '../../shared/contract/trades.js';
 import { EquityChart, PnlHistogram } from '../chart/TradeStatsCharts.js';
+import { parseDatetime } from '../../shared/time.js';
 import { formatExchangeText, formatWallClock, pricePrecisionOf } from '../lib/format.js';
 import { shortcutAllowed } from '../lib/keyboard.js';
 import { formatCount, formatMoney, formatPnl, formatQuantity, formatRatio, formatSharpe, pnlTone } from '../lib/tradeFormat.js';
@@ -131,14 +132,8 @@ function FilterBar() {
           ))}
         </div>
       </div>
-      <label className="filter" title="Exchange-time calendar date, inclusive">
-        <span className="field-label">From</span>
-        <input type="date" value={filter.from} max={filter.to || undefined} onChange={(e) => setFilter({ from: e.target.value })} data-testid="trades-from" />
-      </label>
-      <label className="filter" title="Exchange-time calendar date, inclusive (the whole day)">
-        <span className="field-label">To</span>
-        <input type="date" value={filter.to} min={filter.from || undefined} onChange={(e) => setFilter({ to: e.target.value })} data-testid="trades-to" />
-      </label>
+      <DateInput label="From" value={filter.from} onApply={(from) => setFilter({ from })} testId="trades-from" title="First exchange-time calendar date, inclusive" />
+      <DateInput label="To" value={filter.to} onApply={(to) => setFilter({ to })} testId="trades-to" title="Last exchange-time calendar date, inclusive (the whole day)" />
       <button type="button" className="btn btn-small" disabled={!isFiltered(filter)} onClick={() => clearFilter()} data-testid="trades-clear">
         Clear
       </button>
@@ -169,6 +164,43 @@ function FilterBar() {
         </span>
       ) : null}
     </div>
+  );
+}
+
+const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * A date typed as the rest of the app prints dates (YYYY-MM-DD, exchange calendar), applied on
+ * Enter or when the field is left; an empty field clears the bound. A date the host would refuse
+ * is marked and not applied.
+ */
+function DateInput({ label, value, onApply, testId, title }: { label: string; value: string; onApply: (v: string) => void; testId: string; title: string }) {
+  const [text, setText] = useState(value);
+  useEffect(() => setText(value), [value]);
+  const valid = text === '' || (DATE_TEXT.test(text) && parseDatetime(`${text} 00:00:00`) !== null);
+  const apply = (): void => {
+    if (valid && text !== value) onApply(text);
+  };
+  return (
+    <label className="filter" title={title}>
+      <span className="field-label">{label}</span>
+      <input
+        type="text"
+        className={valid ? 'date-input' : 'date-input invalid'}
+        value={text}
+        placeholder="YYYY-MM-DD"
+        maxLength={10}
+        spellCheck={false}
+        aria-invalid={!valid}
+        onChange={(e) => setText(e.target.value.trim())}
+        onBlur={apply}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') apply();
+          if (e.key === 'Escape') setText(value);
+        }}
+        data-testid={testId}
+      />
+    </label>
   );
 }
 
@@ -292,6 +324,13 @@ function PeriodTable({ stats }: { stats: TradeStatisticsResult }) {
             </tr>
           </thead>
           <tbody>
+            {rows.length === 0 ? (
+              <tr>
+                <td colSpan={5} className="muted">
+                  No closed trade in the filter yet.
+                </td>
+              </tr>
+            ) : null}
             {rows.map((p) => (
               <tr key={p.period} data-testid="period-row" data-period={p.period} className={p.trades === 0 ? 'quiet' : undefined}>
                 <td className="mono" title={`from ${p.start}`}>
