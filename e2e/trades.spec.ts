@@ -108,14 +108,14 @@ async function reload(page: Page): Promise<void> {
 }
 
 test('the Trades screen shows the journal as the API serves it; side filter; CSV export', async ({ page, host }) => {
-  test.setTimeout(FIRST_FILLS_MS + 90_000 + 150_000);
+  test.setTimeout(FIRST_FILLS_MS + 180_000 + 150_000);
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(msg.text());
   });
 
-  const { firstFillMs, firstCloseMs, stats: early } = await waitForFills(host, 90_000);
+  const { firstFillMs, firstCloseMs, stats: early } = await waitForFills(host, 180_000);
   const secs = (ms: number | null): string => (ms === null ? 'none within the grace period' : `${(ms / 1000).toFixed(0)} s`);
   console.log(`demo: first fill after ${secs(firstFillMs)}, first closing fill after ${secs(firstCloseMs)}; ${early.totals.fills} fills so far`);
 
@@ -177,7 +177,7 @@ test('the Trades screen shows the journal as the API serves it; side filter; CSV
   const pinned = await host.api<TradePage>(`/api/trades/list?side=${side}&to=${encodeURIComponent(newest)}&pageSize=1000`);
   expect(lines.length - 1).toBe(pinned.body.total);
   expect(body.map((r) => r[col('id')])).toEqual(pinned.body.rows.map((r) => r.id).reverse());
-  await expect(page.getByTestId('trades-export-done')).toHaveText(`${formatCount(pinned.body.total)} rows exported`);
+  await expect(page.getByTestId('trades-export-done')).toHaveText(`${formatCount(pinned.body.total)} ${pinned.body.total === 1 ? 'row' : 'rows'} exported`);
   await screenshot(page, 'trades-filtered');
 
   expect(errors).toEqual([]);

@@ -96,11 +96,15 @@ interface TradeRowDb {
 function whereOf(filter: TradeFilter): { clause: string; args: (string | number)[] } {
   const where: string[] = [];
   const args: (string | number)[] = [];
-  if (filter.variant) (where.push('variant = ?'), args.push(filter.variant));
-  if (filter.vtSymbol) (where.push('vt_symbol = ?'), args.push(filter.vtSymbol));
-  if (filter.side) (where.push('side = ?'), args.push(filter.side));
-  if (filter.from !== undefined) (where.push('datetime >= ?'), args.push(formatDatetime(filter.from)));
-  if (filter.to !== undefined) (where.push('datetime <= ?'), args.push(formatDatetime(filter.to)));
+  const add = (clause: string, value: string): void => {
+    where.push(clause);
+    args.push(value);
+  };
+  if (filter.variant) add('variant = ?', filter.variant);
+  if (filter.vtSymbol) add('vt_symbol = ?', filter.vtSymbol);
+  if (filter.side) add('side = ?', filter.side);
+  if (filter.from !== undefined) add('datetime >= ?', formatDatetime(filter.from));
+  if (filter.to !== undefined) add('datetime <= ?', formatDatetime(filter.to));
   return { clause: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
 }
 

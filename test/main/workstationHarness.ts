@@ -3,6 +3,7 @@ import { settingsSchema } from '../../src/shared/config.js';
 import { KESTREL_VERSION } from '../../src/shared/version.js';
 import { ApiServer } from '../../src/main/node/apiServer.js';
 import { NodeHost } from '../../src/main/node/nodeHost.js';
+import { openSettingsFile } from '../../src/main/node/settingsFile.js';
 import { Workstation } from '../../src/main/workstation/workstation.js';
 import type { Alert } from '../../src/shared/api.js';
 
@@ -29,7 +30,11 @@ export async function startHarness(opts: {
   const alerts: Alert[] = [];
   const host = new NodeHost(undefined, (a) => alerts.push(a));
   const settings = settingsSchema.parse({ ...opts.settings });
+  // The settings file says what the workstation runs with, as `kestrel serve` would have read it.
+  const settingsStore = openSettingsFile(opts.dataDir);
+  settingsStore.write(settings);
   const workstation = new Workstation({
+    settingsStore,
     host,
     dataDir: opts.dataDir,
     settings,

@@ -63,8 +63,9 @@ export const serveCommand: CliCommand = {
     const dataDir = resolve(io.cwd, values['data-dir'] ?? defaultDataDir());
     mkdirSync(dataDir, { recursive: true });
     let settings;
+    let settingsStore;
     try {
-      ({ settings } = loadSettings(dataDir));
+      ({ settings, store: settingsStore } = loadSettings(dataDir));
     } catch (err) {
       if (err instanceof SettingsError) throw new UsageError(err.message);
       throw err;
@@ -88,6 +89,7 @@ export const serveCommand: CliCommand = {
       controlEnabled,
       version: KESTREL_VERSION,
       log: (line) => io.stderr.write(`${line}\n`),
+      settingsStore,
     });
     await workstation.start();
     const server = new ApiServer({

@@ -7,6 +7,7 @@ import Store from 'electron-store';
 import { join } from 'node:path';
 import { settingsSchema } from '../../shared/config.js';
 import { KESTREL_VERSION } from '../../shared/version.js';
+import type { SettingsStore } from '../workstation/settingsStore.js';
 import { Workstation } from '../workstation/workstation.js';
 import { ElectronHost } from './electronHost.js';
 import { forwardEvents, registerIpcHandlers, registerIpcStreams } from './ipcBridge.js';
@@ -42,7 +43,14 @@ async function main(): Promise<void> {
 
   const windows: BrowserWindow[] = [];
   const host = new ElectronHost(join(import.meta.dirname, 'worker.js'), (alert) => tray?.setToolTip(`Kestrel: ${alert.title}`));
-  const workstation = new Workstation({ host, dataDir, settings, controlEnabled: true, version: KESTREL_VERSION });
+  const settingsStore: SettingsStore = {
+    path: store.path,
+    read: () => store.store,
+    write: (value) => {
+      store.store = value as Record<string, unknown>;
+    },
+  };
+  const workstation = new Workstation({ host, dataDir, settings, controlEnabled: true, version: KESTREL_VERSION, settingsStore });
   registerIpcHandlers(ipcMain, workstation.handlers, isTrustedSender);
   registerIpcStreams(ipcMain, workstation.streams, isTrustedSender);
   forwardEvents(workstation.bus, () => windows.map((w) => w.webContents));

@@ -24,6 +24,9 @@ import { EventBus } from './eventBus.js';
 import { HistoryService } from './historyService.js';
 import { LogService } from './logService.js';
 import { TradeService } from './tradeService.js';
+import { DataService } from './dataService.js';
+import { SettingsService } from './settingsService.js';
+import type { CommandRunner, SettingsStore } from './settingsStore.js';
 import type { Host } from './host.js';
 import { SnapshotMonitor, type MonitoredSnapshot } from './snapshotMonitor.js';
 import { VariantSupervisor, type SupervisedInfo } from './variantSupervisor.js';
@@ -36,6 +39,8 @@ export interface WorkstationOptions {
   controlEnabled: boolean;
   version: string;
   log?: (line: string) => void;
+  /** Where the host keeps the settings (conf headless, electron-store desktop); absent: nothing can be saved. */
+  settingsStore?: SettingsStore;
 }
 
 /** Live-update tail sizes: enough for a chart to patch itself with series.update(). */
@@ -58,6 +63,8 @@ export class Workstation {
   private readonly logs: LogService;
   private readonly history: HistoryService;
   private readonly trades: TradeService;
+  private readonly data: DataService;
+  private readonly settingsService: SettingsService;
   private readonly supervisors = new Map<string, VariantSupervisor>();
   private readonly monitor: SnapshotMonitor;
   private readonly startedAt = new Date().toISOString();
@@ -85,7 +92,17 @@ export class Workstation {
     this.logs = new LogService({ logsDir: join(opts.dataDir, 'logs') });
     this.history = new HistoryService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, signalParamsOf: (v) => this.variants.find((c) => c.name === v)?.params.signal });
     this.trades = new TradeService({ dbPath: join(opts.dataDir, 'kestrel.db') });
-    this.handlers = { ...this.buildHandlers(), ...this.logs.handlers(), ...this.history.handlers(), ...this.trades.handlers() };
+    const command: CommandRunner = (ctx, action, target, params, run) => this.command(ctx, action, target, params, run);
+    this.data = new DataService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, command });
+    this.settingsService = new SettingsService({ store: opts.settingsStore ?? null, running: opts.settings, dataDir: opts.dataDir, command });
+    this.handlers = {
+      ...this.buildHandlers(),
+      ...this.logs.handlers(),
+      ...this.history.handlers(),
+      ...this.trades.handlers(),
+      ...this.data.handlers(),
+      ...this.settingsService.handlers(),
+    };
     this.streams = { ...this.logs.streams() };
   }
 
@@ -131,6 +148,7 @@ export class Workstation {
     this.logs.close();
     this.trades.close();
     await this.history.close();
+    await this.data.close();
     await this.demoStore?.close();
     this.audit?.close();
   }
@@ -262,13 +280,13 @@ export class Workstation {
   }
 
   /** Commands are refused (403) unless control is enabled, and audited either way. */
-  private async command(
+  private async command<T extends CommandResult>(
     ctx: CallContext,
     action: string,
     target: string | null,
     params: Record<string, unknown>,
-    run: () => Promise<CommandResult>,
-  ): Promise<CommandResult> {
+    run: () => Promise<T>,
+  ): Promise<T> {
     const time = new Date().toISOString();
     if (!this.opts.controlEnabled || !ctx.controlAllowed) {
       const message = 'control is disabled: start the workstation with --allow-control to send commands';
@@ -299,7 +317,14 @@ export class Workstation {
     return s;
   }
 
-  private buildHandlers(): Omit<ApiHandlers, keyof ReturnType<LogService['handlers']> | keyof ReturnType<HistoryService['handlers']> | keyof ReturnType<TradeService['handlers']>> {
+  private buildHandlers(): Omit<
+    ApiHandlers,
+    | keyof ReturnType<LogService['handlers']>
+    | keyof ReturnType<HistoryService['handlers']>
+    | keyof ReturnType<TradeService['handlers']>
+    | keyof ReturnType<DataService['handlers']>
+    | keyof ReturnType<SettingsService['handlers']>
+  > {
     return {
       listVariants: () => Promise.resolve(this.allVariantNames().map((v) => this.summaryOf(v))),
       getSnapshot: ({ variant }) => {

@@ -122,17 +122,19 @@ export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-ch
   const book = useTrading((s) => s.books[variant]);
   const trades = book?.recentTrades ?? NO_TRADES;
   const bookRef = useRef(book);
-  bookRef.current = book;
+  useEffect(() => {
+    bookRef.current = book;
+  }, [book]);
   // A fill or a position changes the markers' and the price line's data attributes too.
   const publishRef = useRef<(() => void) | null>(null);
   useEffect(() => {
     chartRef.current?.setTrades(trades);
     publishRef.current?.();
   }, [trades]);
-  const position = positionOf(book, chartRef.current?.vtSymbol ?? null);
-  const positionKey = position ? `${position.direction}:${position.volume}:${position.avgPrice}` : '';
+  const positionKey = (book?.positions ?? []).map((p) => `${p.vtSymbol}:${p.direction}:${p.volume}:${p.avgPrice}`).join('|');
   useEffect(() => {
-    chartRef.current?.setPosition(positionOf(bookRef.current, chartRef.current.vtSymbol));
+    const chart = chartRef.current;
+    chart?.setPosition(positionOf(bookRef.current, chart.vtSymbol));
     publishRef.current?.();
   }, [positionKey]);
   const [hover, setHover] = useState<HoverPoint | null>(null);
@@ -184,6 +186,7 @@ export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-ch
         // For tests and the benchmark: which bars are in view.
         host.dataset.visibleFrom = range === null ? '' : String(range.from);
         host.dataset.visibleTo = range === null ? '' : String(range.to);
+        host.dataset.visibleBars = String(Math.round(chartRef.current?.visibleBarCount() ?? 0));
         linker?.rangeChanged(variant, range);
       },
     });

@@ -4,6 +4,7 @@ import {
   HistogramSeries,
   LineStyle,
   createChart,
+  type AutoscaleInfo,
   type HistogramData,
   type IChartApi,
   type ISeriesApi,
@@ -15,6 +16,7 @@ import {
 import type { EquityPointRow, TradePeriodRow } from '../../shared/contract/trades.js';
 import { parseDatetime } from '../../shared/time.js';
 import { formatBarTime } from '../lib/format.js';
+import { formatMoney } from '../lib/tradeFormat.js';
 import type { ChartColors } from './chartTheme.js';
 
 /**
@@ -111,8 +113,13 @@ abstract class StatsChartBase {
         horzLine: { color: colors.crosshair, style: LineStyle.Dashed, labelBackgroundColor: colors.border },
       },
       rightPriceScale: { borderColor: colors.border, minimumWidth: 64, scaleMargins: { top: 0.1, bottom: 0.08 } },
-      timeScale: { borderColor: colors.border, timeVisible, secondsVisible: false, rightOffset: 2, minBarSpacing: 0.2 },
-      localization: { timeFormatter: (time: Time) => timeLabel(Number(time)) },
+      // A handful of points must not be stretched over the whole width (one day's bar a third of the chart).
+      timeScale: { borderColor: colors.border, timeVisible, secondsVisible: false, rightOffset: 2, minBarSpacing: 0.2, maxBarSpacing: 24 },
+      localization: {
+        timeFormatter: (time: Time) => timeLabel(Number(time)),
+        // Money as the tables print it; whole units once the amounts are large (a capital of 1,000,000).
+        priceFormatter: (price: number) => formatMoney(price, Math.abs(price) >= 100_000 ? 0 : 2),
+      },
       handleScale: { axisPressedMouseMove: false },
     });
     this.chart.subscribeCrosshairMove(this.onCrosshair);
@@ -143,7 +150,18 @@ export class EquityCurveChart extends StatsChartBase {
 
   constructor(container: HTMLElement, colors: ChartColors, callbacks: StatsChartCallbacks) {
     super(container, colors, callbacks, (t) => formatBarTime(t), true);
-    this.series = this.chart.addSeries(BaselineSeries, { lineWidth: 2, priceLineVisible: false, lastValueVisible: true });
+    this.series = this.chart.addSeries(BaselineSeries, {
+      lineWidth: 2,
+      priceLineVisible: false,
+      lastValueVisible: true,
+      // The start (capital or 0) stays in view: a curve is read against where it began.
+      autoscaleInfoProvider: (original: () => AutoscaleInfo | null): AutoscaleInfo | null => {
+        const info = original();
+        if (!info?.priceRange) return info;
+        const { minValue, maxValue } = info.priceRange;
+        return { ...info, priceRange: { minValue: Math.min(minValue, this.base), maxValue: Math.max(maxValue, this.base) } };
+      },
+    });
     this.paint();
   }
 
@@ -154,6 +172,8 @@ export class EquityCurveChart extends StatsChartBase {
     for (const p of line) this.values.set(p.time, p.value);
     this.base = base;
     this.paint();
+    // With a few points a line alone hardly shows; each closing fill gets a dot then.
+    this.series.applyOptions({ pointMarkersVisible: line.length <= 60 });
     this.series.setData(line.map((p): LineData<Time> => ({ time: asTime(p.time), value: p.value })));
     this.chart.timeScale().fitContent();
     return line;
@@ -215,10 +235,6 @@ export class PnlHistogramChart extends StatsChartBase {
 
   protected valueAt(time: number): number | null {
     return this.values.get(time) ?? null;
-  }
-
-  periodAt(time: number): string | null {
-    return this.labels.get(time) ?? null;
   }
 
   private draw(): void {

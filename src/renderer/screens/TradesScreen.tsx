@@ -132,8 +132,8 @@ function FilterBar() {
           ))}
         </div>
       </div>
-      <DateInput label="From" value={filter.from} onApply={(from) => setFilter({ from })} testId="trades-from" title="First exchange-time calendar date, inclusive" />
-      <DateInput label="To" value={filter.to} onApply={(to) => setFilter({ to })} testId="trades-to" title="Last exchange-time calendar date, inclusive (the whole day)" />
+      <DateInput key={`from:${filter.from}`} label="From" value={filter.from} onApply={(from) => setFilter({ from })} testId="trades-from" title="First exchange-time calendar date, inclusive" />
+      <DateInput key={`to:${filter.to}`} label="To" value={filter.to} onApply={(to) => setFilter({ to })} testId="trades-to" title="Last exchange-time calendar date, inclusive (the whole day)" />
       <button type="button" className="btn btn-small" disabled={!isFiltered(filter)} onClick={() => clearFilter()} data-testid="trades-clear">
         Clear
       </button>
@@ -160,7 +160,7 @@ function FilterBar() {
         </span>
       ) : exporting.lastRows !== null && !exporting.running ? (
         <span className="muted" data-testid="trades-export-done">
-          {formatCount(exporting.lastRows)} rows exported
+          {formatCount(exporting.lastRows)} {exporting.lastRows === 1 ? 'row' : 'rows'} exported
         </span>
       ) : null}
     </div>
@@ -175,8 +175,8 @@ const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
  * is marked and not applied.
  */
 function DateInput({ label, value, onApply, testId, title }: { label: string; value: string; onApply: (v: string) => void; testId: string; title: string }) {
+  // Keyed by its value by the caller: a new value from outside (URL, Clear) starts a fresh field.
   const [text, setText] = useState(value);
-  useEffect(() => setText(value), [value]);
   const valid = text === '' || (DATE_TEXT.test(text) && parseDatetime(`${text} 00:00:00`) !== null);
   const apply = (): void => {
     if (valid && text !== value) onApply(text);
@@ -222,8 +222,8 @@ function Tile({ label, value, testId, raw, tone, title }: { label: string; value
 function CapitalInput() {
   const capital = useTrades((s) => s.capital);
   const setCapital = useTrades((s) => s.setCapital);
+  // Keyed by the capital by the caller: a new value from outside (URL) starts a fresh field.
   const [text, setText] = useState(capital === null ? '' : String(capital));
-  useEffect(() => setText(capital === null ? '' : String(capital)), [capital]);
   const apply = (): void => {
     const n = Number(text.replace(/[,\s_]/g, ''));
     if (text.trim() === '') setCapital(null);
@@ -254,6 +254,7 @@ function StatsSummary({ stats }: { stats: TradeStatisticsResult | null }) {
   const setPeriod = useTrades((s) => s.setPeriod);
   const loading = useTrades((s) => s.statsLoading);
   const error = useTrades((s) => s.statsError);
+  const capital = useTrades((s) => s.capital);
   const t = stats?.totals ?? null;
   return (
     <div className="stats-summary" data-testid="stats-panel" data-loading={loading ? 'true' : 'false'}>
@@ -272,7 +273,7 @@ function StatsSummary({ stats }: { stats: TradeStatisticsResult | null }) {
             </button>
           ))}
         </div>
-        <CapitalInput />
+        <CapitalInput key={capital ?? 'none'} />
         {error ? (
           <span className="trades-export-error" role="alert" data-testid="stats-error">
             {error}
@@ -451,7 +452,7 @@ function TradesTable() {
   const pageSize = useTrades((s) => s.pageSize);
   const setPage = useTrades((s) => s.setPage);
   const loading = useTrades((s) => s.pageLoading);
-  const rows = tradePage?.rows ?? [];
+  const rows = useMemo(() => tradePage?.rows ?? [], [tradePage]);
   const total = tradePage?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / pageSize));
   // Decimals per symbol, from the prices on the page: a tick of 0.5 keeps its ".5", rb keeps none.

@@ -1,0 +1,245 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BarStoreConfigError, BarStoreUnavailableError, type BarStore } from '../../io/barStore.js';
+import { MysqlBarStore, parseMysqlUrl, redactUrl } from '../../io/mysqlBarStore.js';
+import { BAR_DB_FILE } from '../../io/openBarStore.js';
+import { SqliteBarStore } from '../../io/sqliteBarStore.js';
+import { ApiError, fieldErrorsOfIssues, type ApiHandlers, type CallContext, type FieldError, type ValidParamsOf } from '../../shared/api.js';
+import { settingsSchema, type BarSource, type Settings } from '../../shared/config.js';
+import {
+  SETTINGS_SECTIONS,
+  type SettingsSection,
+  type SettingsView,
+  type TestBarSourceResult,
+  type UpdateSettingsResult,
+} from '../../shared/contract/settings.js';
+import type { CommandRunner, SettingsStore } from './settingsStore.js';
+
+export interface SettingsServiceOptions {
+  /** Where the host keeps the settings; null: nothing can be saved (shown read-only). */
+  store: SettingsStore | null;
+  /** What the workstation runs with (the file plus command-line overrides). */
+  running: Settings;
+  dataDir: string;
+  command: CommandRunner;
+  /** How long "Test connection" waits for a MySQL server; default 3000 ms. */
+  testTimeoutMs?: number;
+}
+
+const DEFAULT_TEST_TIMEOUT_MS = 3000;
+
+/** Key order must not make two equal settings look different. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+function differingSections(a: Settings, b: Settings): SettingsSection[] {
+  return SETTINGS_SECTIONS.filter((s) => canonical(a[s]) !== canonical(b[s]));
+}
+
+function redactSource(source: BarSource): BarSource {
+  return source.kind === 'mysql' ? { kind: 'mysql', url: redactUrl(source.url) } : source;
+}
+
+function redact(settings: Settings): Settings {
+  return { ...settings, barSource: redactSource(settings.barSource) };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Settings: read what the host keeps, validate and save a new version, and try a bar source.
+ * Kestrel reads its settings once, at start: nothing saved here is applied to the running
+ * workstation, and every answer says which saved sections wait for a restart.
+ */
+export class SettingsService {
+  /** The file as it was when the workstation started: a save is compared with it. */
+  private readonly atStart: Settings | null;
+
+  constructor(private readonly opts: SettingsServiceOptions) {
+    this.atStart = this.readStored().settings;
+  }
+
+  handlers(): Pick<ApiHandlers, 'getSettings' | 'updateSettings' | 'testBarSource'> {
+    return {
+      getSettings: () => Promise.resolve(this.view()),
+      updateSettings: (params, ctx) => this.update(params, ctx),
+      testBarSource: (params, ctx) => this.test(params, ctx),
+    };
+  }
+
+  private readStored(): { settings: Settings | null; problem: string | null } {
+    const store = this.opts.store;
+    if (!store) return { settings: null, problem: null };
+    let raw: unknown;
+    try {
+      raw = store.read();
+    } catch (err) {
+      return { settings: null, problem: `${store.path} cannot be read: ${messageOf(err)}` };
+    }
+    const parsed = settingsSchema.safeParse(raw ?? {});
+    if (parsed.success) return { settings: parsed.data, problem: null };
+    const issue = parsed.error.issues[0];
+    const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return { settings: null, problem: `${store.path}: field "${field}": ${issue?.message ?? 'invalid'}` };
+  }
+
+  /** What a save is compared with to tell what waits for a restart. */
+  private baseline(): Settings {
+    return this.atStart ?? this.opts.running;
+  }
+
+  view(): SettingsView {
+    const { settings, problem } = this.readStored();
+    const shown = settings ?? this.opts.running;
+    return {
+      settings: redact(shown),
+      storedAt: this.opts.store?.path ?? null,
+      dataDir: this.opts.dataDir,
+      running: redact(this.opts.running),
+      restartNeeded: settings ? differingSections(this.baseline(), settings) : [],
+      problem,
+    };
+  }
+
+  /** The URL as typed, or the stored one when the page sent back its redacted form. */
+  private unredacted(url: string): string | null {
+    if (!url.includes(`:***@`)) return url;
+    const known = [this.readStored().settings?.barSource, this.opts.running.barSource];
+    for (const source of known) if (source?.kind === 'mysql' && redactUrl(source.url) === url) return source.url;
+    return null;
+  }
+
+  private update(params: ValidParamsOf<'updateSettings'>, ctx: CallContext): Promise<UpdateSettingsResult> {
+    const sections = Object.keys(params.settings).sort();
+    return this.opts.command(ctx, 'updateSettings', null, { sections }, () => Promise.resolve(this.save(params.settings)));
+  }
+
+  private save(input: Record<string, unknown>): UpdateSettingsResult {
+    const store = this.opts.store;
+    if (!store) throw new ApiError(409, 'this host keeps no settings file: settings cannot be saved here');
+    const fields: FieldError[] = [];
+    const candidate: Record<string, unknown> = structuredClone(input);
+    const source = candidate['barSource'];
+    if (source && typeof source === 'object' && !Array.isArray(source)) {
+      const s = { ...(source as Record<string, unknown>) };
+      if (s['kind'] === 'mysql' && typeof s['url'] === 'string') {
+        const url = this.unredacted(s['url'].trim());
+        if (url === null) fields.push({ path: 'barSource.url', message: 'the password is hidden (***): type it again' });
+        else s['url'] = url;
+      }
+      // An empty path field means "the data directory's kestrel.db".
+      if (s['kind'] === 'sqlite' && typeof s['path'] === 'string' && s['path'].trim() === '') s['path'] = null;
+      candidate['barSource'] = s;
+    }
+    const parsed = settingsSchema.safeParse(candidate);
+    if (!parsed.success) fields.push(...fieldErrorsOfIssues(parsed.error.issues));
+    // The schema only checks the scheme; the store's own parser says what else is wrong.
+    const url = (candidate['barSource'] as { kind?: unknown; url?: unknown } | undefined)?.url;
+    const kind = (candidate['barSource'] as { kind?: unknown } | undefined)?.kind;
+    if (kind === 'mysql' && typeof url === 'string' && /^mysql:\/\//.test(url) && !fields.some((f) => f.path === 'barSource.url')) {
+      try {
+        parseMysqlUrl(url);
+      } catch (err) {
+        fields.push({ path: 'barSource.url', message: messageOf(err) });
+      }
+    }
+    const current = this.readStored().settings;
+    if (parsed.success) {
+      const next = parsed.data;
+      const names = new Map<string, number>();
+      next.variants.forEach((v, i) => {
+        const first = names.get(v.name);
+        if (first === undefined) names.set(v.name, i);
+        else fields.push({ path: `variants.${i}.name`, message: `variant ${first + 1} is already named "${v.name}"` });
+      });
+      const storedDataDir = (current ?? this.opts.running).dataDir;
+      if (next.dataDir !== storedDataDir) {
+        fields.push({
+          path: 'dataDir',
+          message: 'the data directory is chosen when Kestrel starts (--data-dir headless, the desktop settings file); it cannot be changed here',
+        });
+      }
+    }
+    if (fields.length > 0 || !parsed.success) {
+      const first = fields[0];
+      throw new ApiError(
+        400,
+        `settings not saved: ${fields.length} field${fields.length === 1 ? '' : 's'} to correct${first ? ` (${first.path || '(root)'}: ${first.message})` : ''}`,
+        fields,
+      );
+    }
+    const next = parsed.data;
+    try {
+      store.write(next);
+    } catch (err) {
+      throw new ApiError(500, `${store.path} cannot be written: ${messageOf(err)}`);
+    }
+    const changed = differingSections(current ?? this.opts.running, next);
+    const restartNeeded = differingSections(this.baseline(), next);
+    const message =
+      restartNeeded.length > 0
+        ? `saved to ${store.path}; restart needed for: ${restartNeeded.join(', ')}`
+        : `saved to ${store.path}; nothing waits for a restart`;
+    return { ok: true, message, storedAt: store.path, restartNeeded, changed, settings: redact(next) };
+  }
+
+  private test(params: ValidParamsOf<'testBarSource'>, ctx: CallContext): Promise<TestBarSourceResult> {
+    const source = params.barSource;
+    return this.opts.command(ctx, 'testBarSource', source.kind, { kind: source.kind }, () => this.tryBarSource(source));
+  }
+
+  private async tryBarSource(source: BarSource): Promise<TestBarSourceResult> {
+    if (source.kind === 'sqlite') {
+      const isDefault = source.path === null || source.path.trim() === '';
+      const path = resolve(isDefault ? join(this.opts.dataDir, BAR_DB_FILE) : (source.path as string));
+      if (isDefault && !existsSync(path)) {
+        return { ok: true, message: `SQLite ${path} does not exist yet: it is created by the demo or the first import`, overviewCount: 0 };
+      }
+      let store: SqliteBarStore | null = null;
+      try {
+        store = SqliteBarStore.open(path, { readonly: true });
+        const count = store.overviewSync().length;
+        return { ok: true, message: `${store.description}: a vnpy bar database, ${count} row${count === 1 ? '' : 's'} in dbbaroverview`, overviewCount: count };
+      } catch (err) {
+        return { ok: false, message: messageOf(err) };
+      } finally {
+        store?.closeSync();
+      }
+    }
+    const url = this.unredacted(source.url.trim());
+    if (url === null) return { ok: false, message: 'the password is hidden (***): type it again to test' };
+    try {
+      parseMysqlUrl(url);
+    } catch (err) {
+      return { ok: false, message: messageOf(err) };
+    }
+    const timeoutMs = this.opts.testTimeoutMs ?? DEFAULT_TEST_TIMEOUT_MS;
+    let store: BarStore | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    const connecting = MysqlBarStore.connect(url, { readonly: true, connectTimeoutMs: timeoutMs, connectionLimit: 1 });
+    try {
+      // The connect timeout covers the handshake; this covers a server that accepts and then stalls.
+      const deadline = new Promise<never>((_ok, fail) => {
+        timer = setTimeout(() => fail(new BarStoreUnavailableError(`MySQL at ${redactUrl(url)} did not answer within ${(2 * timeoutMs) / 1000} s`)), 2 * timeoutMs);
+      });
+      store = await Promise.race([connecting, deadline]);
+      const count = (await Promise.race([store.overview(), deadline])).length;
+      return { ok: true, message: `${store.description}: connected, ${count} row${count === 1 ? '' : 's'} in dbbaroverview`, overviewCount: count };
+    } catch (err) {
+      if (err instanceof BarStoreUnavailableError || err instanceof BarStoreConfigError) return { ok: false, message: err.message };
+      return { ok: false, message: `MySQL ${redactUrl(url)}: ${messageOf(err)}` };
+    } finally {
+      clearTimeout(timer);
+      if (store) await store.close().catch(() => undefined);
+      // A connect that lost the race still ends its pool when it settles.
+      else void connecting.then((s) => s.close()).catch(() => undefined);
+    }
+  }
+}
