@@ -41,6 +41,11 @@ export const variantSummarySchema = z.object({
   restarts: z.number().int().nonnegative(),
   /** Published by a process Kestrel does not supervise (e.g. a Python strategy). */
   external: z.boolean(),
+  /**
+   * The kill switch is on for this variant. Separate from `status`, because a halted variant
+   * can also be degraded or restoring, and `status` shows only one of them.
+   */
+  halted: z.boolean(),
   message: z.string().nullable(),
 });
 export type VariantSummary = z.infer<typeof variantSummarySchema>;

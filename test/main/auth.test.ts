@@ -76,6 +76,7 @@ describe('headless host: token and control', () => {
     });
     expect(halt.status).toBe(200);
     await waitFor('halted', () => control.workstation.summaryOf('demo-15m').status === 'halted', 30_000);
+    expect(control.workstation.summaryOf('demo-15m').halted).toBe(true);
     expect(control.alerts.some((a) => a.title === 'Trading halted')).toBe(true);
     const resume = await fetch(`${control.baseUrl}/api/halt`, {
       method: 'POST',
@@ -84,6 +85,7 @@ describe('headless host: token and control', () => {
     });
     expect(resume.status).toBe(200);
     await waitFor('running again', () => control.workstation.summaryOf('demo-15m').status === 'running', 30_000);
+    expect(control.workstation.summaryOf('demo-15m').halted).toBe(false);
     const db = new Database(join(control.workstation.dataDir, 'kestrel.db'), { readonly: true });
     const rows = db.prepare("SELECT target, outcome, params FROM audit WHERE action = 'setTradingHalted' ORDER BY id").all();
     db.close();

@@ -80,6 +80,7 @@ describe('trading book store', () => {
     source: 'simulated',
     restarts: 0,
     external: false,
+    halted: false,
     message: null,
   });
   const update = (updatedAt: string, trades: TradeRow[], unrealized: number): VariantUpdate => ({
@@ -130,6 +131,8 @@ describe('kill switch state and the comparison picker', () => {
     source: null,
     restarts: 0,
     external,
+    // The status says halted for a halted running worker; a degraded one keeps its status.
+    halted: status === 'halted',
     message: null,
   });
 
@@ -137,6 +140,8 @@ describe('kill switch state and the comparison picker', () => {
     expect(killSwitchState([s('a', 'running', 'x'), s('b', 'halted', 'x'), s('c', 'stopped', 'x')])).toEqual({ live: 2, halted: 1, state: 'partial' });
     expect(killSwitchState([s('a', 'halted', 'x'), s('b', 'halted', 'x'), s('e', 'running', 'x', true)])).toEqual({ live: 2, halted: 2, state: 'on' });
     expect(killSwitchState([s('a', 'crashed', 'x')])).toEqual({ live: 0, halted: 0, state: 'off' });
+    // A degraded variant under the kill switch counts as halted although its status says degraded.
+    expect(killSwitchState([{ ...s('a', 'degraded', 'x'), halted: true }, s('b', 'halted', 'x')])).toEqual({ live: 2, halted: 2, state: 'on' });
   });
 
   it('compares the variants of the first variant\u2019s instrument by default; toggling keeps the list order', () => {

@@ -16,6 +16,7 @@ function summary(over: Partial<VariantSummary> = {}): VariantSummary {
     source: 'sqlite',
     restarts: 0,
     external: false,
+    halted: false,
     message: null,
     ...over,
   };

@@ -16,6 +16,8 @@ export interface SupervisedInfo {
   pid: number | null;
   restarts: number;
   lastExit: { code: number | null; signal: string | null; at: string } | null;
+  /** The kill switch as last commanded; null when no command was given (the saved state decides). */
+  halted: boolean | null;
 }
 
 const STOP_GRACE_MS = 5_000;
@@ -59,6 +61,7 @@ export class VariantSupervisor {
       pid: this.handle?.pid ?? null,
       restarts: this.restarts,
       lastExit: this.lastExit,
+      halted: this.halted,
     };
   }
 
@@ -97,6 +100,7 @@ export class VariantSupervisor {
   setHalted(halted: boolean): void {
     this.halted = halted;
     this.handle?.send({ type: 'halt', halted });
+    this.onChange(this.info());
   }
 
   async restart(): Promise<void> {

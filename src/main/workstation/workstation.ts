@@ -251,6 +251,8 @@ export class Workstation {
       source: snap?.source ?? null,
       restarts: info?.restarts ?? 0,
       external: !supervisor,
+      // The supervisor's command wins; before any, the worker's own word (it restores the switch).
+      halted: info?.halted ?? (snap?.status === 'halted' || info?.workerStatus === 'halted'),
       message,
     };
   }

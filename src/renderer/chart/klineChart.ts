@@ -134,12 +134,16 @@ export class KlineChart {
   private position: PositionLine | null = null;
   private priceLine: IPriceLine | null = null;
   private seriesUpdates = 0;
+  /** The bar the crosshair is on (the trader's, or a linked chart's); null: the legend follows the last bar. */
+  private hoverTime: number | null = null;
   private readonly onCrosshair = (param: MouseEventParams<Time>): void => {
     if (param.time === undefined || param.point === undefined) {
+      this.hoverTime = null;
       this.callbacks.onHover(this.model.lastPoint());
       this.callbacks.onCrosshairTime?.(null);
       return;
     }
+    this.hoverTime = Number(param.time);
     const point = this.model.pointAt(Number(param.time));
     this.callbacks.onHover(point ? { ...point, marks: this.model.marksAt(point.bar.time) } : null);
     this.callbacks.onCrosshairTime?.(Number(param.time));
@@ -265,7 +269,7 @@ export class KlineChart {
     this.model.reset(instrument.recent, instrument.forming, instrument.marks);
     if (kept.length > 0) this.model.prepend(kept, keptMarks);
     this.drawAll(true);
-    this.callbacks.onHover(this.model.lastPoint());
+    this.callbacks.onHover(this.legendPoint());
     this.reportLayout();
   }
 
@@ -306,10 +310,12 @@ export class KlineChart {
     const windowMinutes = this.instrument?.windowMinutes;
     const point = time === null || windowMinutes === undefined ? null : this.model.pointContaining(time, windowMinutes);
     if (!point) {
+      this.hoverTime = null;
       this.chart.clearCrosshairPosition();
       this.callbacks.onHover(this.model.lastPoint());
       return;
     }
+    this.hoverTime = point.bar.time;
     this.chart.setCrosshairPosition(point.bar.close, asTime(point.bar.time), this.candles);
     this.callbacks.onHover({ ...point, marks: this.model.marksAt(point.bar.time) });
   }
@@ -348,7 +354,8 @@ export class KlineChart {
     if (plan.forming) this.drawBar(plan.forming, true);
     this.model.commit(plan);
     if (this.model.addMarks(live.marks) || plan.closed.length > 0) this.drawMarkers();
-    if (plan.closed.length > 0 || plan.forming) this.callbacks.onHover(this.model.lastPoint());
+    // A live bar must not pull the legend off the bar the crosshair is on.
+    if (plan.closed.length > 0 || plan.forming) this.callbacks.onHover(this.legendPoint());
     return 'applied';
   }
 
@@ -397,6 +404,12 @@ export class KlineChart {
     this.chart.timeScale().unsubscribeVisibleTimeRangeChange(this.onTimeRange);
     this.markers.detach();
     this.chart.remove();
+  }
+
+  /** What the legend shows: the bar under the crosshair, else the last one. */
+  private legendPoint(): HoverPoint | null {
+    const hovered = this.hoverTime === null ? null : this.model.pointAt(this.hoverTime);
+    return hovered ? { ...hovered, marks: this.model.marksAt(hovered.bar.time) } : this.model.lastPoint();
   }
 
   private drawAll(priceFormat: boolean): void {

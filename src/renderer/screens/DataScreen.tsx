@@ -211,14 +211,15 @@ function FieldMessages({ messages, testId }: { messages: readonly string[] | und
   );
 }
 
-function TextField({ label, field, placeholder, title, width }: { label: string; field: keyof ImportForm; placeholder?: string; title?: string; width?: number }) {
+function TextField({ label, field, placeholder, title, width, grow }: { label: string; field: keyof ImportForm; placeholder?: string; title?: string; width?: number; grow?: boolean }) {
   const value = useData((s) => s.import.form[field]);
   const errors = useData((s) => s.import.fieldErrors[field]);
   return (
-    <label className="form-field" title={title} style={width ? { width } : undefined}>
+    <label className={grow ? 'form-field grow' : 'form-field'} title={title} style={width ? { width } : undefined}>
       <span className="field-label">{label}</span>
       <input
         type="text"
+        className={field === 'columns' ? 'mono' : undefined}
         value={value}
         placeholder={placeholder}
         spellCheck={false}
@@ -265,12 +266,15 @@ function ImportPanel() {
         <div className="form-row">
           <label className="form-field file-field">
             <span className="field-label">File (CSV or JSON, ≤ 50 MB)</span>
-            <input type="file" accept=".csv,.txt,.json,text/csv,application/json,text/plain" onChange={onFile} data-testid="import-file" />
-            {imp.file ? (
-              <span className="muted" data-testid="import-file-info">
-                {imp.file.name}, {count(imp.file.size)} bytes
-              </span>
-            ) : null}
+            <span className="file-line">
+              <input type="file" accept=".csv,.txt,.json,text/csv,application/json,text/plain" onChange={onFile} data-testid="import-file" />
+              {imp.file ? (
+                <span className="muted num" data-testid="import-file-info" title={imp.file.name}>
+                  {count(imp.file.size)} bytes
+                </span>
+              ) : null}
+            </span>
+            <FieldMessages messages={imp.fieldErrors['file']} />
           </label>
           <label className="form-field">
             <span className="field-label">Format</span>
@@ -279,6 +283,16 @@ function ImportPanel() {
               <option value="json">JSON</option>
             </select>
           </label>
+          <label className="form-field" title="use: the first line names the columns; skip: a header that does not fit (columns by position); none: every line is a bar">
+            <span className="field-label">Header</span>
+            <select value={form.header} disabled={form.format === 'json'} onChange={(e) => dataStore().getState().setForm({ header: e.target.value as ImportForm['header'] })} data-testid="import-header">
+              <option value="use">names the columns</option>
+              <option value="skip">skip first line</option>
+              <option value="none">no header</option>
+            </select>
+          </label>
+        </div>
+        <div className="form-row">
           <TextField label="Symbol" field="symbol" placeholder="rb2505" width={96} />
           <TextField label="Exchange" field="exchange" placeholder="SHFE" width={76} />
           <label className="form-field">
@@ -290,26 +304,18 @@ function ImportPanel() {
               <option value="w">w</option>
             </select>
           </label>
-          <label className="form-field" title="use: the first line names the columns; skip: a header that does not fit (columns by position); none: every line is a bar">
-            <span className="field-label">Header</span>
-            <select value={form.header} disabled={form.format === 'json'} onChange={(e) => dataStore().getState().setForm({ header: e.target.value as ImportForm['header'] })} data-testid="import-header">
-              <option value="use">first line names columns</option>
-              <option value="skip">skip first line</option>
-              <option value="none">no header</option>
-            </select>
-          </label>
+          <TextField label="Datetime format" field="datetimeFormat" placeholder="auto" title="auto, epoch-s, epoch-ms, or a pattern such as %Y%m%d %H%M" width={100} />
+          <TextField label="File TZ" field="tz" placeholder="exchange time" title="The zone the file's times are written in (IANA name, UTC or +08:00). Empty: they already are the exchange's local time" width={96} />
+          <TextField label="Exchange TZ" field="exchangeTz" placeholder="= file TZ" title="The exchange's zone, whose naive local time the store keeps. Empty: the same as the file's zone" width={96} />
         </div>
         <div className="form-row">
           <TextField
-            label="Columns (empty: found by header names)"
+            label="Columns (empty: found by the header's names)"
             field="columns"
-            placeholder="datetime=Date,open=Open,… or date=0,time=1,open=2,…"
+            placeholder="datetime=Date,open=Open,high=High,low=Low,close=Close,volume=Volume   or   date=0,time=1,open=2,…"
             title="field=column pairs; a column by its header name or 0-based position. Fields: datetime | date [+ time], open, high, low, close, volume, turnover, openInterest"
-            width={360}
+            grow
           />
-          <TextField label="Datetime format" field="datetimeFormat" placeholder="auto" title="auto, epoch-s, epoch-ms, or a pattern such as %Y%m%d %H%M" width={120} />
-          <TextField label="File time zone" field="tz" placeholder="exchange time" title="The zone the file's times are written in (IANA name, UTC or +08:00). Empty: they already are the exchange's local time" width={110} />
-          <TextField label="Exchange time zone" field="exchangeTz" placeholder="= file zone" title="The exchange's zone, whose naive local time the store keeps. Empty: the same as the file's zone" width={120} />
         </div>
         <div className="form-row import-actions">
           <button

@@ -2,8 +2,10 @@ import type { ComponentType } from 'react';
 import type { ScreenId } from '../stores/navigation.js';
 import { CompareScreen } from './CompareScreen.js';
 import { DashboardScreen } from './DashboardScreen.js';
+import { DataScreen } from './DataScreen.js';
 import { InstancesScreen } from './InstancesScreen.js';
 import { LogsScreen } from './LogsScreen.js';
+import { SettingsScreen } from './SettingsScreen.js';
 import { TradesScreen } from './TradesScreen.js';
 
 /**
@@ -55,5 +57,19 @@ export const SCREENS: readonly ScreenDef[] = [
     key: 'c',
     description: 'variants side by side (e.g. 15m and 30m of one product), crosshair and time range linked',
     Component: CompareScreen,
+  },
+  {
+    id: 'data',
+    label: 'Data',
+    key: 'b',
+    description: 'bars in the store (count, first, last), gaps inside sessions, import a CSV/JSON file',
+    Component: DataScreen,
+  },
+  {
+    id: 'settings',
+    label: 'Settings',
+    key: 's',
+    description: 'bar source (test connection), demo, variants, supervisor; saved for the next start',
+    Component: SettingsScreen,
   },
 ];

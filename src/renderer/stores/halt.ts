@@ -55,7 +55,7 @@ const LIVE: ReadonlySet<VariantSummary['status']> = new Set(['starting', 'restor
 export interface KillSwitchState {
   /** Supervised variants with a live worker. */
   live: number;
-  /** Of those, how many report 'halted'. */
+  /** Of those, how many have the kill switch on (whatever else their status says). */
   halted: number;
   /** 'on': every live variant halted; 'partial': some; 'off': none. */
   state: 'on' | 'partial' | 'off';
@@ -71,7 +71,7 @@ export function killSwitchState(summaries: readonly VariantSummary[]): KillSwitc
   for (const s of summaries) {
     if (s.external || !LIVE.has(s.status)) continue;
     live += 1;
-    if (s.status === 'halted') halted += 1;
+    if (s.halted) halted += 1;
   }
   return { live, halted, state: halted === 0 ? 'off' : halted === live ? 'on' : 'partial' };
 }

@@ -1,0 +1,517 @@
+import { useEffect, useState, type ReactNode } from 'react';
+import type { ProtectiveLevel } from '../../shared/strategyConfig.js';
+import type { VariantConfig } from '../../shared/config.js';
+import type { SettingsSection } from '../../shared/contract/settings.js';
+import { useConnection } from '../stores/connection.js';
+import { SECTION_LABELS, isDirty, settingsStore, useSettings } from '../stores/settings.js';
+import '../styles/forms.css';
+import '../styles/settings.css';
+
+/** Messages of a field and of everything under it (`variants.0.params.stopLoss` shows `….stopLoss.value` too). */
+function messagesFor(errors: Record<string, string[]>, path: string, exact = false): string[] {
+  const out: string[] = [];
+  for (const [key, list] of Object.entries(errors)) if (key === path || (!exact && key.startsWith(`${path}.`))) out.push(...list);
+  return out;
+}
+
+function FieldMessages({ path, testId, exact }: { path: string; testId?: string; exact?: boolean }) {
+  const errors = useSettings((s) => s.fieldErrors);
+  const messages = messagesFor(errors, path, exact);
+  if (messages.length === 0) return null;
+  return (
+    <div className="field-error" role="alert" data-testid={testId ?? `error-${path}`} data-path={path}>
+      {messages.map((m) => (
+        <div key={m}>{m}</div>
+      ))}
+    </div>
+  );
+}
+
+function hasError(errors: Record<string, string[]>, path: string): boolean {
+  return messagesFor(errors, path).length > 0;
+}
+
+/** A number field: empty or unreadable text is NaN, which the schema then names. */
+function NumberInput({ value, onChange, path, width, step, title }: { value: number; onChange: (n: number) => void; path: string; width?: number; step?: string; title?: string }) {
+  const invalid = useSettings((s) => hasError(s.fieldErrors, path));
+  return (
+    <input
+      type="number"
+      className="num"
+      value={Number.isFinite(value) ? String(value) : ''}
+      step={step ?? '1'}
+      style={width ? { width } : undefined}
+      title={title}
+      aria-invalid={invalid || undefined}
+      onChange={(e) => onChange(e.target.value.trim() === '' ? Number.NaN : Number(e.target.value))}
+      data-testid={`input-${path}`}
+    />
+  );
+}
+
+function Field({ label, path, children, note }: { label: string; path: string; children: ReactNode; note?: ReactNode }) {
+  return (
+    <label className="form-field">
+      <span className="field-label">{label}</span>
+      {children}
+      {note ? <span className="muted field-note">{note}</span> : null}
+      <FieldMessages path={path} />
+    </label>
+  );
+}
+
+function Card({ title, children, testId, wide }: { title: string; children: ReactNode; testId: string; wide?: boolean }) {
+  return (
+    <section className={wide ? 'panel settings-card wide' : 'panel settings-card'} aria-label={title} data-testid={testId}>
+      <div className="panel-head">
+        <h2>{title}</h2>
+      </div>
+      <div className="settings-card-body">{children}</div>
+    </section>
+  );
+}
+
+function DataDirCard() {
+  const view = useSettings((s) => s.view);
+  if (!view) return null;
+  return (
+    <Card title="Data directory" testId="settings-data-dir">
+      <div className="readonly-value mono" data-testid="settings-data-dir-value">
+        {view.dataDir}
+      </div>
+      <p className="muted note">
+        Chosen when Kestrel starts: <span className="mono">kestrel serve --data-dir DIR</span> headless, the <span className="mono">dataDir</span> of the
+        desktop settings file on desktop. Bars (kestrel.db), snapshots and logs live there.
+      </p>
+      <div className="muted note">
+        Settings file: <span className="mono" data-testid="settings-stored-at">{view.storedAt ?? 'none (this host cannot save settings)'}</span>
+      </div>
+    </Card>
+  );
+}
+
+function BarSourceCard() {
+  const draft = useSettings((s) => s.draft);
+  const view = useSettings((s) => s.view);
+  const testing = useSettings((s) => s.testing);
+  const testResult = useSettings((s) => s.testResult);
+  const testError = useSettings((s) => s.testError);
+  const invalidUrl = useSettings((s) => hasError(s.fieldErrors, 'barSource.url'));
+  const control = useConnection((s) => s.status?.controlEnabled ?? null);
+  // What was typed for the other kind survives switching back and forth.
+  const [remembered, setRemembered] = useState<{ path: string | null; url: string }>({ path: null, url: '' });
+  if (!draft || !view) return null;
+  const source = draft.barSource;
+  const store = settingsStore().getState();
+  const switchTo = (kind: 'sqlite' | 'mysql'): void => {
+    if (kind === source.kind) return;
+    if (source.kind === 'sqlite') setRemembered({ ...remembered, path: source.path });
+    else setRemembered({ ...remembered, url: source.url });
+    store.setBarSource(kind === 'sqlite' ? { kind: 'sqlite', path: remembered.path } : { kind: 'mysql', url: remembered.url });
+  };
+  return (
+    <Card title="Bar source" testId="settings-bar-source">
+      <div className="segmented" role="radiogroup" aria-label="Bar source kind">
+        {(['sqlite', 'mysql'] as const).map((kind) => (
+          <button
+            key={kind}
+            type="button"
+            role="radio"
+            aria-checked={source.kind === kind}
+            className={source.kind === kind ? 'seg active' : 'seg'}
+            onClick={() => switchTo(kind)}
+            data-testid={`bar-source-${kind}`}
+          >
+            {kind === 'sqlite' ? 'SQLite file' : 'MySQL / MariaDB'}
+          </button>
+        ))}
+      </div>
+      {source.kind === 'sqlite' ? (
+        <Field label="SQLite file (vnpy schema)" path="barSource.path" note="empty: kestrel.db in the data directory (the demo writes there)">
+          <input
+            type="text"
+            className="mono wide-input"
+            value={source.path ?? ''}
+            placeholder={`${view.dataDir}/kestrel.db`}
+            spellCheck={false}
+            onChange={(e) => store.setBarSource({ kind: 'sqlite', path: e.target.value === '' ? null : e.target.value })}
+            data-testid="input-barSource.path"
+          />
+        </Field>
+      ) : (
+        <Field label="MySQL URL (vnpy_mysql's tables)" path="barSource.url" note="the password is kept in the settings file and shown here as ***">
+          <input
+            type="text"
+            className="mono wide-input"
+            value={source.url}
+            placeholder="mysql://user:password@127.0.0.1:3306/vnpy"
+            spellCheck={false}
+            autoComplete="off"
+            aria-invalid={invalidUrl || undefined}
+            onChange={(e) => store.setBarSource({ kind: 'mysql', url: e.target.value })}
+            data-testid="input-barSource.url"
+          />
+        </Field>
+      )}
+      <FieldMessages path="barSource" testId="error-barSource-kind" exact />
+      <div className="test-row">
+        <button
+          type="button"
+          className="btn btn-small"
+          disabled={testing || control === false}
+          onClick={() => void store.testBarSource()}
+          data-testid="bar-source-test"
+          title={control === false ? 'This host is read-only: start it with --allow-control' : 'Open the source read-only and count its dbbaroverview rows'}
+        >
+          {testing ? 'Testing…' : 'Test connection'}
+        </button>
+        {testResult ? (
+          <span className={testResult.ok ? 'test-result ok' : 'test-result error'} role="status" data-testid="bar-source-test-result" data-ok={testResult.ok ? 'true' : 'false'}>
+            {testResult.ok ? '✓ ' : '✗ '}
+            {testResult.message}
+          </span>
+        ) : null}
+        {testError ? (
+          <span className="test-result error" role="alert" data-testid="bar-source-test-error">
+            {testError}
+          </span>
+        ) : null}
+      </div>
+    </Card>
+  );
+}
+
+function DemoCard() {
+  const demo = useSettings((s) => s.draft?.demo);
+  const running = useSettings((s) => s.view?.running.demo);
+  if (!demo || !running) return null;
+  const edit = (change: Partial<typeof demo>): void => settingsStore().getState().edit((d) => ({ ...d, demo: { ...d.demo, ...change } }));
+  const differs = running.enabled !== demo.enabled || running.speed !== demo.speed || running.seed !== demo.seed;
+  return (
+    <Card title="Demo (simulated market, exchange SIM)" testId="settings-demo">
+      <label className="check">
+        <input type="checkbox" checked={demo.enabled} onChange={(e) => edit({ enabled: e.target.checked })} data-testid="input-demo.enabled" />
+        <span>Run the simulated market</span>
+      </label>
+      <div className="form-row">
+        <Field label="Speed (sim. min / real min)" path="demo.speed">
+          <NumberInput value={demo.speed} path="demo.speed" step="any" width={90} onChange={(speed) => edit({ speed })} />
+        </Field>
+        <Field label="Seed" path="demo.seed">
+          <NumberInput value={demo.seed} path="demo.seed" width={110} onChange={(seed) => edit({ seed })} />
+        </Field>
+      </div>
+      {differs ? (
+        <div className="muted note" data-testid="settings-demo-running">
+          Running now: {running.enabled ? `${running.speed}× (seed ${running.seed})` : 'off'} — command-line flags, or a saved change awaiting a restart.
+        </div>
+      ) : null}
+    </Card>
+  );
+}
+
+function SupervisorCard() {
+  const sup = useSettings((s) => s.draft?.supervisor);
+  if (!sup) return null;
+  const edit = (change: Partial<typeof sup>): void => settingsStore().getState().edit((d) => ({ ...d, supervisor: { ...d.supervisor, ...change } }));
+  return (
+    <Card title="Supervisor (worker restarts)" testId="settings-supervisor">
+      <div className="form-row">
+        <Field label="First backoff, ms" path="supervisor.backoffInitialMs">
+          <NumberInput value={sup.backoffInitialMs} path="supervisor.backoffInitialMs" width={90} onChange={(n) => edit({ backoffInitialMs: n })} />
+        </Field>
+        <Field label="Max backoff, ms" path="supervisor.backoffMaxMs">
+          <NumberInput value={sup.backoffMaxMs} path="supervisor.backoffMaxMs" width={90} onChange={(n) => edit({ backoffMaxMs: n })} />
+        </Field>
+      </div>
+      <div className="form-row">
+        <Field label="Crashes before giving up" path="supervisor.maxCrashes">
+          <NumberInput value={sup.maxCrashes} path="supervisor.maxCrashes" width={90} onChange={(n) => edit({ maxCrashes: n })} />
+        </Field>
+        <Field label="…within, ms" path="supervisor.crashWindowMs">
+          <NumberInput value={sup.crashWindowMs} path="supervisor.crashWindowMs" width={90} onChange={(n) => edit({ crashWindowMs: n })} />
+        </Field>
+      </div>
+      <p className="muted note">
+        A crashed worker restarts after first × 2<sup>n−1</sup>, capped at max; after the given crashes within the window it stays down, with a CRITICAL alert.
+      </p>
+    </Card>
+  );
+}
+
+/** Stop-loss / take-profit: empty = none; a number in ticks or % of the entry price. */
+function LevelInput({ level, path, onChange }: { level: ProtectiveLevel | null; path: string; onChange: (l: ProtectiveLevel | null) => void }) {
+  const invalid = useSettings((s) => hasError(s.fieldErrors, path));
+  return (
+    <span className="level-input">
+      <input
+        type="number"
+        className="num"
+        step="any"
+        value={level ? (Number.isFinite(level.value) ? String(level.value) : '') : ''}
+        placeholder="none"
+        aria-invalid={invalid || undefined}
+        onChange={(e) => {
+          const text = e.target.value.trim();
+          onChange(text === '' ? null : { unit: level?.unit ?? 'ticks', value: Number(text) });
+        }}
+        data-testid={`input-${path}`}
+      />
+      <select value={level?.unit ?? 'ticks'} disabled={!level} onChange={(e) => level && onChange({ ...level, unit: e.target.value as ProtectiveLevel['unit'] })}>
+        <option value="ticks">ticks</option>
+        <option value="percent">%</option>
+      </select>
+    </span>
+  );
+}
+
+/** Parameters beyond the key columns, as JSON (commission, contracts, signal periods …). */
+function ParamsJson({ variant, index }: { variant: VariantConfig; index: number }) {
+  const [text, setText] = useState(() => JSON.stringify(variant.params, null, 2));
+  const [problem, setProblem] = useState<string | null>(null);
+  const apply = (): void => {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the parameters are a JSON object');
+      setProblem(null);
+      settingsStore()
+        .getState()
+        .updateVariant(index, (v) => ({ ...v, params: parsed as VariantConfig['params'] }));
+    } catch (err) {
+      setProblem(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return (
+    <div className="params-json">
+      <textarea className="mono" value={text} rows={10} spellCheck={false} onChange={(e) => setText(e.target.value)} onBlur={apply} data-testid={`input-variants.${index}.params-json`} />
+      {problem ? <div className="field-error">{problem}</div> : <span className="muted">Applied when the field is left; checked by the same schema on Save.</span>}
+    </div>
+  );
+}
+
+const KEY_CELLS = ['name', 'vtSymbol', 'windowMinutes', 'enabled', 'params.orderVolume', 'params.stopLoss', 'params.takeProfit', 'params.maxDailyOpenPerProduct'];
+
+function VariantRow({ variant, index }: { variant: VariantConfig; index: number }) {
+  const [open, setOpen] = useState(false);
+  const errors = useSettings((s) => s.fieldErrors);
+  const store = settingsStore().getState();
+  const update = (change: (v: VariantConfig) => VariantConfig): void => store.updateVariant(index, change);
+  const p = `variants.${index}`;
+  const cellError = (key: string): ReactNode => <FieldMessages path={`${p}.${key}`} />;
+  // Whatever the key columns do not show (commission, signal periods, feed …) is shown under the row.
+  const other = Object.entries(errors).filter(([key]) => key.startsWith(`${p}.`) && !KEY_CELLS.some((c) => key === `${p}.${c}` || key.startsWith(`${p}.${c}.`)));
+  return (
+    <>
+      <tr data-testid="variant-row" data-index={index}>
+        <td>
+          <input type="text" className="mono" value={variant.name} spellCheck={false} onChange={(e) => update((v) => ({ ...v, name: e.target.value }))} data-testid={`input-${p}.name`} />
+          {cellError('name')}
+        </td>
+        <td>
+          <input type="text" className="mono" value={variant.vtSymbol} spellCheck={false} onChange={(e) => update((v) => ({ ...v, vtSymbol: e.target.value }))} data-testid={`input-${p}.vtSymbol`} />
+          {cellError('vtSymbol')}
+        </td>
+        <td className="num">
+          <NumberInput value={variant.windowMinutes} path={`${p}.windowMinutes`} width={56} onChange={(n) => update((v) => ({ ...v, windowMinutes: n }))} title="Minutes per window bar: 1, 2, 3, 5, 10, 15, 20, 30 or 60" />
+          {cellError('windowMinutes')}
+        </td>
+        <td className="center">
+          <input type="checkbox" checked={variant.enabled} onChange={(e) => update((v) => ({ ...v, enabled: e.target.checked }))} data-testid={`input-${p}.enabled`} />
+        </td>
+        <td className="num">
+          <NumberInput value={variant.params.orderVolume} path={`${p}.params.orderVolume`} width={52} onChange={(n) => update((v) => ({ ...v, params: { ...v.params, orderVolume: n } }))} />
+          {cellError('params.orderVolume')}
+        </td>
+        <td>
+          <LevelInput level={variant.params.stopLoss} path={`${p}.params.stopLoss`} onChange={(l) => update((v) => ({ ...v, params: { ...v.params, stopLoss: l } }))} />
+          {cellError('params.stopLoss')}
+        </td>
+        <td>
+          <LevelInput level={variant.params.takeProfit} path={`${p}.params.takeProfit`} onChange={(l) => update((v) => ({ ...v, params: { ...v.params, takeProfit: l } }))} />
+          {cellError('params.takeProfit')}
+        </td>
+        <td className="num">
+          <NumberInput
+            value={variant.params.maxDailyOpenPerProduct}
+            path={`${p}.params.maxDailyOpenPerProduct`}
+            width={52}
+            onChange={(n) => update((v) => ({ ...v, params: { ...v.params, maxDailyOpenPerProduct: n } }))}
+          />
+          {cellError('params.maxDailyOpenPerProduct')}
+        </td>
+        <td className="col-actions">
+          <button type="button" className="btn btn-small" aria-expanded={open} onClick={() => setOpen(!open)} title="All parameters as JSON">
+            {open ? 'Hide' : 'JSON'}
+          </button>
+          <button type="button" className="btn btn-small" onClick={() => store.removeVariant(index)} title={`Remove ${variant.name}`} data-testid={`remove-variant-${index}`}>
+            Remove
+          </button>
+        </td>
+      </tr>
+      {open || other.length > 0 ? (
+        <tr className="variant-detail">
+          <td colSpan={9}>
+            {other.length > 0 ? (
+              <div className="field-error" role="alert">
+                {other.map(([key, list]) => (
+                  <div key={key}>
+                    <span className="mono">{key.slice(p.length + 1)}</span>: {list.join('; ')}
+                  </div>
+                ))}
+              </div>
+            ) : null}
+            {open ? <ParamsJson key={JSON.stringify(variant.params)} variant={variant} index={index} /> : null}
+          </td>
+        </tr>
+      ) : null}
+    </>
+  );
+}
+
+function VariantsCard() {
+  const variants = useSettings((s) => s.draft?.variants);
+  const demoEnabled = useSettings((s) => s.draft?.demo.enabled ?? false);
+  if (!variants) return null;
+  return (
+    <Card title="Variants" testId="settings-variants" wide>
+      {variants.length === 0 ? (
+        <div className="muted note" data-testid="variants-none">
+          No variants configured: {demoEnabled ? 'the demo runs its own (demo-15m, demo-30m, demo-i-15m on the SIM market).' : 'nothing runs.'} Adding one
+          replaces the demo's.
+        </div>
+      ) : (
+        <table className="grid compact variants-table" data-testid="variants-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>vtSymbol</th>
+              <th className="num">Window, min</th>
+              <th>On</th>
+              <th className="num">Lots</th>
+              <th>Stop-loss</th>
+              <th>Take-profit</th>
+              <th className="num" title="Opens per product per trading day">Opens / day</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {variants.map((v, i) => (
+              <VariantRow key={i} variant={v} index={i} />
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div>
+        <button type="button" className="btn btn-small" onClick={() => settingsStore().getState().addVariant()} data-testid="add-variant">
+          Add variant
+        </button>
+      </div>
+    </Card>
+  );
+}
+
+const NO_SECTIONS: readonly SettingsSection[] = [];
+
+function SaveBar() {
+  const draft = useSettings((s) => s.draft);
+  const dirty = useSettings((s) => isDirty(s));
+  const saving = useSettings((s) => s.saving);
+  const saveError = useSettings((s) => s.saveError);
+  const saveResult = useSettings((s) => s.saveResult);
+  const restart = useSettings((s) => s.view?.restartNeeded ?? NO_SECTIONS);
+  const errors = useSettings((s) => s.fieldErrors);
+  const control = useConnection((s) => s.status?.controlEnabled ?? null);
+  const storedAt = useSettings((s) => s.view?.storedAt ?? null);
+  if (!draft) return null;
+  // A message no field on the page shows (a path the form has no input for).
+  const shownPrefixes = ['barSource', 'demo', 'supervisor', 'variants.'];
+  const unplaced = Object.entries(errors).filter(([key]) => !shownPrefixes.some((p) => key.startsWith(p)));
+  return (
+    <div className="save-bar" data-testid="settings-save-bar">
+      <button
+        type="button"
+        className="btn btn-primary"
+        disabled={saving || !dirty || control === false || storedAt === null}
+        onClick={() => void settingsStore().getState().save()}
+        data-testid="settings-save"
+        title={control === false ? 'This host is read-only: start it with --allow-control' : 'Save (Ctrl+S)'}
+      >
+        {saving ? 'Saving…' : 'Save'}
+      </button>
+      <button type="button" className="btn" disabled={saving || !dirty} onClick={() => settingsStore().getState().reset()} data-testid="settings-discard">
+        Discard changes
+      </button>
+      {dirty ? <span className="muted">unsaved changes</span> : null}
+      {control === false ? <span className="muted">read-only host: start it with --allow-control to save</span> : null}
+      {saveError ? (
+        <span className="field-error" role="alert" data-testid="settings-save-error">
+          {saveError}
+          {unplaced.map(([key, list]) => (
+            <span key={key}>
+              {' '}
+              — {key || '(settings)'}: {list.join('; ')}
+            </span>
+          ))}
+        </span>
+      ) : null}
+      {saveResult && !saveError ? (
+        <span className="save-ok" role="status" data-testid="settings-saved">
+          Saved.
+        </span>
+      ) : null}
+      {restart.length > 0 ? (
+        <span className="restart-needed" data-testid="settings-restart-needed">
+          restart needed for: {restart.map((s) => SECTION_LABELS[s]).join(', ')}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+export function SettingsScreen() {
+  const loadError = useSettings((s) => s.loadError);
+  const view = useSettings((s) => s.view);
+  useEffect(() => {
+    void settingsStore().getState().load();
+    const onKey = (event: KeyboardEvent): void => {
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
+        event.preventDefault();
+        void settingsStore().getState().save();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  return (
+    <div className="settings-screen" data-testid="settings-screen">
+      <div className="screen-header">
+        <h1>Settings</h1>
+        <span className="muted">read once at start: a saved change takes effect at the next start</span>
+      </div>
+      {loadError ? (
+        <div className="empty error" role="alert">
+          {loadError}
+        </div>
+      ) : null}
+      {view?.problem ? (
+        <div className="empty error" role="alert" data-testid="settings-problem">
+          The settings file is not valid ({view.problem}); the form shows what runs now. Saving replaces the file.
+        </div>
+      ) : null}
+      {view ? (
+        <>
+          <div className="settings-scroll">
+            <div className="settings-grid">
+              <DataDirCard />
+              <BarSourceCard />
+              <DemoCard />
+              <SupervisorCard />
+              <VariantsCard />
+            </div>
+          </div>
+          <SaveBar />
+        </>
+      ) : null}
+    </div>
+  );
+}
