@@ -1,5 +1,6 @@
 import {
   ApiError,
+  apiErrorToData,
   entryNames,
   eventNames,
   events,
@@ -29,15 +30,18 @@ export interface IpcRendererLike {
  * entry and one subscription per event, generated from the contract. The page never gets
  * ipcRenderer or a generic invoke(channel, …).
  */
-export function buildBridge(ipc: IpcRendererLike): KestrelApi {
+export function buildBridge(ipc: IpcRendererLike, opts: { errorsAsData?: boolean } = {}): KestrelApi {
   const calls = Object.fromEntries(
     entryNames.map((name: EntryName) => [
       name,
       async (params: unknown) => {
         const reply = (await ipc.invoke(ipcChannel(name), params ?? {})) as IpcReply;
+        if (reply.ok) return reply.result;
         // An ApiError, as the browser's client throws: the same `status` and field errors on both hosts.
-        if (!reply.ok) throw new ApiError(reply.status as ApiError['status'], reply.error, reply.fields);
-        return reply.result;
+        // Across the contextBridge it travels as data (see apiErrorToData); the page rebuilds it.
+        const error = new ApiError(reply.status as ApiError['status'], reply.error, reply.fields);
+        if (opts.errorsAsData) return Promise.reject(apiErrorToData(error));
+        throw error;
       },
     ]),
   );

@@ -1,4 +1,5 @@
 import { contextBridge, ipcRenderer } from 'electron';
 import { buildBridge } from './bridge.js';
 
-contextBridge.exposeInMainWorld('kestrel', buildBridge(ipcRenderer));
+// Errors as data: the contextBridge would strip an Error down to its message (see apiErrorToData).
+contextBridge.exposeInMainWorld('kestrel', buildBridge(ipcRenderer, { errorsAsData: true }));

@@ -1,4 +1,5 @@
 import type { KestrelApi, Unsubscribe } from '../shared/api.js';
+import { useAlerts } from './stores/alerts.js';
 import { useConnection, type ConnectionState } from './stores/connection.js';
 import { useTrading } from './stores/trading.js';
 import { useVariants } from './stores/variants.js';
@@ -39,6 +40,17 @@ export function startSync(
     }
   };
 
+  const loadAlerts = async (): Promise<void> => {
+    try {
+      const list = await api.listAlerts({});
+      if (!disposed) useAlerts.getState().replaceAll(list);
+    } catch (error) {
+      if (!disposed) useAlerts.getState().setLoadError(error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  const offRaised = api.events.alertRaised((alert) => useAlerts.getState().raised(alert, Date.now()));
+  const offAcknowledged = api.events.alertAcknowledged(({ id }) => useAlerts.getState().acknowledged(id));
   const offUpdated = api.events.variantUpdated((update) => {
     useVariants.getState().applyUpdate(update, Date.now());
     useTrading.getState().applyUpdate(update);
@@ -54,12 +66,14 @@ export function startSync(
     if (state === 'open' && previous === 'closed') {
       void relist();
       void refreshStatus();
+      void loadAlerts();
     }
     if (state !== 'connecting') previous = state;
   });
 
   void relist();
   void refreshStatus();
+  void loadAlerts();
   const timer = setInterval(() => void relist(), RELIST_MS);
 
   return () => {
@@ -67,6 +81,8 @@ export function startSync(
     clearInterval(timer);
     offUpdated();
     offRemoved();
+    offRaised();
+    offAcknowledged();
     offConnection();
   };
 }

@@ -245,6 +245,9 @@ export type IpcReply = { ok: true; result: unknown } | { ok: false; status: numb
 
 export {
   ApiError,
+  apiErrorFromData,
+  apiErrorToData,
+  type ApiErrorData,
   fieldErrorsOf,
   fieldErrorsOfIssues,
   type FieldError,

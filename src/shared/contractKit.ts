@@ -101,6 +101,33 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * An ApiError as plain data. Electron's contextBridge hands an Error thrown in the preload to
+ * the page as a new Error with the message only (no `status`, no `fields`); plain data crosses
+ * whole, so the preload rejects with this and the page turns it back into an ApiError.
+ */
+export interface ApiErrorData {
+  kestrelApiError: true;
+  status: number;
+  message: string;
+  fields?: FieldError[];
+}
+
+export function apiErrorToData(err: ApiError): ApiErrorData {
+  return { kestrelApiError: true, status: err.status, message: err.message, ...(err.fields ? { fields: err.fields } : {}) };
+}
+
+/** The ApiError that `apiErrorToData` described; anything else is returned as it is. */
+export function apiErrorFromData(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || !('kestrelApiError' in value) || value.kestrelApiError !== true) return value;
+  const data = value as Partial<ApiErrorData>;
+  return new ApiError(
+    (typeof data.status === 'number' ? data.status : 500) as ApiError['status'],
+    typeof data.message === 'string' ? data.message : 'request failed',
+    fieldErrorsOf(data.fields),
+  );
+}
+
 /** `fields` of an error body or IPC reply, when it is a well-formed list; else undefined. */
 export function fieldErrorsOf(value: unknown): FieldError[] | undefined {
   if (!Array.isArray(value)) return undefined;

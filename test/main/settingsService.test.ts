@@ -8,7 +8,8 @@ import { MysqlBarStore } from '../../src/io/mysqlBarStore.js';
 import { registerIpcHandlers, type IpcInvokeEventLike } from '../../src/main/electron/ipcBridge.js';
 import { buildBridge } from '../../src/preload/bridge.js';
 import { createHttpApi } from '../../src/renderer/api/httpApi.js';
-import { ApiError, type KestrelApi } from '../../src/shared/api.js';
+import { withApiErrors } from '../../src/renderer/api/index.js';
+import { ApiError, entryNames, type KestrelApi } from '../../src/shared/api.js';
 import { settingsSchema, type Settings } from '../../src/shared/config.js';
 import type { SettingsView, TestBarSourceResult, UpdateSettingsResult } from '../../src/shared/contract/settings.js';
 import { parseDatetime } from '../../src/shared/time.js';
@@ -37,7 +38,7 @@ function restOf(h: Harness) {
 }
 
 /** Electron's IPC pair reduced to what registerIpcHandlers and buildBridge use (the shipped code runs on both ends). */
-function ipcApi(h: Harness): KestrelApi {
+function ipcApi(h: Harness, opts: { errorsAsData?: boolean } = {}): KestrelApi {
   const handlers = new Map<string, (event: IpcInvokeEventLike, ...args: unknown[]) => Promise<unknown>>();
   registerIpcHandlers(
     { handle: (channel, listener) => void handlers.set(channel, listener), removeHandler: (channel) => void handlers.delete(channel) },
@@ -53,7 +54,28 @@ function ipcApi(h: Harness): KestrelApi {
     },
     on: () => undefined,
     removeListener: () => undefined,
-  });
+  }, opts);
+}
+
+/**
+ * What Electron's contextBridge does to a promise the preload returns: values are copied; an
+ * Error arrives as a new Error carrying its message only (electron/electron#28346).
+ */
+function acrossContextBridge(bridge: KestrelApi): KestrelApi {
+  const copy = Object.fromEntries(
+    entryNames.map((name) => {
+      const call = bridge[name] as (p: unknown) => Promise<unknown>;
+      return [
+        name,
+        (p: unknown) =>
+          call(structuredClone(p)).then(
+            (value) => structuredClone(value),
+            (reason: unknown) => Promise.reject(reason instanceof Error ? new Error(reason.message) : structuredClone(reason)),
+          ),
+      ];
+    }),
+  );
+  return { ...copy, events: bridge.events, streams: bridge.streams } as unknown as KestrelApi;
 }
 
 function storedFile(dataDir: string): unknown {
@@ -155,7 +177,9 @@ describe('settings: read, validate, save', () => {
     const bad = { settings: { ...current, variants: [{ ...current.variants[0]!, windowMinutes: 7 }] } };
     const http = createHttpApi({ baseUrl: harness.baseUrl, token: harness.token, WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket });
     try {
-      for (const api of [http.api, ipcApi(harness)]) {
+      // The desktop page: the preload's bridge behind the contextBridge, rebuilt by getApi()'s wrapper.
+      const desktop = withApiErrors(acrossContextBridge(ipcApi(harness, { errorsAsData: true })));
+      for (const api of [http.api, ipcApi(harness), desktop]) {
         const err = await api.updateSettings(bad).then(
           () => null,
           (e: unknown) => e,
@@ -164,8 +188,11 @@ describe('settings: read, validate, save', () => {
         expect((err as ApiError).status).toBe(400);
         expect((err as ApiError).fields).toEqual([{ path: 'variants.0.windowMinutes', message: expect.stringMatching(/must divide 60/) as unknown as string }]);
       }
+      // An Error thrown in the preload would reach the page without its status: why errors cross as data.
+      const stripped = await acrossContextBridge(ipcApi(harness)).getSnapshot({ variant: 'nope' }).catch((e: unknown) => e);
+      expect((stripped as { status?: number }).status).toBeUndefined();
       // Other errors keep their shape: a status and a message, no fields.
-      for (const api of [http.api, ipcApi(harness)]) {
+      for (const api of [http.api, ipcApi(harness), desktop]) {
         const err = (await api.getSnapshot({ variant: 'nope' }).catch((e: unknown) => e)) as ApiError;
         expect(err).toBeInstanceOf(ApiError);
         expect(err.status).toBe(404);

@@ -119,7 +119,10 @@ export class DataService {
   private async info(store: BarStore | null): Promise<BarStoreInfo> {
     const source = this.opts.barSource;
     if (source.kind === 'mysql') {
-      return { kind: 'mysql', description: store?.description ?? 'MySQL', writable: true };
+      // The reading connection is read-only; the store itself is described as an import would use it.
+      const description = store ? store.description.replace(/ \(read-only\)$/, '') : 'MySQL';
+      // Whether this user may write is only known by trying (an import answers 409 if not).
+      return { kind: 'mysql', description, writable: true };
     }
     const path = this.sqlitePath() as string;
     return { kind: 'sqlite', description: `SQLite ${path}`, writable: (await this.sqliteReadOnlyReason(path)) === null };

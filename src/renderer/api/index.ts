@@ -1,4 +1,4 @@
-import type { KestrelApi, Unsubscribe } from '../../shared/api.js';
+import { apiErrorFromData, entryNames, type KestrelApi, type Unsubscribe } from '../../shared/api.js';
 import { createHttpApi, type ConnectionState } from './httpApi.js';
 
 declare global {
@@ -20,13 +20,33 @@ function pageToken(): string {
 }
 
 let api: KestrelApi | null = null;
+
+/**
+ * The preload's calls reject with plain data (an Error loses `status` and `fields` on the
+ * contextBridge); the page gets an ApiError again, as from the browser's client.
+ */
+export function withApiErrors(bridge: KestrelApi): KestrelApi {
+  const calls = Object.fromEntries(
+    entryNames.map((name) => {
+      const call = bridge[name] as (params: unknown) => Promise<unknown>;
+      return [
+        name,
+        (params: unknown) =>
+          call(params).catch((error: unknown) => {
+            throw apiErrorFromData(error);
+          }),
+      ];
+    }),
+  );
+  return { ...calls, events: bridge.events, streams: bridge.streams } as unknown as KestrelApi;
+}
 let watchConnection: ((listener: (state: ConnectionState) => void) => Unsubscribe) | null = null;
 
 function init(): void {
   if (api) return;
   if (window.kestrel) {
     // IPC has no connection to lose: the preload is always there.
-    api = window.kestrel;
+    api = withApiErrors(window.kestrel);
     watchConnection = (listener) => {
       listener('open');
       return () => undefined;

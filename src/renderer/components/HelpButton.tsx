@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import { SCREENS } from '../screens/registry.js';
+import { ALERTS_KEY } from './Alerts.js';
 
 /** The keyboard reference, shown on hover or focus, or pinned open with "?". */
 export function HelpButton({ pinned, onToggle }: { pinned: boolean; onToggle: () => void }) {
@@ -49,6 +50,12 @@ export function HelpButton({ pinned, onToggle }: { pinned: boolean; onToggle: ()
                 <kbd>[</kbd> <kbd>]</kbd>
               </td>
               <td>Dashboard: previous / next variant</td>
+            </tr>
+            <tr>
+              <td>
+                <kbd>{ALERTS_KEY}</kbd> / <kbd>Esc</kbd>
+              </td>
+              <td>Open / close the alerts panel</td>
             </tr>
             <tr>
               <td>

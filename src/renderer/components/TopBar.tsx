@@ -2,6 +2,7 @@ import { useConnection } from '../stores/connection.js';
 import { useNavigation } from '../stores/navigation.js';
 import { useTheme } from '../stores/theme.js';
 import { sourceOf, useVariants } from '../stores/variants.js';
+import { AlertBell } from './Alerts.js';
 import { HelpButton } from './HelpButton.js';
 import { KillSwitch } from './KillSwitch.js';
 
@@ -43,6 +44,7 @@ export function TopBar({ helpPinned, onToggleHelp }: { helpPinned: boolean; onTo
         </span>
       ) : null}
       <div className="topbar-spacer" />
+      <AlertBell />
       <KillSwitch />
       <button
         type="button"

@@ -3,7 +3,7 @@ import type { BarOverviewRow } from '../../shared/contract/data.js';
 import { formatExchangeText, formatWallClock } from '../lib/format.js';
 import { shortcutAllowed } from '../lib/keyboard.js';
 import { useConnection } from '../stores/connection.js';
-import { IMPORT_PRESETS, dataStore, useData, type ImportForm } from '../stores/data.js';
+import { IMPORT_PRESETS, dataStore, formatGapMinutes, useData, type ImportForm } from '../stores/data.js';
 import '../styles/forms.css';
 import '../styles/data.css';
 
@@ -11,15 +11,6 @@ import '../styles/data.css';
 const REFRESH_MS = 10_000;
 
 const count = (n: number): string => n.toLocaleString('en-US');
-
-/** "5 min", "1 h 30 min", "2 d 3 h": a gap's length at a glance. */
-export function formatMinutes(minutes: number): string {
-  if (minutes < 60) return `${minutes} min`;
-  const h = Math.floor(minutes / 60);
-  if (h < 24) return minutes % 60 === 0 ? `${h} h` : `${h} h ${minutes % 60} min`;
-  const d = Math.floor(h / 24);
-  return h % 24 === 0 ? `${d} d` : `${d} d ${h % 24} h`;
-}
 
 /** Enter/Space selects the focused row; the arrows move to the next or previous row and select it. */
 function onRowKey(event: ReactKeyboardEvent<HTMLTableRowElement>, row: BarOverviewRow): void {
@@ -174,7 +165,7 @@ function GapsPanel() {
                     <td className="mono">{formatExchangeText(g.from)}</td>
                     <td className="mono">{formatExchangeText(g.to)}</td>
                     <td className="num mono">{count(g.minutes)}</td>
-                    <td className="num">{formatMinutes(g.minutes)}</td>
+                    <td className="num">{formatGapMinutes(g.minutes)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -293,7 +284,7 @@ function ImportPanel() {
           </label>
         </div>
         <div className="form-row">
-          <TextField label="Symbol" field="symbol" placeholder="rb2505" width={96} />
+          <TextField label="Symbol" field="symbol" placeholder="rb2505" width={90} />
           <TextField label="Exchange" field="exchange" placeholder="SHFE" width={76} />
           <label className="form-field">
             <span className="field-label">Interval</span>
@@ -304,7 +295,7 @@ function ImportPanel() {
               <option value="w">w</option>
             </select>
           </label>
-          <TextField label="Datetime format" field="datetimeFormat" placeholder="auto" title="auto, epoch-s, epoch-ms, or a pattern such as %Y%m%d %H%M" width={100} />
+          <TextField label="Datetime format" field="datetimeFormat" placeholder="auto" title="auto, epoch-s, epoch-ms, or a pattern such as %Y%m%d %H%M" width={112} />
           <TextField label="File TZ" field="tz" placeholder="exchange time" title="The zone the file's times are written in (IANA name, UTC or +08:00). Empty: they already are the exchange's local time" width={96} />
           <TextField label="Exchange TZ" field="exchangeTz" placeholder="= file TZ" title="The exchange's zone, whose naive local time the store keeps. Empty: the same as the file's zone" width={96} />
         </div>

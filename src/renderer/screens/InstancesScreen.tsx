@@ -6,10 +6,17 @@ import { RestartTag } from '../components/RestartTag.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { formatAge, formatExchangeText } from '../lib/format.js';
 import { shortcutAllowed } from '../lib/keyboard.js';
+import { formatMoney, moneyTone } from '../lib/money.js';
+import { formatAvgPrice, formatLots, formatNetPosition, netPositions } from '../lib/position.js';
+import { useAlerts } from '../stores/alerts.js';
 import { useClock } from '../stores/clock.js';
 import { useCommands, type CommandKind } from '../stores/commands.js';
+import { useHalt } from '../stores/halt.js';
 import { useNavigation } from '../stores/navigation.js';
+import { useTrading, type VariantBook } from '../stores/trading.js';
 import { sourceOf, useVariants } from '../stores/variants.js';
+import '../styles/dashboard.css';
+import '../styles/instances.css';
 
 /** Which commands make sense in a status; the host still has the last word. */
 const LIVE_STATUSES: ReadonlySet<VariantSummary['status']> = new Set(['starting', 'restoring', 'running', 'degraded', 'halted']);
@@ -19,7 +26,32 @@ const OK_NOTE_MS = 10_000;
 
 const PENDING_TEXT: Record<CommandKind, string> = { start: 'starting…', stop: 'stopping…', restart: 'restarting…' };
 
-function confirmFor(kind: 'stop' | 'restart', s: VariantSummary): ConfirmRequest {
+/** Confirmed commands: stop and restart interrupt the worker, halt and resume change what it may send. */
+type ConfirmKind = 'stop' | 'restart' | 'halt' | 'resume';
+
+function positionWords(book: VariantBook | undefined): string {
+  const net = book ? netPositions(book.positions) : [];
+  if (!book) return 'Its book is not known yet.';
+  if (net.length === 0) return 'It is flat.';
+  return `It holds ${net.map((p) => `${p.direction} ${formatLots(p.volume)} ${p.vtSymbol} @ ${formatAvgPrice(p.avgPrice)}`).join(', ')}.`;
+}
+
+function confirmFor(kind: ConfirmKind, s: VariantSummary): ConfirmRequest {
+  if (kind === 'halt') {
+    return {
+      title: `Halt trading in ${s.variant}?`,
+      body: `${s.variant} keeps computing its signals but sends no order until resumed. Open positions and resting orders stay as they are. ${positionWords(useTrading.getState().books[s.variant])}`,
+      confirmLabel: `Halt ${s.variant}`,
+      danger: true,
+    };
+  }
+  if (kind === 'resume') {
+    return {
+      title: `Resume trading in ${s.variant}?`,
+      body: `${s.variant} will send orders again on its next signals.`,
+      confirmLabel: `Resume ${s.variant}`,
+    };
+  }
   return kind === 'stop'
     ? {
         title: `Stop ${s.variant}?`,
@@ -35,6 +67,98 @@ function confirmFor(kind: 'stop' | 'restart', s: VariantSummary): ConfirmRequest
       };
 }
 
+/** Statuses in which a halt means something: the worker runs and could send orders. */
+const HALTABLE: ReadonlySet<VariantSummary['status']> = new Set(['starting', 'restoring', 'running', 'degraded', 'halted', 'stale']);
+
+/** Variants whose snapshot this page has asked for: once each, for rows no update has filled yet. */
+const seeded = new Set<string>();
+
+/**
+ * Rows take positions and PnL from each update's trading block; a variant that has sent none
+ * since the page loaded (an external publisher that rarely writes, a stopped worker) gets its
+ * last snapshot fetched once instead, so its row shows what it holds rather than nothing.
+ */
+function useSeedBooks(order: readonly string[]): void {
+  useEffect(() => {
+    for (const variant of order) {
+      if (seeded.has(variant) || useTrading.getState().books[variant]) continue;
+      seeded.add(variant);
+      getApi()
+        .getSnapshot({ variant })
+        .then((snapshot) => useTrading.getState().applySnapshot(snapshot))
+        .catch(() => {
+          // No snapshot yet (404): its first update will carry the book.
+        });
+    }
+  }, [order]);
+}
+
+function PositionCell({ variant }: { variant: string }) {
+  const book = useTrading((s) => s.books[variant]);
+  if (!book) {
+    return (
+      <td className="num mono muted" data-col="position" data-known="false" title="No book received yet">
+        —
+      </td>
+    );
+  }
+  const net = netPositions(book.positions);
+  const first = net[0];
+  const legs = book.positions.map((p) => `${p.direction} ${formatLots(p.volume)} ${p.vtSymbol} @ ${p.avgPrice}`).join('\n');
+  return (
+    <td className="num mono" data-col="position" data-known="true" data-updated-at={book.updatedAt ?? ''} title={legs || 'flat'}>
+      {first ? (
+        <>
+          <span className={first.direction === 'long' ? 'pos-side up' : 'pos-side down'}>{first.direction === 'long' ? 'L' : 'S'}</span>
+          {formatNetPosition(first).slice(1)}
+          {net.length > 1 ? <span className="muted"> +{net.length - 1}</span> : null}
+        </>
+      ) : (
+        <span className="muted">—</span>
+      )}
+    </td>
+  );
+}
+
+function TodayPnlCell({ variant }: { variant: string }) {
+  const today = useTrading((s) => s.books[variant]?.pnl.today);
+  return (
+    <td
+      className={`num mono ${moneyTone(today)}`}
+      data-col="pnl-today"
+      data-value={today ?? ''}
+      title="Equity change since the current trading day began (realised + unrealised, net of commission)"
+    >
+      {formatMoney(today)}
+    </td>
+  );
+}
+
+function AlertsCell({ variant }: { variant: string }) {
+  const count = useAlerts((s) => s.alerts.reduce((n, a) => (a.variant === variant && !a.acknowledged ? n + 1 : n), 0));
+  const openPanel = useAlerts((s) => s.openPanel);
+  return (
+    <td className="num" data-col="alerts" onClick={(e) => e.stopPropagation()}>
+      {count > 0 ? (
+        <button
+          type="button"
+          className="alert-count"
+          onClick={() => openPanel({ variant, minLevel: null })}
+          title={`${count} unacknowledged alert${count === 1 ? '' : 's'} for ${variant}: show them`}
+          data-testid="row-alerts"
+          data-count={count}
+        >
+          {count}
+        </button>
+      ) : (
+        <span className="muted" data-testid="row-alerts" data-count={0}>
+          0
+        </span>
+      )}
+    </td>
+  );
+}
+
 function Row({
   summary,
   selected,
@@ -44,29 +168,44 @@ function Row({
   summary: VariantSummary;
   selected: boolean;
   onOpen: (variant: string) => void;
-  onCommand: (kind: CommandKind, summary: VariantSummary) => void;
+  onCommand: (kind: CommandKind | 'halt' | 'resume', summary: VariantSummary) => void;
 }) {
   const now = useClock((s) => s.now);
   const note = useVariants((s) => s.restartNotes[summary.variant]);
   const source = useVariants((s) => sourceOf(s, summary.variant));
   const pending = useCommands((s) => s.pending[summary.variant]);
+  const haltPending = useHalt((s) => s.pending[summary.variant]);
   const live = LIVE_STATUSES.has(summary.status);
+  const haltable = HALTABLE.has(summary.status);
   const restartedRecently = note !== undefined && now - note.at < 3000;
-  const className = ['variant-row', selected ? 'selected' : '', restartedRecently ? 'flash' : ''].filter(Boolean).join(' ');
+  const className = ['variant-row', selected ? 'selected' : '', restartedRecently ? 'flash' : '', summary.external ? 'external' : '']
+    .filter(Boolean)
+    .join(' ');
   return (
     <tr
       className={className}
       data-testid="variant-row"
       data-variant={summary.variant}
+      data-external={String(summary.external)}
       aria-selected={selected}
       onClick={() => onOpen(summary.variant)}
     >
-      <td className="col-variant" data-col="variant">
+      <td className="col-variant" data-col="variant" title={`${summary.variant} · ${summary.strategy}${summary.external ? ' · external publisher' : ''}`}>
         <span className="variant-name">{summary.variant}</span>
+        {summary.external ? (
+          <span className="ext-tag" data-testid="external-tag" title="Published by a process Kestrel does not supervise">
+            EXT
+          </span>
+        ) : null}
         <span className="variant-strategy">{summary.strategy}</span>
       </td>
       <td data-col="status">
         <StatusBadge status={summary.status} />
+        {summary.halted && summary.status !== 'halted' ? (
+          <span className="halt-tag" data-testid="halted-tag" title="Trading halted: no orders are sent">
+            H
+          </span>
+        ) : null}
       </td>
       <td className="mono" data-col="symbol">
         {summary.vtSymbol ?? '—'}
@@ -80,18 +219,20 @@ function Row({
       <td className="num muted" data-col="updated" title={summary.updatedAt ?? 'no snapshot yet'}>
         {formatAge(summary.updatedAt, now)}
       </td>
+      <PositionCell variant={summary.variant} />
+      <TodayPnlCell variant={summary.variant} />
+      <AlertsCell variant={summary.variant} />
       <td className="num" data-col="restarts">
         {summary.restarts}
       </td>
       <td className="num mono" data-col="pid">
-        <RestartTag note={note} />
         <span className="pid">{summary.pid ?? '—'}</span>
       </td>
       <td data-col="source">
         <span className={source === 'simulated' ? 'source source-simulated' : 'source'}>{source ?? '—'}</span>
-        {summary.external ? <span className="source external">external</span> : null}
       </td>
       <td className="col-message muted" data-col="message" title={summary.message ?? ''}>
+        <RestartTag note={note} />
         {summary.message ?? ''}
       </td>
       <td className="col-actions" data-col="actions" onClick={(e) => e.stopPropagation()}>
@@ -122,8 +263,55 @@ function Row({
             <button type="button" className="btn btn-small" onClick={() => onCommand('restart', summary)} data-testid="cmd-restart">
               Restart
             </button>
+            <button
+              type="button"
+              className={summary.halted ? 'btn btn-small btn-resume' : 'btn btn-small btn-halt'}
+              disabled={!haltable || haltPending !== undefined}
+              onClick={() => onCommand(summary.halted ? 'resume' : 'halt', summary)}
+              data-testid="cmd-halt"
+              data-halted={String(summary.halted)}
+              title={
+                summary.halted
+                  ? `Trading is halted in ${summary.variant}: let it send orders again`
+                  : `Halt ${summary.variant}: signals keep being computed, no orders are sent`
+              }
+            >
+              {haltPending !== undefined ? (haltPending ? 'Halting…' : 'Resuming…') : summary.halted ? 'Resume' : 'Halt'}
+            </button>
           </>
         )}
+      </td>
+    </tr>
+  );
+}
+
+const COLUMNS = 14;
+
+function NoteRow({
+  variant,
+  kind,
+  command,
+  text,
+  testId,
+  onDismiss,
+}: {
+  variant: string;
+  kind: 'ok' | 'error';
+  command: string;
+  text: string;
+  testId: string;
+  onDismiss: () => void;
+}) {
+  return (
+    <tr className={`row-note row-note-${kind}`}>
+      <td colSpan={COLUMNS}>
+        <div role={kind === 'error' ? 'alert' : 'status'} data-testid={testId} data-variant={variant} data-kind={kind}>
+          <span className="note-command">{command}</span>
+          <span className="note-text">{text}</span>
+          <button type="button" className="btn-link" onClick={onDismiss} aria-label="Dismiss">
+            ×
+          </button>
+        </div>
       </td>
     </tr>
   );
@@ -134,18 +322,23 @@ function CommandNoteRow({ variant }: { variant: string }) {
   const dismiss = useCommands((s) => s.dismiss);
   const now = useClock((s) => s.now);
   if (!note || (note.kind === 'ok' && now - note.at > OK_NOTE_MS)) return null;
+  return <NoteRow variant={variant} kind={note.kind} command={note.command} text={note.text} testId="command-note" onDismiss={() => dismiss(variant)} />;
+}
+
+function HaltNoteRow({ variant }: { variant: string }) {
+  const note = useHalt((s) => s.notes[variant]);
+  const dismiss = useHalt((s) => s.dismiss);
+  const now = useClock((s) => s.now);
+  if (!note || (note.kind === 'ok' && now - note.at > OK_NOTE_MS)) return null;
   return (
-    <tr className={`row-note row-note-${note.kind}`}>
-      <td colSpan={11}>
-        <div role={note.kind === 'error' ? 'alert' : 'status'} data-testid="command-note" data-variant={variant} data-kind={note.kind}>
-          <span className="note-command">{note.command}</span>
-          <span className="note-text">{note.text}</span>
-          <button type="button" className="btn-link" onClick={() => dismiss(variant)} aria-label="Dismiss">
-            ×
-          </button>
-        </div>
-      </td>
-    </tr>
+    <NoteRow
+      variant={variant}
+      kind={note.kind}
+      command={note.halted ? 'halt' : 'resume'}
+      text={note.text}
+      testId="halt-note"
+      onDismiss={() => dismiss(variant)}
+    />
   );
 }
 
@@ -157,12 +350,14 @@ export function InstancesScreen() {
   const go = useNavigation((s) => s.go);
   const lastVariant = useNavigation((s) => s.lastVariant);
   const run = useCommands((s) => s.run);
+  const runHalt = useHalt((s) => s.run);
   const [selected, setSelected] = useState<string | null>(lastVariant);
-  const [confirm, setConfirm] = useState<{ kind: 'stop' | 'restart'; summary: VariantSummary } | null>(null);
+  const [confirm, setConfirm] = useState<{ kind: ConfirmKind; summary: VariantSummary } | null>(null);
+  useSeedBooks(order);
 
   const open = useCallback((variant: string) => go('dashboard', variant), [go]);
   const onCommand = useCallback(
-    (kind: CommandKind, summary: VariantSummary) => {
+    (kind: CommandKind | 'halt' | 'resume', summary: VariantSummary) => {
       if (kind === 'start') void run(getApi(), summary.variant, 'start');
       else setConfirm({ kind, summary });
     },
@@ -189,12 +384,16 @@ export function InstancesScreen() {
   }, [order, selected, open]);
 
   const closeConfirm = useCallback(() => setConfirm(null), []);
+  const external = order.filter((v) => summaries[v]?.external).length;
 
   return (
     <section className="instances" data-testid="instances-screen">
       <div className="screen-header">
         <h1>Instances</h1>
-        <span className="muted">{order.length} variant{order.length === 1 ? '' : 's'}</span>
+        <span className="muted">
+          {order.length} variant{order.length === 1 ? '' : 's'}
+          {external > 0 ? ` · ${external} external` : ''}
+        </span>
         <span className="muted hint">click a row or press Enter to open its dashboard</span>
       </div>
       {!loaded && !loadError ? <div className="empty">Loading variants…</div> : null}
@@ -208,17 +407,20 @@ export function InstancesScreen() {
         <table className="grid instances-table" data-testid="instances-table">
           {/* Fixed widths: a "restarted" tag or a long message must not shift the columns. */}
           <colgroup>
-            <col className="w-variant" />
-            <col className="w-status" />
-            <col className="w-symbol" />
-            <col className="w-int" />
-            <col className="w-lastbar" />
-            <col className="w-updated" />
-            <col className="w-restarts" />
-            <col className="w-pid" />
-            <col className="w-source" />
+            <col className="iw-variant" />
+            <col className="iw-status" />
+            <col className="iw-symbol" />
+            <col className="iw-int" />
+            <col className="iw-lastbar" />
+            <col className="iw-updated" />
+            <col className="iw-position" />
+            <col className="iw-pnl" />
+            <col className="iw-alerts" />
+            <col className="iw-restarts" />
+            <col className="iw-pid" />
+            <col className="iw-source" />
             <col />
-            <col className="w-actions" />
+            <col className="iw-actions" />
           </colgroup>
           <thead>
             <tr>
@@ -232,7 +434,18 @@ export function InstancesScreen() {
               <th className="num" title="Wall-clock time since the last snapshot">
                 Updated
               </th>
-              <th className="num">Restarts</th>
+              <th className="num" title="Net position: L(ong) / S(hort), lots @ average price">
+                Position
+              </th>
+              <th className="num" title="Today's PnL: equity change since the trading day began">
+                Today PnL
+              </th>
+              <th className="num" title="Unacknowledged alerts: click to show them">
+                Alerts
+              </th>
+              <th className="num" title="Restarts after crashes">
+                Rst.
+              </th>
               <th className="num">PID</th>
               <th>Source</th>
               <th>Message</th>
@@ -244,14 +457,9 @@ export function InstancesScreen() {
               const summary = summaries[variant];
               if (!summary) return null;
               return [
-                <Row
-                  key={variant}
-                  summary={summary}
-                  selected={variant === selected}
-                  onOpen={open}
-                  onCommand={onCommand}
-                />,
+                <Row key={variant} summary={summary} selected={variant === selected} onOpen={open} onCommand={onCommand} />,
                 <CommandNoteRow key={`${variant}-note`} variant={variant} />,
+                <HaltNoteRow key={`${variant}-halt-note`} variant={variant} />,
               ];
             })}
           </tbody>
@@ -262,8 +470,10 @@ export function InstancesScreen() {
           request={confirmFor(confirm.kind, confirm.summary)}
           onCancel={closeConfirm}
           onConfirm={() => {
+            const { kind, summary } = confirm;
             setConfirm(null);
-            void run(getApi(), confirm.summary.variant, confirm.kind);
+            if (kind === 'halt' || kind === 'resume') void runHalt(getApi(), summary.variant, kind === 'halt');
+            else void run(getApi(), summary.variant, kind);
           }}
         />
       ) : null}

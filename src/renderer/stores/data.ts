@@ -115,6 +115,15 @@ export function fieldErrorMap(fields: readonly FieldError[] | undefined): Record
   return map;
 }
 
+/** "5 min", "1 h 30 min", "2 d 3 h": a gap's length at a glance. */
+export function formatGapMinutes(minutes: number): string {
+  if (minutes < 60) return `${minutes} min`;
+  const h = Math.floor(minutes / 60);
+  if (h < 24) return minutes % 60 === 0 ? `${h} h` : `${h} h ${minutes % 60} min`;
+  const d = Math.floor(h / 24);
+  return h % 24 === 0 ? `${d} d` : `${d} d ${h % 24} h`;
+}
+
 /** The format a file name suggests: JSON for *.json, CSV otherwise. */
 export function formatOfFileName(name: string): 'csv' | 'json' {
   return name.toLowerCase().endsWith('.json') ? 'json' : 'csv';
