@@ -1,0 +1,322 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Locator, Page } from '@playwright/test';
+import type { Alert, VariantSummary } from '../src/shared/api.js';
+import type { Snapshot, SnapshotInput } from '../src/shared/snapshot.js';
+import { expect, test, type KestrelHost } from './host.js';
+
+/**
+ * The Instances screen's book columns and per-row halt, and the alerts (bell, panel, toasts,
+ * acknowledge), against the real headless host and its demo market (600×).
+ */
+const SCREENS_DIR = resolve(import.meta.dirname, '..', 'test-results', 'screens');
+const DEMO_ALL = ['demo-15m', 'demo-30m', 'demo-i-15m'] as const;
+const CRASH_TITLE = 'Worker crashed: restarting';
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENS_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENS_DIR, `${name}.png`) });
+}
+
+function row(page: Page, variant: string): Locator {
+  return page.locator(`[data-testid="variant-row"][data-variant="${variant}"]`);
+}
+
+async function summaries(host: KestrelHost): Promise<VariantSummary[]> {
+  const res = await host.api<VariantSummary[]>('/api/variants');
+  return res.status === 200 ? res.body : [];
+}
+
+async function waitStatus(host: KestrelHost, variants: readonly string[], status: string, timeoutMs = 60_000): Promise<VariantSummary[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last: VariantSummary[] = [];
+  while (Date.now() < deadline) {
+    last = await summaries(host);
+    if (variants.every((v) => last.find((s) => s.variant === v)?.status === status)) return last;
+    await new Promise((done) => setTimeout(done, 400));
+  }
+  throw new Error(`${variants.join(', ')} did not all reach ${status} in ${timeoutMs / 1000} s: ${JSON.stringify(last.map((s) => [s.variant, s.status]))}`);
+}
+
+async function snapshotOf(host: KestrelHost, variant: string): Promise<Snapshot> {
+  const res = await host.api<Snapshot>(`/api/variants/${variant}/snapshot`);
+  expect(res.status, `GET /api/variants/${variant}/snapshot`).toBe(200);
+  return res.body;
+}
+
+/**
+ * The expected cell texts, worked out here from the snapshot and the display rules (not with
+ * the renderer's code): money signed with two decimals, grouped, "−" for losses, "0.00" for
+ * zero; a position as "L|S lots @ average" with the average to at most two decimals.
+ */
+function expectedMoney(value: number): string {
+  const cents = Math.round(value * 100);
+  if (cents === 0) return '0.00';
+  const text = (Math.abs(cents) / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return cents > 0 ? `+${text}` : `−${text}`;
+}
+
+function expectedPosition(snapshot: Snapshot): string {
+  const net = new Map<string, { long: number; longCost: number; short: number; shortCost: number }>();
+  for (const p of snapshot.positions) {
+    const n = net.get(p.vtSymbol) ?? { long: 0, longCost: 0, short: 0, shortCost: 0 };
+    if (p.direction === 'long') {
+      n.long += p.volume;
+      n.longCost += p.volume * p.avgPrice;
+    } else {
+      n.short += p.volume;
+      n.shortCost += p.volume * p.avgPrice;
+    }
+    net.set(p.vtSymbol, n);
+  }
+  const held = [...net.values()].filter((n) => Math.abs(n.long - n.short) > 1e-9);
+  const first = held[0];
+  if (!first) return '—';
+  const long = first.long > first.short;
+  const lots = Math.abs(first.long - first.short);
+  const avg = long ? first.longCost / first.long : first.shortCost / first.short;
+  const text = `${long ? 'L' : 'S'} ${Number(lots.toFixed(4))} @ ${Number(avg.toFixed(2))}`;
+  return held.length > 1 ? `${text} +${held.length - 1}` : text;
+}
+
+async function shownBook(page: Page, variant: string): Promise<{ position: string; pnl: string; updatedAt: string | null }> {
+  const r = row(page, variant);
+  return {
+    position: ((await r.locator('[data-col="position"]').textContent()) ?? '').trim(),
+    pnl: ((await r.locator('[data-col="pnl-today"]').textContent()) ?? '').trim(),
+    updatedAt: await r.locator('[data-col="position"]').getAttribute('data-updated-at'),
+  };
+}
+
+/** A snapshot as any other process would publish it: whole file to a temporary name, then renamed. */
+function publishExternal(host: KestrelHost, variant: string, snapshot: SnapshotInput): void {
+  const dir = join(host.dataDir, 'monitor');
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${variant}.${process.pid}.tmp`);
+  writeFileSync(tmp, JSON.stringify(snapshot));
+  renameSync(tmp, join(dir, `snapshot_${variant}.json`));
+}
+
+async function bellCount(page: Page): Promise<number> {
+  return Number(await page.getByTestId('alerts-bell').getAttribute('data-count'));
+}
+
+async function crashAlerts(host: KestrelHost, variant: string): Promise<Alert[]> {
+  const res = await host.api<Alert[]>('/api/alerts');
+  return res.body.filter((a) => a.variant === variant && a.title === CRASH_TITLE);
+}
+
+async function killWorker(host: KestrelHost, variant: string): Promise<number> {
+  const [running] = (await waitStatus(host, [variant], 'running')).filter((s) => s.variant === variant);
+  const pid = running?.pid;
+  if (pid === null || pid === undefined) throw new Error(`${variant} has no pid`);
+  process.kill(pid, 'SIGKILL');
+  return pid;
+}
+
+test.describe('read-only host', () => {
+  test('rows show position and today PnL as the snapshot has them; external publishers are marked', async ({ page, host }) => {
+    test.setTimeout(150_000);
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await waitStatus(host, DEMO_ALL, 'running');
+
+    // Wait for a demo variant to hold something, or to have made or lost money today.
+    let traded: string | null = null;
+    await expect
+      .poll(
+        async () => {
+          for (const v of DEMO_ALL) {
+            const s = await snapshotOf(host, v);
+            if (s.positions.length > 0 || s.pnl.today !== 0) traded = v;
+          }
+          return traded;
+        },
+        { timeout: 60_000, intervals: [1000], message: 'a demo variant trades' },
+      )
+      .not.toBeNull();
+
+    // An external publisher with a book of its own.
+    const external: SnapshotInput = {
+      version: 1,
+      variant: 'py-grid',
+      strategy: 'python-grid',
+      status: 'running',
+      source: 'external',
+      pid: 4242,
+      updatedAt: new Date().toISOString(),
+      instruments: [
+        {
+          vtSymbol: 'BTCUSDT.BINANCE',
+          windowMinutes: 15,
+          bars: [
+            { time: 1709287200, open: 64100, high: 64300, low: 64050, close: 64250, volume: 12 },
+            { time: 1709288100, open: 64250, high: 64420, low: 64200, close: 64380, volume: 9 },
+          ],
+          lastBarAt: '2024-03-01 10:29:00',
+        },
+      ],
+      positions: [{ vtSymbol: 'BTCUSDT.BINANCE', direction: 'short', volume: 0.5, avgPrice: 64250.5, unrealizedPnl: -64.75 }],
+      pnl: { realized: 1200, unrealized: -64.75, today: -1234.5 },
+    };
+    publishExternal(host, 'py-grid', external);
+
+    await page.goto(host.url);
+    await expect(row(page, 'py-grid')).toHaveAttribute('data-external', 'true', { timeout: 15_000 });
+    await expect(row(page, 'py-grid').getByTestId('external-tag')).toHaveText('EXT');
+    await expect(row(page, 'py-grid').locator('[data-col="actions"]')).toHaveText('not supervised');
+    await expect(row(page, 'py-grid').locator('[data-col="position"]')).toHaveText('S 0.5 @ 64250.5');
+    await expect(row(page, 'py-grid').locator('[data-col="pnl-today"]')).toHaveText('−1,234.50');
+    await expect(row(page, 'py-grid').locator('[data-col="pnl-today"]')).toHaveClass(/\bdown\b/);
+    for (const v of DEMO_ALL) await expect(row(page, v)).toHaveAttribute('data-external', 'false');
+    await expect(page.getByTestId('instances-screen')).toContainText('1 external');
+
+    // Every demo row equals its snapshot; compared on the same snapshot (the book moves with each bar).
+    for (const v of DEMO_ALL) {
+      let last = '';
+      await expect
+        .poll(
+          async () => {
+            const shown = await shownBook(page, v);
+            const s = await snapshotOf(host, v);
+            const want = { position: expectedPosition(s), pnl: expectedMoney(s.pnl.today), updatedAt: s.updatedAt };
+            last = `shown ${JSON.stringify(shown)} vs snapshot ${JSON.stringify(want)}`;
+            return JSON.stringify(shown) === JSON.stringify(want);
+          },
+          { timeout: 20_000, message: `${v}: row equals GET /api/variants/${v}/snapshot (${last})` },
+        )
+        .toBe(true);
+    }
+    // The variant that traded shows something other than a dash.
+    const t = await shownBook(page, traded ?? DEMO_ALL[0]);
+    expect(t.position !== '—' || t.pnl !== '0.00').toBe(true);
+    const pnlCell = row(page, traded ?? DEMO_ALL[0]).locator('[data-col="pnl-today"]');
+    const value = Number(await pnlCell.getAttribute('data-value'));
+    if (Math.round(value * 100) !== 0) await expect(pnlCell).toHaveClass(value > 0 ? /\bup\b/ : /\bdown\b/);
+
+    await expect(page.getByTestId('status-bar')).toContainText(/running \d+\/4/);
+    await page.mouse.move(5, 5);
+    await screenshot(page, 'instances-full');
+    expect(pageErrors).toEqual([]);
+  });
+
+  test('a killed worker raises a WARNING: the bell counts it, the panel lists it, acknowledging is refused', async ({ page, host }) => {
+    test.setTimeout(120_000);
+    const variant = 'demo-30m';
+    await waitStatus(host, [variant], 'running');
+    await page.goto(host.url);
+    await expect(row(page, variant)).toBeVisible();
+    await expect.poll(() => page.getByTestId('alerts-bell').getAttribute('data-count')).not.toBeNull();
+    const before = await bellCount(page);
+
+    const pid = await killWorker(host, variant);
+    await expect.poll(() => bellCount(page), { message: 'the bell counts the crash alert' }).toBeGreaterThan(before);
+    const [crash] = await crashAlerts(host, variant);
+    if (!crash) throw new Error(`no "${CRASH_TITLE}" alert for ${variant}`);
+    expect(crash.level).toBe('WARNING');
+    expect(crash.context).toMatchObject({ signal: 'SIGKILL' });
+    await expect(page.getByTestId('alerts-bell')).toHaveAttribute('data-level', /^(WARNING|ERROR|CRITICAL)$/);
+    // A live WARNING pops a toast.
+    await expect(page.locator(`[data-testid="alert-toast"][data-id="${crash.id}"]`)).toContainText(CRASH_TITLE);
+    // The row counts it; clicking the count opens the panel filtered to the variant.
+    await expect.poll(async () => Number(await row(page, variant).getByTestId('row-alerts').getAttribute('data-count'))).toBeGreaterThanOrEqual(1);
+    await row(page, variant).getByTestId('row-alerts').click();
+    const panel = page.getByTestId('alerts-panel');
+    await expect(panel).toBeVisible();
+    // The click was the count's, not the row's: still on Instances.
+    await expect(page.getByTestId('instances-screen')).toBeVisible();
+    await expect(page.getByTestId('alerts-filter-variant')).toHaveValue(variant);
+    const rows = panel.getByTestId('alert-row');
+    await expect(rows.first()).toBeVisible();
+    for (const v of await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-variant')))) expect(v).toBe(variant);
+    const item = panel.locator(`[data-testid="alert-row"][data-id="${crash.id}"]`);
+    await expect(item).toHaveAttribute('data-level', 'WARNING');
+    await expect(item.getByTestId('alert-title')).toHaveText(CRASH_TITLE);
+    await expect(item.getByTestId('alert-message')).toContainText('killed by SIGKILL');
+    // Context on expand.
+    await item.locator('.alert-main').click();
+    await expect(item.getByTestId('alert-detail')).toContainText('SIGKILL');
+    await expect(item.getByTestId('alert-detail')).toContainText('delayMs');
+
+    // Read-only: acknowledging is refused with the reason, inline; the alert stays open.
+    await item.getByTestId('alert-ack').click();
+    await expect(panel.getByTestId('alerts-ack-error')).toContainText('403');
+    await expect(panel.getByTestId('alerts-ack-error')).toContainText('--allow-control');
+    await expect(item).toHaveAttribute('data-acknowledged', 'false');
+    expect((await crashAlerts(host, variant))[0]?.acknowledged).toBe(false);
+    // The worker came back with a new process.
+    await expect.poll(async () => (await summaries(host)).find((s) => s.variant === variant)?.pid, { timeout: 30_000 }).not.toBe(pid);
+    await page.getByTestId('alerts-filter-variant').selectOption('*');
+    await page.mouse.move(700, 300);
+    await screenshot(page, 'alerts');
+
+    // Esc closes the panel; "a" opens it again.
+    await page.keyboard.press('Escape');
+    await expect(panel).toBeHidden();
+    await page.keyboard.press('a');
+    await expect(panel).toBeVisible();
+    await page.keyboard.press('Escape');
+    await expect(panel).toBeHidden();
+  });
+});
+
+test.describe('host with --allow-control', () => {
+  test('acknowledging lowers the count; per-row halt and resume ask first', async ({ page, controlHost: host }) => {
+    test.setTimeout(180_000);
+    await waitStatus(host, DEMO_ALL, 'running');
+    await page.goto(host.url);
+    await expect(row(page, 'demo-15m')).toBeVisible();
+    await expect.poll(() => page.getByTestId('alerts-bell').getAttribute('data-count')).not.toBeNull();
+    const before = await bellCount(page);
+
+    await killWorker(host, 'demo-15m');
+    await expect.poll(() => bellCount(page)).toBeGreaterThan(before);
+    const [crash] = await crashAlerts(host, 'demo-15m');
+    if (!crash) throw new Error('no crash alert');
+    await page.getByTestId('alerts-bell').click();
+    const panel = page.getByTestId('alerts-panel');
+    const item = panel.locator(`[data-testid="alert-row"][data-id="${crash.id}"]`);
+    await expect(item).toHaveAttribute('data-acknowledged', 'false');
+    const raised = await bellCount(page);
+    await item.getByTestId('alert-ack').click();
+    await expect(item).toHaveAttribute('data-acknowledged', 'true');
+    await expect.poll(() => bellCount(page)).toBe(raised - 1);
+    expect((await crashAlerts(host, 'demo-15m'))[0]?.acknowledged).toBe(true);
+    await expect(panel.getByTestId('alerts-ack-error')).toHaveCount(0);
+    // Whatever else is open goes with "acknowledge all shown".
+    if (raised - 1 > 0) {
+      await panel.getByTestId('alerts-ack-all').click();
+      await expect.poll(() => bellCount(page)).toBe(0);
+    }
+    await expect(page.getByTestId('alerts-bell')).toHaveAttribute('data-level', '');
+    await page.keyboard.press('Escape');
+    await expect(panel).toBeHidden();
+
+    // Halt one variant from its row, after a confirmation; the others keep trading.
+    const variant = 'demo-30m';
+    const halt = row(page, variant).getByTestId('cmd-halt');
+    await expect(halt).toHaveText('Halt');
+    await halt.click();
+    await expect(page.getByTestId('confirm-dialog')).toContainText(`Halt trading in ${variant}?`);
+    await page.getByTestId('confirm-cancel').click();
+    await expect(page.getByTestId('confirm-dialog')).toHaveCount(0);
+    expect((await summaries(host)).find((s) => s.variant === variant)?.halted).toBe(false);
+    await halt.click();
+    await page.getByTestId('confirm-ok').click();
+    await expect(row(page, variant).getByTestId('status-badge')).toHaveAttribute('data-status', 'halted', { timeout: 20_000 });
+    await expect(halt).toHaveText('Resume');
+    await expect(halt).toHaveAttribute('data-halted', 'true');
+    const after = await summaries(host);
+    expect(after.filter((s) => s.halted).map((s) => s.variant)).toEqual([variant]);
+    // Halting raises its own WARNING, counted on the row.
+    await expect.poll(async () => Number(await row(page, variant).getByTestId('row-alerts').getAttribute('data-count'))).toBe(1);
+    await expect(page.getByTestId('kill-switch')).toHaveAttribute('data-state', 'partial');
+
+    await halt.click();
+    await expect(page.getByTestId('confirm-dialog')).toContainText(`Resume trading in ${variant}?`);
+    await page.getByTestId('confirm-ok').click();
+    await expect(row(page, variant).getByTestId('status-badge')).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
+    await expect(halt).toHaveText('Halt');
+    expect((await summaries(host)).every((s) => !s.halted)).toBe(true);
+  });
+});
