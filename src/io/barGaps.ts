@@ -44,6 +44,11 @@ export interface MinuteGap {
   minutes: number;
 }
 
+/** A scan that has seen no bar: what a symbol without data has. */
+export function emptyGapScan(): GapScan {
+  return { firstBar: null, lastBar: null, barsScanned: 0, gaps: [], totalGaps: 0, missingMinutes: 0, truncated: false, emptySessions: 0 };
+}
+
 export interface GapScan {
   firstBar: number | null;
   lastBar: number | null;
@@ -68,16 +73,7 @@ export class GapFinder {
   private readonly calendar: TradingCalendar | null;
   private readonly minMinutes: number;
   private readonly maxListed: number;
-  private readonly scan: GapScan = {
-    firstBar: null,
-    lastBar: null,
-    barsScanned: 0,
-    gaps: [],
-    totalGaps: 0,
-    missingMinutes: 0,
-    truncated: false,
-    emptySessions: 0,
-  };
+  private readonly scan: GapScan = emptyGapScan();
   /** The last bar judged (inside a session, when there are sessions), and the end of its session. */
   private previous: number | null = null;
   private previousSessionEnd = 0;

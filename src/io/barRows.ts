@@ -3,7 +3,7 @@
  */
 import type { OhlcvBar, StoredBar } from '../shared/bar.js';
 import { formatDatetime } from '../shared/time.js';
-import { DEFAULT_CHUNK_SIZE } from './barStore.js';
+import { DEFAULT_CHUNK_SIZE, type BarKey } from './barStore.js';
 import { storedDatetimeToTime } from './datetimeText.js';
 
 /** A raw row in BAR_COLUMNS order. */
@@ -65,3 +65,14 @@ export function normaliseDatetimeText(text: string): string {
   return Number.isNaN(time) ? text : formatDatetime(time);
 }
 
+
+/** A bar's values in the column order of vnpy's dbbardata insert, as both stores write them. */
+export function vnpyRowValues(bar: StoredBar): [string, string, string, string, number, number, number, number, number, number, number] {
+  return [bar.symbol, bar.exchange, formatDatetime(bar.time), bar.interval, bar.volume, bar.turnover, bar.openInterest, bar.open, bar.high, bar.low, bar.close];
+}
+
+/** Remembers each distinct (symbol, exchange, interval) of a batch, whose overview must be redone. */
+export function noteBarKey(keys: Map<string, BarKey>, bar: StoredBar): void {
+  const k = `${bar.symbol}\u0000${bar.exchange}\u0000${bar.interval}`;
+  if (!keys.has(k)) keys.set(k, { symbol: bar.symbol, exchange: bar.exchange, interval: bar.interval });
+}

@@ -22,7 +22,7 @@ import {
   type LoadRangeOptions,
 } from './barStore.js';
 import { storedDatetimeToTime } from './datetimeText.js';
-import { checkBar, chunkSizeOf, normaliseDatetimeText, rowsToBars, type RawBarRow } from './barRows.js';
+import { checkBar, chunkSizeOf, normaliseDatetimeText, noteBarKey, rowsToBars, vnpyRowValues, type RawBarRow } from './barRows.js';
 
 /** vnpy_mysql's tables (peewee's DDL, with the unique indexes inline so no CREATE INDEX IF NOT EXISTS is needed). */
 export const VNPY_MYSQL_BAR_DDL = [
@@ -347,21 +347,8 @@ export class MysqlBarStore implements BarStore {
     for (let i = 0; i < bars.length; i++) {
       const bar = bars[i] as StoredBar;
       checkBar(bar, i);
-      const k = `${bar.symbol}\u0000${bar.exchange}\u0000${bar.interval}`;
-      if (!keys.has(k)) keys.set(k, { symbol: bar.symbol, exchange: bar.exchange, interval: bar.interval });
-      rows[i] = [
-        bar.symbol,
-        bar.exchange,
-        formatDatetime(bar.time),
-        bar.interval,
-        bar.volume,
-        bar.turnover,
-        bar.openInterest,
-        bar.open,
-        bar.high,
-        bar.low,
-        bar.close,
-      ];
+      noteBarKey(keys, bar);
+      rows[i] = vnpyRowValues(bar);
     }
     await this.withRetry('write', async () => {
       const conn = await this.pool.getConnection();

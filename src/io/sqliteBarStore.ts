@@ -22,7 +22,7 @@ import {
   type LoadRangeOptions,
 } from './barStore.js';
 import { storedDatetimeToTime } from './datetimeText.js';
-import { checkBar, chunkSizeOf, normaliseDatetimeText, rowsToBars, type RawBarRow } from './barRows.js';
+import { checkBar, chunkSizeOf, normaliseDatetimeText, noteBarKey, rowsToBars, vnpyRowValues, type RawBarRow } from './barRows.js';
 
 /** vnpy_sqlite's DDL (peewee's output for DbBarData / DbBarOverview), verbatim in shape. */
 export const VNPY_SQLITE_BAR_DDL = [
@@ -238,21 +238,8 @@ export class SqliteBarStore implements BarStore {
       for (let i = 0; i < batch.length; i++) {
         const bar = batch[i] as StoredBar;
         checkBar(bar, i);
-        const k = `${bar.symbol}\u0000${bar.exchange}\u0000${bar.interval}`;
-        if (!keys.has(k)) keys.set(k, { symbol: bar.symbol, exchange: bar.exchange, interval: bar.interval });
-        w.upsertBar.run(
-          bar.symbol,
-          bar.exchange,
-          formatDatetime(bar.time),
-          bar.interval,
-          bar.volume,
-          bar.turnover,
-          bar.openInterest,
-          bar.open,
-          bar.high,
-          bar.low,
-          bar.close,
-        );
+        noteBarKey(keys, bar);
+        w.upsertBar.run(...vnpyRowValues(bar));
       }
       for (const key of keys.values()) {
         const stats = w.keyStats.get(key.symbol, key.exchange, key.interval);

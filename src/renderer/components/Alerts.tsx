@@ -266,11 +266,13 @@ function Toasts() {
   const toasts = useAlerts((s) => s.toasts);
   const dismiss = useAlerts((s) => s.dismissToast);
   const openPanel = useAlerts((s) => s.openPanel);
+  const panelOpen = useAlerts((s) => s.panelOpen);
   const now = useClock((s) => s.now);
   const live = toasts.filter((t) => now - t.at < TOAST_MS);
   if (live.length === 0) return null;
   return (
-    <div className="alert-toasts" aria-live="polite">
+    // Beside the open panel, not over its list.
+    <div className={panelOpen ? 'alert-toasts beside-panel' : 'alert-toasts'} aria-live="polite">
       {live.map(({ alert }) => (
         <div key={alert.id} className={`alert-toast level-${alert.level.toLowerCase()}`} role="status" data-testid="alert-toast" data-id={alert.id}>
           <button type="button" className="toast-body" onClick={() => openPanel(NO_FILTER)} title="Open the alerts panel">
@@ -298,6 +300,7 @@ function Toasts() {
 export function AlertBell() {
   const alerts = useAlerts((s) => s.alerts);
   const panelOpen = useAlerts((s) => s.panelOpen);
+  const loaded = useAlerts((s) => s.loaded);
   const togglePanel = useAlerts((s) => s.togglePanel);
   const closePanel = useAlerts((s) => s.closePanel);
   const counts = useMemo(() => countOpenAlerts(alerts), [alerts]);
@@ -338,6 +341,7 @@ export function AlertBell() {
         data-testid="alerts-bell"
         data-count={counts.total}
         data-level={level ?? ''}
+        data-loaded={String(loaded)}
       >
         <BellIcon />
         <span className="bell-count" data-testid="alerts-bell-count">

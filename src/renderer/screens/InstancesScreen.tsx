@@ -207,7 +207,7 @@ function Row({
           </span>
         ) : null}
       </td>
-      <td className="mono" data-col="symbol">
+      <td className="mono" data-col="symbol" title={summary.vtSymbol ?? ''}>
         {summary.vtSymbol ?? '—'}
       </td>
       <td className="num" data-col="interval">
