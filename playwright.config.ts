@@ -1,4 +1,11 @@
+import { existsSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
+
+/**
+ * The system Chromium (Debian's package on CI and this project's machines); elsewhere
+ * KESTREL_CHROMIUM names one, or Playwright's own browser is used if installed.
+ */
+const chromium = process.env.KESTREL_CHROMIUM ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 
 /**
  * End-to-end tests: the real headless host (`node bin/kestrel.js serve`, see e2e/host.ts)
@@ -20,7 +27,7 @@ export default defineConfig({
     screenshot: 'off',
     trace: 'retain-on-failure',
     launchOptions: {
-      executablePath: '/usr/bin/chromium',
+      ...(chromium ? { executablePath: chromium } : {}),
       args: [
         '--headless',
         '--no-sandbox',
