@@ -311,6 +311,8 @@ test.describe('host with --allow-control', () => {
     // Halting raises its own WARNING, counted on the row.
     await expect.poll(async () => Number(await row(page, variant).getByTestId('row-alerts').getAttribute('data-count'))).toBe(1);
     await expect(page.getByTestId('kill-switch')).toHaveAttribute('data-state', 'partial');
+    await page.mouse.move(5, 5);
+    await screenshot(page, 'instances-halted');
 
     await halt.click();
     await expect(page.getByTestId('confirm-dialog')).toContainText(`Resume trading in ${variant}?`);
