@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteDatabase } from './sqliteDatabase.js';
 
 export interface AuditEntry {
   time: string;
@@ -19,7 +20,7 @@ export class AuditJournal {
   private readonly insert: Database.Statement;
 
   constructor(path: string) {
-    this.db = new Database(path);
+    this.db = openSqliteDatabase(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(`CREATE TABLE IF NOT EXISTS audit (

@@ -7,7 +7,8 @@
  * (better-sqlite3 refuses other statements on a connection while an iterator is open, and the
  * consumer of a chunk may well write or read in between).
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteDatabase } from './sqliteDatabase.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BarInterval, BarOverview, OhlcvBar, StoredBar } from '../shared/bar.js';
@@ -119,7 +120,7 @@ export class SqliteBarStore implements BarStore {
     }
     let db: Database.Database;
     try {
-      db = new Database(absolute, { readonly, fileMustExist: readonly });
+      db = openSqliteDatabase(absolute, { readonly, fileMustExist: readonly });
     } catch (err) {
       throw new BarStoreUnavailableError(`SQLite bar database ${absolute} cannot be opened: ${messageOf(err)}`, {
         cause: err,

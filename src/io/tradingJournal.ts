@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteDatabase } from './sqliteDatabase.js';
 import { formatDatetime, parseDatetime } from '../shared/time.js';
 
 /** A fill as journalled: one row per trade, never updated. */
@@ -153,7 +154,7 @@ export class TradingJournal {
   }
 
   static open(path: string): TradingJournal {
-    const db = new Database(path);
+    const db = openSqliteDatabase(path);
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a committed transaction survives a process crash (kill -9);
     // only a power loss may lose the last few, and then state and journal lose them together.
