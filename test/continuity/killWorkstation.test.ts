@@ -10,7 +10,10 @@ import { snapshotFileName } from '../../src/shared/snapshot.js';
 import { formatDatetime } from '../../src/shared/time.js';
 import { freshDir, waitFor } from '../helpers.js';
 import { ACTIVE_PARAMS, rig } from '../worker/runnerFixture.js';
-import { simulatedTape } from './tapeSources.js';
+import { asStored, simulatedTape, type TapeSource } from './tapeSources.js';
+import { spawnCli } from '../cli/cliHarness.js';
+import type { OhlcvBar } from '../../src/shared/bar.js';
+import { existsSync } from 'node:fs';
 
 const DAY = 345;
 const root = join(import.meta.dirname, '..', '..');
@@ -40,13 +43,10 @@ function killGroup(child: ChildProcess): void {
   if (child.pid) process.kill(-child.pid, 'SIGKILL');
 }
 
-describe('continuity across whole-workstation kills', () => {
-  it('the app killed with SIGKILL (workers and all) and started again ends where a run that never stopped ends', async () => {
+async function runWorkstationKills(tape: TapeSource, history: number, everyChunks: number): Promise<void> {
     const tmp = freshDir('ws-kill');
     const ref = freshDir('ws-ref');
     cleanups.push(tmp.remove, ref.remove);
-    const tape = simulatedTape(31, 50 * DAY);
-    const history = 25 * DAY;
     writeFileSync(
       join(tmp.dir, 'settings.json'),
       JSON.stringify({ demo: { enabled: false }, variants: [{ name: 'cont-ws', vtSymbol: tape.vtSymbol, windowMinutes: 15, pollMs: 40, params: ACTIVE_PARAMS }] }),
@@ -77,7 +77,7 @@ describe('continuity across whole-workstation kills', () => {
     let kills = 0;
     for (let i = 0; i < chunks; i++) {
       await writer.write(rest.slice(i * chunk, (i + 1) * chunk));
-      if (i > 0 && i % 7 === 3) {
+      if (i > 0 && i % everyChunks === 3) {
         await new Promise((r) => setTimeout(r, Math.floor(rng.next() * 80)));
         killGroup(app.child);
         kills++;
@@ -109,5 +109,28 @@ describe('continuity across whole-workstation kills', () => {
     expect(final?.counters).toEqual(expected.counters);
     expect(final?.pnl).toEqual(expected.pnl);
     expect(final?.instruments[0]?.signals).toEqual(expected.instruments[0]?.signals);
+}
+
+const backtraderFile = join(root, '..', 'shared', 'data', 'backtrader_2006-01-02-volume-min-001.txt');
+const haveRealData = existsSync(backtraderFile);
+
+describe('continuity across whole-workstation kills', () => {
+  it('the app killed with SIGKILL (workers and all) and started again ends where a run that never stopped ends', async () => {
+    await runWorkstationKills(simulatedTape(31, 50 * DAY), 25 * DAY, 7);
   }, 240_000);
+
+  it.skipIf(!haveRealData)('the same on the real minutes of ../shared/data, imported through the CLI', async () => {
+    const src = freshDir('ws-real-src');
+    cleanups.push(src.remove);
+    const run = await spawnCli([
+      'import', '--file', backtraderFile, '--symbol', 'ESTX50', '--exchange', 'EUREX',
+      '--columns', 'date=0,time=1,open=2,high=3,low=4,close=5,volume=6,openInterest=7', '--skip-header', '--data-dir', src.dir,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const store = SqliteBarStore.open(join(src.dir, 'kestrel.db'), { readonly: true });
+    const bars: OhlcvBar[] = [];
+    for await (const chunk of store.loadRange({ symbol: 'ESTX50', exchange: 'EUREX', interval: '1m' })) bars.push(...chunk);
+    await store.close();
+    await runWorkstationKills({ name: 'backtrader', vtSymbol: 'ESTX50.EUREX', bars: asStored(bars, 'ESTX50', 'EUREX') }, 10_000, 9);
+  }, 300_000);
 });

@@ -64,3 +64,29 @@ describe('the open snapshot protocol', () => {
     expect(monitor.get('x')?.snapshot.status).toBe('running');
   });
 });
+
+describe('a corrupt snapshot in the running workstation', () => {
+  it('raises a WARNING naming the file and field, and keeps serving the last good snapshot', async () => {
+    const { startHarness } = await import('./workstationHarness.js');
+    const tmp = freshDir('corrupt-ws');
+    const harness = await startHarness({ dataDir: tmp.dir, controlEnabled: false, settings: { demo: { enabled: false, speed: 60, seed: 1 }, variants: [] } });
+    try {
+      const file = join(tmp.dir, 'monitor', 'snapshot_ext.json');
+      const good = { version: 1, variant: 'ext', strategy: 'grid', status: 'running', source: 'external', updatedAt: new Date().toISOString(), instruments: [] };
+      writeFileSync(file, JSON.stringify(good));
+      const ctx = { origin: 'cli' as const, controlAllowed: false };
+      await waitFor('listed', async () => (await harness.workstation.handlers.listVariants({}, ctx)).some((v) => v.variant === 'ext'));
+      writeFileSync(file, '{"version": 1, "variant": "ext", "status": "runn');
+      const alert = await waitFor('alert', () => harness.alerts.find((a) => a.title === 'Invalid snapshot ignored'));
+      expect(alert.level).toBe('WARNING');
+      expect(alert.message).toContain(file);
+      expect(alert.message).toMatch(/not valid JSON/);
+      const snap = await harness.workstation.handlers.getSnapshot({ variant: 'ext' }, ctx);
+      expect(snap.status).toBe('running');
+      expect(snap.strategy).toBe('grid');
+    } finally {
+      await harness.stop();
+      tmp.remove();
+    }
+  });
+});
