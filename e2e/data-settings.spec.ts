@@ -174,11 +174,20 @@ test('settings: the bar source, a field error next to its field, test connection
   await page.getByTestId('input-variants.0.windowMinutes').fill('7');
   await page.getByTestId('settings-save').click();
   await expect(page.getByTestId('error-variants.0.windowMinutes')).toContainText('windowMinutes must divide 60');
+  // The metrics port, off by default: a port beyond 65535 is named next to the field.
+  await expect(page.getByTestId('settings-metrics')).toBeVisible();
+  await expect(page.getByTestId('input-metrics.port')).toHaveValue('');
+  await expect(page.getByTestId('input-metrics.host')).toHaveValue('127.0.0.1');
+  await page.getByTestId('input-metrics.port').fill('70000');
+  await page.getByTestId('settings-save').click();
+  await expect(page.getByTestId('error-metrics.port')).toHaveText('the metrics port is at most 65535');
+  await expect(page.getByTestId('input-metrics.port')).toHaveAttribute('aria-invalid', 'true');
   await screenshot(page, 'settings');
   // Nothing of it was saved.
   const unchanged = await host.api<SettingsView>('/api/settings');
   expect(unchanged.body.settings.barSource).toEqual({ kind: 'sqlite', path: null });
   expect(unchanged.body.settings.variants).toEqual([]);
+  expect(unchanged.body.settings.metrics).toEqual({ port: null, host: '127.0.0.1' });
 
   // Discard, change the demo speed, save: saved, and the screen says what waits for a restart.
   await page.getByTestId('settings-discard').click();
@@ -190,5 +199,12 @@ test('settings: the bar source, a field error next to its field, test connection
   const saved = await host.api<SettingsView>('/api/settings');
   expect(saved.body.settings.demo.speed).toBe(120);
   expect(saved.body.restartNeeded).toEqual(['demo']);
+  // A metrics port saved: the address it will serve, and a restart waits for it too.
+  await page.getByTestId('input-metrics.port').fill('9464');
+  await expect(page.getByTestId('settings-metrics-url')).toContainText('http://127.0.0.1:9464/metrics');
+  await page.getByTestId('settings-save').click();
+  await expect(page.getByTestId('settings-restart-needed')).toHaveText('restart needed for: demo, metrics');
+  await expect(page.getByTestId('settings-metrics-running')).toContainText('Running now: off');
+  await screenshot(page, 'settings-metrics');
   expect(errors).toEqual([]);
 });

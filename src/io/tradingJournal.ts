@@ -243,6 +243,12 @@ export class TradingJournal {
     return row.n;
   }
 
+  /** Fills journalled per variant (variants with none are absent); one pass over the variant index. */
+  tradeCountsByVariant(): Map<string, number> {
+    const rows = this.db.prepare('SELECT variant, COUNT(*) FROM trades GROUP BY variant').raw().all() as [string, number][];
+    return new Map(rows);
+  }
+
   /** Runs reads in one transaction: in WAL mode they all see the same commit, whatever workers write meanwhile. */
   consistentRead<T>(read: () => T): T {
     return this.db.transaction(read)();

@@ -70,5 +70,20 @@ export const settingsSchema = z.object({
       crashWindowMs: z.number().int().positive().default(60_000),
     })
     .default({ backoffInitialMs: 500, backoffMaxMs: 30_000, maxCrashes: 5, crashWindowMs: 60_000 }),
+  /** The Prometheus endpoint (GET /metrics). Read at start; `kestrel serve --metrics-port` overrides the port. */
+  metrics: z
+    .object({
+      /** null: no endpoint. 0: any free port, chosen at start (tests; the actual port is printed). */
+      port: z
+        .number({ error: 'the metrics port is a whole number from 1 to 65535 (empty: off)' })
+        .int('the metrics port is a whole number from 1 to 65535 (empty: off)')
+        .min(0, 'the metrics port is a whole number from 1 to 65535 (empty: off)')
+        .max(65_535, 'the metrics port is at most 65535')
+        .nullable()
+        .default(null),
+      /** The address the endpoint binds; anything but loopback serves the metrics to the network, unauthenticated. */
+      host: z.string().trim().min(1, 'the metrics host is an address to bind, e.g. 127.0.0.1').default('127.0.0.1'),
+    })
+    .prefault({}),
 });
 export type Settings = z.infer<typeof settingsSchema>;

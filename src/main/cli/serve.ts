@@ -22,6 +22,8 @@ Starts the headless workstation: supervisor, workers, demo market and the web UI
   --allow-control     serve commands (start/stop/restart/…); read-only otherwise
   --demo-speed X      simulated minutes per real minute (default from settings: 60)
   --no-demo           do not run the simulated market
+  --metrics-port N    serve Prometheus metrics at /metrics on port N for this run (default from
+                      settings: off; 0 picks a free one), bound to the settings' metrics host
 `;
 
 function rendererDir(): string | null {
@@ -47,6 +49,7 @@ export const serveCommand: CliCommand = {
           'allow-control': { type: 'boolean' },
           'demo-speed': { type: 'string' },
           'no-demo': { type: 'boolean' },
+          'metrics-port': { type: 'string' },
           'build-if-missing': { type: 'boolean' },
           help: { type: 'boolean' },
         },
@@ -76,6 +79,13 @@ export const serveCommand: CliCommand = {
       settings = { ...settings, demo: { ...settings.demo, speed } };
     }
     if (values['no-demo']) settings = { ...settings, demo: { ...settings.demo, enabled: false } };
+    if (values['metrics-port'] !== undefined) {
+      const metricsPort = Number(values['metrics-port']);
+      if (!/^\d+$/.test(values['metrics-port'].trim()) || metricsPort > 65535) {
+        throw new UsageError(`--metrics-port: "${values['metrics-port']}" is not a port number (0 picks a free one)`);
+      }
+      settings = { ...settings, metrics: { ...settings.metrics, port: metricsPort } };
+    }
     const token = values.token ?? randomBytes(18).toString('base64url');
     const controlEnabled = values['allow-control'] === true;
 
@@ -104,6 +114,8 @@ export const serveCommand: CliCommand = {
     });
     const { url } = await server.listen();
     io.stdout.write(`Kestrel listening on ${url}\n`);
+    const metrics = workstation.metricsAddress();
+    if (metrics) io.stdout.write(`Metrics on ${metrics.url}\n`);
     if (settings.demo.enabled) io.stderr.write(`Demo: simulated market at ${settings.demo.speed}x (exchange SIM, clearly simulated)\n`);
     if (!controlEnabled) io.stderr.write('Read-only: start with --allow-control to send commands\n');
 

@@ -80,6 +80,11 @@ export class DemoMarket {
     await this.writing;
   }
 
+  /** Simulated minutes generated since start() (the backfill not counted); closed-market minutes are skipped, not counted. */
+  simulatedMinutes(): number {
+    return this.minutesSinceLive;
+  }
+
   /** Exchange time of the last simulated minute written. */
   simulatedTime(): string | null {
     return this.lastTime === null ? null : formatDatetime(this.lastTime);

@@ -30,6 +30,7 @@ import type { CommandRunner, SettingsStore } from './settingsStore.js';
 import type { Host } from './host.js';
 import { SnapshotMonitor, type MonitoredSnapshot } from './snapshotMonitor.js';
 import { VariantSupervisor, type SupervisedInfo } from './variantSupervisor.js';
+import { MetricsExporter, type MetricsAddress } from './metricsExporter.js';
 
 export interface WorkstationOptions {
   host: Host;
@@ -71,6 +72,7 @@ export class Workstation {
   private demo: DemoMarket | null = null;
   private demoStore: BarStore | null = null;
   private audit: AuditJournal | null = null;
+  private metrics: MetricsExporter | null = null;
   private readonly variants: VariantConfig[];
 
   constructor(private readonly opts: WorkstationOptions) {
@@ -139,9 +141,38 @@ export class Workstation {
       if (config.enabled) supervisor.start();
     }
     this.demo?.start();
+    if (settings.metrics.port !== null) await this.serveMetrics(settings.metrics.host, settings.metrics.port);
+  }
+
+  /** A port that cannot be bound costs the metrics, never the trading: alerted, and the start goes on. */
+  private async serveMetrics(host: string, port: number): Promise<void> {
+    const demo = this.demo;
+    const exporter = new MetricsExporter({
+      journalPath: join(this.opts.dataDir, 'kestrel.db'),
+      source: {
+        variants: () => this.allVariantNames().map((v) => this.summaryOf(v)),
+        alerts: () => this.alerts.list(),
+        ...(demo ? { demoMinutes: () => demo.simulatedMinutes() } : {}),
+      },
+    });
+    try {
+      await exporter.listen(host, port);
+      this.metrics = exporter;
+    } catch (err) {
+      await exporter.close();
+      const message = `GET /metrics on ${host}:${port} cannot be served (${(err as Error).message}); the variants run regardless`;
+      this.alerts.raise({ level: 'WARNING', variant: null, title: 'Metrics not served', message, context: { host, port }, key: 'metrics:listen' });
+    }
+  }
+
+  /** Where GET /metrics is served (the actual port when the settings said 0); null when it is not. */
+  metricsAddress(): MetricsAddress | null {
+    return this.metrics?.served() ?? null;
   }
 
   async stop(): Promise<void> {
+    await this.metrics?.close();
+    this.metrics = null;
     await this.demo?.stop();
     await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
     this.monitor.stop();

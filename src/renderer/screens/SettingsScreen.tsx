@@ -239,6 +239,76 @@ function SupervisorCard() {
   );
 }
 
+/** "host:port" as a URL authority: an IPv6 address goes in brackets. */
+function authority(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function MetricsCard() {
+  const metrics = useSettings((s) => s.draft?.metrics);
+  const saved = useSettings((s) => s.view?.settings.metrics);
+  const running = useSettings((s) => s.view?.running.metrics);
+  const invalidPort = useSettings((s) => hasError(s.fieldErrors, 'metrics.port'));
+  const invalidHost = useSettings((s) => hasError(s.fieldErrors, 'metrics.host'));
+  if (!metrics || !saved || !running) return null;
+  const edit = (change: Partial<typeof metrics>): void => settingsStore().getState().edit((d) => ({ ...d, metrics: { ...d.metrics, ...change } }));
+  const port = metrics.port;
+  const usable = port !== null && Number.isInteger(port) && port >= 1 && port <= 65_535;
+  const shown = (m: typeof metrics): string => (m.port === null ? 'off' : m.port === 0 ? `${m.host}, any free port` : `http://${authority(m.host, m.port)}/metrics`);
+  // What the file says against what runs: --metrics-port, or a saved change awaiting a restart.
+  const differs = running.port !== saved.port || running.host !== saved.host;
+  return (
+    <Card title="Metrics (Prometheus)" testId="settings-metrics">
+      <div className="form-row">
+        {/* Fixed widths: a message under a field wraps there instead of pushing the other field down. */}
+        <label className="form-field" style={{ width: 110 }}>
+          <span className="field-label">Port</span>
+          <input
+            type="number"
+            className="num"
+            value={port === null || !Number.isFinite(port) ? '' : String(port)}
+            step="1"
+            placeholder="off"
+            aria-invalid={invalidPort || undefined}
+            onChange={(e) => edit({ port: e.target.value.trim() === '' ? null : Number(e.target.value) })}
+            data-testid="input-metrics.port"
+          />
+          <FieldMessages path="metrics.port" />
+        </label>
+        <label className="form-field" style={{ width: 150 }}>
+          <span className="field-label">Host (bind address)</span>
+          <input
+            type="text"
+            className="mono"
+            value={metrics.host}
+            placeholder="127.0.0.1"
+            spellCheck={false}
+            aria-invalid={invalidHost || undefined}
+            onChange={(e) => edit({ host: e.target.value })}
+            data-testid="input-metrics.host"
+          />
+          <FieldMessages path="metrics.host" />
+        </label>
+      </div>
+      <p className="muted note" data-testid="settings-metrics-url">
+        {usable ? (
+          <>
+            Serves <span className="mono">{`http://${authority(metrics.host, port)}/metrics`}</span>
+          </>
+        ) : (
+          <>Port empty: off. Serves GET /metrics</>
+        )}
+        : status, restarts, kill switch, alerts and trades per variant. No token: keep the host on 127.0.0.1 unless the network may read it.
+      </p>
+      {differs ? (
+        <div className="muted note" data-testid="settings-metrics-running">
+          Running now: {shown(running)} (<span className="mono">--metrics-port</span>, or a saved change awaiting a restart).
+        </div>
+      ) : null}
+    </Card>
+  );
+}
+
 /** Stop-loss / take-profit: empty = none; a number in ticks or % of the entry price. */
 function LevelInput({ level, path, onChange }: { level: ProtectiveLevel | null; path: string; onChange: (l: ProtectiveLevel | null) => void }) {
   const invalid = useSettings((s) => hasError(s.fieldErrors, path));
@@ -424,7 +494,7 @@ function SaveBar() {
   const storedAt = useSettings((s) => s.view?.storedAt ?? null);
   if (!draft) return null;
   // A message no field on the page shows (a path the form has no input for).
-  const shownPrefixes = ['barSource', 'demo', 'supervisor', 'variants.'];
+  const shownPrefixes = ['barSource', 'demo', 'supervisor', 'metrics', 'variants.'];
   const unplaced = Object.entries(errors).filter(([key]) => !shownPrefixes.some((p) => key.startsWith(p)));
   return (
     <div className="save-bar" data-testid="settings-save-bar">
@@ -506,6 +576,7 @@ export function SettingsScreen() {
               <BarSourceCard />
               <DemoCard />
               <SupervisorCard />
+              <MetricsCard />
               <VariantsCard />
             </div>
           </div>

@@ -14,6 +14,7 @@ export const SECTION_LABELS: Record<SettingsSection, string> = {
   demo: 'demo',
   variants: 'variants',
   supervisor: 'supervisor',
+  metrics: 'metrics',
 };
 
 export interface SettingsState {

@@ -9,7 +9,7 @@ import { barSourceSchema, settingsSchema } from '../config.js';
  * wait for it. A MySQL password never leaves the host: URLs come back as `mysql://user:***@…`.
  */
 
-export const SETTINGS_SECTIONS = ['dataDir', 'barSource', 'demo', 'variants', 'supervisor'] as const;
+export const SETTINGS_SECTIONS = ['dataDir', 'barSource', 'demo', 'variants', 'supervisor', 'metrics'] as const;
 export const settingsSectionSchema = z.enum(SETTINGS_SECTIONS);
 export type SettingsSection = z.infer<typeof settingsSectionSchema>;
 
