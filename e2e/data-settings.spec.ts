@@ -208,3 +208,34 @@ test('settings: the bar source, a field error next to its field, test connection
   await screenshot(page, 'settings-metrics');
   expect(errors).toEqual([]);
 });
+
+test('settings: alert channels — a bad webhook URL named next to its field, then saved with a hidden bot token', async ({ page, controlHost: host }) => {
+  const errors = watchErrors(page);
+  await page.goto(host.url);
+  await page.getByTestId('nav-settings').click();
+  const card = page.getByTestId('settings-alerts');
+  await expect(card).toBeVisible();
+  await expect(page.getByTestId('input-alerts.quietSeconds')).toHaveValue('60');
+  await expect(page.getByTestId('input-alerts.webhook.enabled')).not.toBeChecked();
+  await page.getByTestId('input-alerts.webhook.enabled').check();
+  await page.getByTestId('input-alerts.webhook.url').fill('hooks.example.com/kestrel');
+  await page.getByTestId('settings-save').click();
+  await expect(page.getByTestId('error-alerts.webhook.url')).toHaveText('the webhook is an http:// or https:// URL, e.g. https://hooks.example.com/kestrel');
+  await expect(page.getByTestId('input-alerts.webhook.url')).toHaveAttribute('aria-invalid', 'true');
+  await page.getByTestId('input-alerts.webhook.url').fill('https://hooks.example.com/kestrel');
+  await page.getByTestId('input-alerts.telegram.enabled').check();
+  await page.getByTestId('input-alerts.telegram.botToken').fill('123456:secret-token');
+  await page.getByTestId('input-alerts.telegram.chatId').fill('-100123');
+  await page.getByTestId('input-alerts.telegram.minLevel').selectOption('CRITICAL');
+  await page.getByTestId('settings-save').click();
+  await expect(page.getByTestId('settings-saved')).toBeVisible();
+  await expect(page.getByTestId('settings-restart-needed')).toContainText('alert channels');
+  // The token comes back hidden, in the field and in the API.
+  await expect(page.getByTestId('input-alerts.telegram.botToken')).toHaveValue('***');
+  const saved = await host.api<SettingsView>('/api/settings');
+  expect(saved.body.settings.alerts.webhook).toEqual({ url: 'https://hooks.example.com/kestrel', minLevel: 'WARNING', enabled: true });
+  expect(saved.body.settings.alerts.telegram).toMatchObject({ botToken: '***', chatId: '-100123', minLevel: 'CRITICAL', enabled: true });
+  await card.scrollIntoViewIfNeeded();
+  await screenshot(page, 'settings-alerts');
+  expect(errors).toEqual([]);
+});

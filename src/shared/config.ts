@@ -46,6 +46,70 @@ export const barSourceSchema = z.discriminatedUnion('kind', [
 ]);
 export type BarSource = z.infer<typeof barSourceSchema>;
 
+/** Alert levels in rising order; a channel gets what is at or above its minimum. */
+export const ALERT_LEVELS = ['INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+export const alertMinLevelSchema = z.enum(ALERT_LEVELS, { error: 'the minimum level is INFO, WARNING, ERROR or CRITICAL' });
+
+function httpUrl(what: string) {
+  return z.url({ protocol: /^https?$/, error: `${what} is an http:// or https:// URL, e.g. https://hooks.example.com/kestrel` });
+}
+
+const portSchema = z
+  .number({ error: 'the SMTP port is a whole number from 1 to 65535 (587 STARTTLS, 465 TLS, 25 plain)' })
+  .int('the SMTP port is a whole number from 1 to 65535 (587 STARTTLS, 465 TLS, 25 plain)')
+  .min(1, 'the SMTP port is a whole number from 1 to 65535 (587 STARTTLS, 465 TLS, 25 plain)')
+  .max(65_535, 'the SMTP port is at most 65535');
+
+export const webhookChannelSchema = z.object({
+  url: httpUrl('the webhook'),
+  minLevel: alertMinLevelSchema.default('WARNING'),
+  enabled: z.boolean().default(true),
+});
+
+export const emailChannelSchema = z.object({
+  host: z.string().trim().min(1, 'the SMTP host is a server name or address, e.g. smtp.example.com'),
+  port: portSchema.default(587),
+  /** true: TLS from the first byte (port 465); false: plain, upgraded with STARTTLS when the server offers it. */
+  secure: z.boolean().default(false),
+  user: z.string().optional(),
+  /** Shown as *** by getSettings; sending *** back keeps the stored one. */
+  password: z.string().optional(),
+  from: z.email({ error: 'the sender is an e-mail address, e.g. kestrel@example.com' }),
+  to: z
+    .array(z.email({ error: 'each recipient is an e-mail address, e.g. trader@example.com' }))
+    .min(1, 'at least one recipient'),
+  minLevel: alertMinLevelSchema.default('ERROR'),
+  enabled: z.boolean().default(true),
+});
+
+export const telegramChannelSchema = z.object({
+  /** The bot API's address; another one serves a proxy or a self-hosted Bot API server. */
+  baseUrl: httpUrl('the Telegram API base URL').default('https://api.telegram.org'),
+  /** Shown as *** by getSettings; sending *** back keeps the stored one. */
+  botToken: z.string().trim().min(1, 'the bot token is what @BotFather gave, e.g. 123456:ABC-DEF…'),
+  chatId: z.string().trim().min(1, 'the chat id is a number (e.g. -1001234567890) or @channelname'),
+  minLevel: alertMinLevelSchema.default('WARNING'),
+  enabled: z.boolean().default(true),
+});
+
+/** Where alerts go beyond the desktop notification; null: the channel is not configured. */
+export const alertChannelsSchema = z.object({
+  webhook: webhookChannelSchema.nullable().default(null),
+  email: emailChannelSchema.nullable().default(null),
+  telegram: telegramChannelSchema.nullable().default(null),
+  /** The same alert key is not raised again (on any channel) within this many seconds. */
+  quietSeconds: z
+    .number({ error: 'the quiet period is a whole number of seconds (0: none)' })
+    .int('the quiet period is a whole number of seconds (0: none)')
+    .min(0, 'the quiet period is a whole number of seconds (0: none)')
+    .max(86_400, 'the quiet period is at most 86400 s (a day)')
+    .default(60),
+});
+export type AlertChannels = z.infer<typeof alertChannelsSchema>;
+export type WebhookChannel = z.infer<typeof webhookChannelSchema>;
+export type EmailChannel = z.infer<typeof emailChannelSchema>;
+export type TelegramChannel = z.infer<typeof telegramChannelSchema>;
+
 /**
  * Desktop settings (electron-store) and headless settings (conf) share this schema.
  * Command-line flags override it for one run.
@@ -85,5 +149,6 @@ export const settingsSchema = z.object({
       host: z.string().trim().min(1, 'the metrics host is an address to bind, e.g. 127.0.0.1').default('127.0.0.1'),
     })
     .prefault({}),
+  alerts: alertChannelsSchema.prefault({}),
 });
 export type Settings = z.infer<typeof settingsSchema>;

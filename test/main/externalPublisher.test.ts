@@ -84,6 +84,9 @@ describe('a corrupt snapshot in the running workstation', () => {
       const snap = await harness.workstation.handlers.getSnapshot({ variant: 'ext' }, ctx);
       expect(snap.status).toBe('running');
       expect(snap.strategy).toBe('grid');
+      // The main process keeps its own log, where every alert is written.
+      const mainLog = readFileSync(join(tmp.dir, 'logs', 'kestrel', 'main.log'), 'utf8');
+      expect(mainLog).toMatch(/"level":"WARNING","variant":"ext","message":"alert: Invalid snapshot ignored/);
     } finally {
       await harness.stop();
       tmp.remove();

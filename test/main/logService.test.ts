@@ -100,7 +100,7 @@ describe('logs over REST', () => {
   it('lists every .log and .log.N under the logs folder, recursively, and nothing that leaves it', async () => {
     const { status, body } = await getJson<LogFile[]>('/api/logs/files');
     expect(status).toBe(200);
-    expect(body.map((f) => f.file)).toEqual(['alias.log', 'demo-15m/strategy.log', 'demo-15m/strategy.log.1', 'ext/deep/python.log', 'top.log']);
+    expect(body.map((f) => f.file)).toEqual(['alias.log', 'demo-15m/strategy.log', 'demo-15m/strategy.log.1', 'ext/deep/python.log', 'kestrel/main.log', 'top.log']);
     const strategy = body.find((f) => f.file === 'demo-15m/strategy.log');
     expect(strategy).toMatchObject({ variant: 'demo-15m', bytes: readFileSync(join(logsDir, 'demo-15m', 'strategy.log')).length });
     expect(body.find((f) => f.file === 'ext/deep/python.log')).toMatchObject({ variant: 'ext', index: { done: true, progress: 1, lines: 2 } });

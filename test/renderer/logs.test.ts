@@ -96,7 +96,8 @@ describe('logs store against the real host', () => {
     const store = createLogsStore(() => client.api);
     const s = (): ReturnType<typeof store.getState> => store.getState();
     await s().loadFiles();
-    expect(s().files.map((f) => f.file)).toEqual([file]);
+    // The workstation's own main.log sits beside the variant's.
+    expect(s().files.map((f) => f.file)).toEqual(['kestrel/main.log', file]);
     s().openFile(file);
     await waitFor('newest page', () => s().page !== null && !s().pageLoading);
     expect(s().page?.lines.map((l) => l.lineNo)).toEqual(Array.from({ length: 200 }, (_, i) => LINES - 199 + i));

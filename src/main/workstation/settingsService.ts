@@ -5,8 +5,9 @@ import { MysqlBarStore, parseMysqlUrl, redactUrl } from '../../io/mysqlBarStore.
 import { BAR_DB_FILE } from '../../io/openBarStore.js';
 import { SqliteBarStore } from '../../io/sqliteBarStore.js';
 import { ApiError, fieldErrorsOfIssues, type ApiHandlers, type CallContext, type FieldError, type ValidParamsOf } from '../../shared/api.js';
-import { settingsSchema, type BarSource, type Settings } from '../../shared/config.js';
+import { settingsSchema, type AlertChannels, type BarSource, type Settings } from '../../shared/config.js';
 import {
+  REDACTED_PASSWORD,
   SETTINGS_SECTIONS,
   type SettingsSection,
   type SettingsView,
@@ -45,8 +46,21 @@ function redactSource(source: BarSource): BarSource {
   return source.kind === 'mysql' ? { kind: 'mysql', url: redactUrl(source.url) } : source;
 }
 
+function redactAlerts(alerts: AlertChannels): AlertChannels {
+  const { email, telegram } = alerts;
+  return {
+    ...alerts,
+    email: email && email.password !== undefined && email.password !== '' ? { ...email, password: REDACTED_PASSWORD } : email,
+    telegram: telegram ? { ...telegram, botToken: REDACTED_PASSWORD } : telegram,
+  };
+}
+
 function redact(settings: Settings): Settings {
-  return { ...settings, barSource: redactSource(settings.barSource) };
+  return { ...settings, barSource: redactSource(settings.barSource), alerts: redactAlerts(settings.alerts) };
+}
+
+function recordOf(value: unknown): Record<string, unknown> | null {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }
 
 function messageOf(err: unknown): string {
@@ -116,6 +130,26 @@ export class SettingsService {
     return null;
   }
 
+  /** A secret sent back as *** is the stored one (the file's, else what runs); with none stored, it must be typed. */
+  private restoreAlertSecrets(candidate: Record<string, unknown>, fields: FieldError[]): void {
+    const alerts = recordOf(candidate['alerts']);
+    if (!alerts) return;
+    const known = [this.readStored().settings?.alerts, this.opts.running.alerts];
+    const secrets = [
+      { channel: 'email', field: 'password', stored: (a: AlertChannels | undefined) => a?.email?.password, what: 'the SMTP password' },
+      { channel: 'telegram', field: 'botToken', stored: (a: AlertChannels | undefined) => a?.telegram?.botToken, what: 'the bot token' },
+    ] as const;
+    const next = { ...alerts };
+    for (const secret of secrets) {
+      const channel = recordOf(next[secret.channel]);
+      if (!channel || channel[secret.field] !== REDACTED_PASSWORD) continue;
+      const stored = known.map(secret.stored).find((v) => v !== undefined && v !== '');
+      if (stored === undefined) fields.push({ path: `alerts.${secret.channel}.${secret.field}`, message: `${secret.what} is hidden (***): type it again` });
+      else next[secret.channel] = { ...channel, [secret.field]: stored };
+    }
+    candidate['alerts'] = next;
+  }
+
   private update(params: ValidParamsOf<'updateSettings'>, ctx: CallContext): Promise<UpdateSettingsResult> {
     const sections = Object.keys(params.settings).sort();
     return this.opts.command(ctx, 'updateSettings', null, { sections }, () => Promise.resolve(this.save(params.settings)));
@@ -138,6 +172,7 @@ export class SettingsService {
       if (s['kind'] === 'sqlite' && typeof s['path'] === 'string' && s['path'].trim() === '') s['path'] = null;
       candidate['barSource'] = s;
     }
+    this.restoreAlertSecrets(candidate, fields);
     const parsed = settingsSchema.safeParse(candidate);
     if (!parsed.success) fields.push(...fieldErrorsOfIssues(parsed.error.issues));
     // The schema only checks the scheme; the store's own parser says what else is wrong.

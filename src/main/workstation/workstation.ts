@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { openBarStore } from '../../io/openBarStore.js';
 import type { BarStore } from '../../io/barStore.js';
 import { AuditJournal } from '../../io/auditJournal.js';
+import { JsonLinesLog } from '../../io/jsonLinesLog.js';
 import {
   ApiError,
   type ApiHandlers,
@@ -18,6 +19,7 @@ import { variantConfigSchema, type Settings, type VariantConfig } from '../../sh
 import type { Snapshot } from '../../shared/snapshot.js';
 import type { WorkerLaunch } from '../../shared/workerProtocol.js';
 import { AlertCenter } from './alertCenter.js';
+import { AlertRouter, type DeliveryStats } from './alertChannels.js';
 import { DEMO_VARIANTS } from './defaultVariants.js';
 import { DemoMarket } from './demoMarket.js';
 import { EventBus } from './eventBus.js';
@@ -59,6 +61,7 @@ const MIN_STALE_MS = 60_000;
 export class Workstation {
   readonly bus = new EventBus();
   readonly alerts: AlertCenter;
+  private readonly alertRouter: AlertRouter;
   readonly handlers: ApiHandlers;
   readonly streams: StreamHandlers;
   private readonly logs: LogService;
@@ -74,9 +77,26 @@ export class Workstation {
   private audit: AuditJournal | null = null;
   private metrics: MetricsExporter | null = null;
   private readonly variants: VariantConfig[];
+  private readonly mainLog: JsonLinesLog;
 
   constructor(private readonly opts: WorkstationOptions) {
-    this.alerts = new AlertCenter(this.bus, (a) => opts.host.notify(a));
+    // The main process's own log, beside the workers' (the Logs screen shows it too).
+    this.mainLog = new JsonLinesLog(join(opts.dataDir, 'logs', 'kestrel', 'main.log'), 'kestrel');
+    this.alertRouter = new AlertRouter({ channels: opts.settings.alerts, log: (line) => this.log('WARNING', line) });
+    this.alerts = new AlertCenter(
+      this.bus,
+      (a) => {
+        // The desktop first: a failing notification must not cost the other channels, nor they it.
+        this.mainLog.write(a.level, `alert: ${a.title}: ${a.message}`, { ...(a.variant ? { variant: a.variant } : {}), alertId: a.id });
+        try {
+          opts.host.notify(a);
+        } catch (err) {
+          this.log('WARNING', `alert channel desktop: "${a.title}" not shown: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        this.alertRouter.deliver(a);
+      },
+      opts.settings.alerts.quietSeconds * 1000,
+    );
     this.monitor = new SnapshotMonitor(join(opts.dataDir, 'monitor'), {
       updated: (variant, entry) => this.publish(variant, entry),
       invalid: (variant, file, error) =>
@@ -123,7 +143,7 @@ export class Workstation {
         stateFile: join(dataDir, 'demo-market.json'),
         seed: settings.demo.seed,
         speed: settings.demo.speed,
-        onProgress: (m) => this.opts.log?.(m),
+        onProgress: (m) => this.log('INFO', m),
       });
       await this.demo.prepare();
     }
@@ -165,6 +185,11 @@ export class Workstation {
     }
   }
 
+  /** Alerts sent and failed per channel (webhook, e-mail, Telegram) since the start. */
+  deliveryStats(): DeliveryStats {
+    return this.alertRouter.deliveryStats();
+  }
+
   /** Where GET /metrics is served (the actual port when the settings said 0); null when it is not. */
   metricsAddress(): MetricsAddress | null {
     return this.metrics?.served() ?? null;
@@ -182,6 +207,14 @@ export class Workstation {
     await this.data.close();
     await this.demoStore?.close();
     this.audit?.close();
+    this.alertRouter.close();
+    this.mainLog.close();
+  }
+
+  /** A line for `<data>/logs/kestrel/main.log` and the host's own output (stderr headless). */
+  private log(level: 'INFO' | 'WARNING' | 'ERROR', line: string): void {
+    this.mainLog.write(level, line);
+    this.opts.log?.(line);
   }
 
   supervisorInfo(variant: string): SupervisedInfo | undefined {

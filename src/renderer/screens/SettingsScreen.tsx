@@ -1,6 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import type { ProtectiveLevel } from '../../shared/strategyConfig.js';
-import type { VariantConfig } from '../../shared/config.js';
+import { ALERT_LEVELS, type Settings, type VariantConfig } from '../../shared/config.js';
 import type { SettingsSection } from '../../shared/contract/settings.js';
 import { useConnection } from '../stores/connection.js';
 import { SECTION_LABELS, isDirty, settingsStore, useSettings } from '../stores/settings.js';
@@ -309,6 +309,176 @@ function MetricsCard() {
   );
 }
 
+type AlertsDraft = Settings['alerts'];
+type MinLevel = NonNullable<AlertsDraft['webhook']>['minLevel'];
+
+/** What a channel starts with when switched on for the first time. */
+const NEW_CHANNEL = {
+  webhook: { url: '', minLevel: 'WARNING', enabled: true },
+  email: { host: '', port: 587, secure: false, user: '', password: '', from: '', to: [], minLevel: 'ERROR', enabled: true },
+  telegram: { baseUrl: 'https://api.telegram.org', botToken: '', chatId: '', minLevel: 'WARNING', enabled: true },
+} satisfies { [K in 'webhook' | 'email' | 'telegram']: NonNullable<AlertsDraft[K]> };
+
+function TextInput({ value, path, onChange, placeholder, width }: { value: string; path: string; onChange: (v: string) => void; placeholder?: string; width?: number }) {
+  const invalid = useSettings((s) => hasError(s.fieldErrors, path));
+  return (
+    <input
+      type="text"
+      className="mono"
+      value={value}
+      placeholder={placeholder}
+      spellCheck={false}
+      autoComplete="off"
+      style={width ? { width } : undefined}
+      aria-invalid={invalid || undefined}
+      onChange={(e) => onChange(e.target.value)}
+      data-testid={`input-${path}`}
+    />
+  );
+}
+
+function MinLevelSelect({ value, path, onChange }: { value: MinLevel; path: string; onChange: (l: MinLevel) => void }) {
+  return (
+    <select value={value} onChange={(e) => onChange(e.target.value as MinLevel)} data-testid={`input-${path}`}>
+      {ALERT_LEVELS.map((l) => (
+        <option key={l} value={l}>
+          {l} and above
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** Recipients typed as "a@x, b@y": the text is kept as typed, the list follows it. */
+function RecipientsInput({ to, path, onChange }: { to: string[]; path: string; onChange: (to: string[]) => void }) {
+  const [text, setText] = useState(() => to.join(', '));
+  const invalid = useSettings((s) => hasError(s.fieldErrors, path));
+  return (
+    <input
+      type="text"
+      className="mono wide-input"
+      value={text}
+      placeholder="trader@example.com, desk@example.com"
+      spellCheck={false}
+      aria-invalid={invalid || undefined}
+      onChange={(e) => {
+        setText(e.target.value);
+        onChange(e.target.value.split(/[,;\s]+/).filter((a) => a !== ''));
+      }}
+      data-testid={`input-${path}`}
+    />
+  );
+}
+
+function ChannelHead<K extends 'webhook' | 'email' | 'telegram'>({ name, label, channel, edit }: { name: K; label: string; channel: AlertsDraft[K]; edit: (c: AlertsDraft[K]) => void }) {
+  const on = channel?.enabled ?? false;
+  const toggle = (checked: boolean): void => {
+    if (checked) edit((channel ? { ...channel, enabled: true } : structuredClone(NEW_CHANNEL[name])) as AlertsDraft[K]);
+    // A channel switched off before anything was typed is not kept (its empty fields would not save).
+    else if (channel && JSON.stringify({ ...channel, enabled: true }) === JSON.stringify(NEW_CHANNEL[name])) edit(null as AlertsDraft[K]);
+    else if (channel) edit({ ...channel, enabled: false } as AlertsDraft[K]);
+  };
+  return (
+    <label className="check alert-channel-head">
+      <input type="checkbox" checked={on} onChange={(e) => toggle(e.target.checked)} data-testid={`input-alerts.${name}.enabled`} />
+      <strong>{label}</strong>
+      {channel && !on ? <span className="muted">off (kept)</span> : null}
+    </label>
+  );
+}
+
+function AlertsCard() {
+  const alerts = useSettings((s) => s.draft?.alerts);
+  if (!alerts) return null;
+  const edit = (change: Partial<AlertsDraft>): void => settingsStore().getState().edit((d) => ({ ...d, alerts: { ...d.alerts, ...change } }));
+  const { webhook, email, telegram } = alerts;
+  return (
+    <Card title="Alert channels" testId="settings-alerts" wide>
+      <div className="form-row">
+        <Field label="Quiet period, s" path="alerts.quietSeconds">
+          <NumberInput value={alerts.quietSeconds} path="alerts.quietSeconds" width={80} onChange={(n) => edit({ quietSeconds: n })} />
+        </Field>
+        <p className="muted note" style={{ alignSelf: 'end' }}>
+          The same alert (key) is not repeated on any channel within the quiet period. Desktop notification and tray always; each channel below gets the alerts at or
+          above its minimum level, in the background (5 s timeout, one retry): a failing channel is logged, never blocks trading.
+        </p>
+      </div>
+      <div className="alert-channels">
+        <div className="alert-channel" data-testid="settings-alerts-webhook">
+          <ChannelHead name="webhook" label="Webhook (JSON POST)" channel={webhook} edit={(c) => edit({ webhook: c })} />
+          {webhook ? (
+            <>
+              <Field label="URL" path="alerts.webhook.url">
+                <TextInput value={webhook.url} path="alerts.webhook.url" placeholder="https://hooks.example.com/kestrel" onChange={(url) => edit({ webhook: { ...webhook, url } })} />
+              </Field>
+              <Field label="Minimum level" path="alerts.webhook.minLevel">
+                <MinLevelSelect value={webhook.minLevel} path="alerts.webhook.minLevel" onChange={(minLevel) => edit({ webhook: { ...webhook, minLevel } })} />
+              </Field>
+            </>
+          ) : null}
+        </div>
+        <div className="alert-channel" data-testid="settings-alerts-email">
+          <ChannelHead name="email" label="E-mail (SMTP)" channel={email} edit={(c) => edit({ email: c })} />
+          {email ? (
+            <>
+              <div className="form-row">
+                <Field label="SMTP host" path="alerts.email.host">
+                  <TextInput value={email.host} path="alerts.email.host" placeholder="smtp.example.com" width={150} onChange={(host) => edit({ email: { ...email, host } })} />
+                </Field>
+                <Field label="Port" path="alerts.email.port">
+                  <NumberInput value={email.port} path="alerts.email.port" width={64} onChange={(port) => edit({ email: { ...email, port } })} />
+                </Field>
+                <label className="check" title="TLS from the first byte (port 465); off: STARTTLS when the server offers it">
+                  <input type="checkbox" checked={email.secure} onChange={(e) => edit({ email: { ...email, secure: e.target.checked } })} data-testid="input-alerts.email.secure" />
+                  <span>TLS</span>
+                </label>
+              </div>
+              <div className="form-row">
+                <Field label="User (empty: no login)" path="alerts.email.user">
+                  <TextInput value={email.user ?? ''} path="alerts.email.user" width={120} onChange={(user) => edit({ email: { ...email, user } })} />
+                </Field>
+                <Field label="Password (*** keeps the stored one)" path="alerts.email.password">
+                  <TextInput value={email.password ?? ''} path="alerts.email.password" width={120} onChange={(password) => edit({ email: { ...email, password } })} />
+                </Field>
+              </div>
+              <Field label="From" path="alerts.email.from">
+                <TextInput value={email.from} path="alerts.email.from" placeholder="kestrel@example.com" onChange={(from) => edit({ email: { ...email, from } })} />
+              </Field>
+              <Field label="To (comma-separated)" path="alerts.email.to">
+                <RecipientsInput to={email.to} path="alerts.email.to" onChange={(to) => edit({ email: { ...email, to } })} />
+              </Field>
+              <Field label="Minimum level" path="alerts.email.minLevel">
+                <MinLevelSelect value={email.minLevel} path="alerts.email.minLevel" onChange={(minLevel) => edit({ email: { ...email, minLevel } })} />
+              </Field>
+            </>
+          ) : null}
+        </div>
+        <div className="alert-channel" data-testid="settings-alerts-telegram">
+          <ChannelHead name="telegram" label="Telegram (bot API)" channel={telegram} edit={(c) => edit({ telegram: c })} />
+          {telegram ? (
+            <>
+              <Field label="API base URL" path="alerts.telegram.baseUrl">
+                <TextInput value={telegram.baseUrl} path="alerts.telegram.baseUrl" onChange={(baseUrl) => edit({ telegram: { ...telegram, baseUrl } })} />
+              </Field>
+              <div className="form-row">
+                <Field label="Bot token (*** keeps the stored one)" path="alerts.telegram.botToken">
+                  <TextInput value={telegram.botToken} path="alerts.telegram.botToken" placeholder="123456:ABC-DEF…" width={150} onChange={(botToken) => edit({ telegram: { ...telegram, botToken } })} />
+                </Field>
+                <Field label="Chat id" path="alerts.telegram.chatId">
+                  <TextInput value={telegram.chatId} path="alerts.telegram.chatId" placeholder="-1001234567890" width={120} onChange={(chatId) => edit({ telegram: { ...telegram, chatId } })} />
+                </Field>
+              </div>
+              <Field label="Minimum level" path="alerts.telegram.minLevel">
+                <MinLevelSelect value={telegram.minLevel} path="alerts.telegram.minLevel" onChange={(minLevel) => edit({ telegram: { ...telegram, minLevel } })} />
+              </Field>
+            </>
+          ) : null}
+        </div>
+      </div>
+    </Card>
+  );
+}
+
 /** Stop-loss / take-profit: empty = none; a number in ticks or % of the entry price. */
 function LevelInput({ level, path, onChange }: { level: ProtectiveLevel | null; path: string; onChange: (l: ProtectiveLevel | null) => void }) {
   const invalid = useSettings((s) => hasError(s.fieldErrors, path));
@@ -494,7 +664,7 @@ function SaveBar() {
   const storedAt = useSettings((s) => s.view?.storedAt ?? null);
   if (!draft) return null;
   // A message no field on the page shows (a path the form has no input for).
-  const shownPrefixes = ['barSource', 'demo', 'supervisor', 'metrics', 'variants.'];
+  const shownPrefixes = ['barSource', 'demo', 'supervisor', 'metrics', 'alerts', 'variants.'];
   const unplaced = Object.entries(errors).filter(([key]) => !shownPrefixes.some((p) => key.startsWith(p)));
   return (
     <div className="save-bar" data-testid="settings-save-bar">
@@ -577,6 +747,7 @@ export function SettingsScreen() {
               <DemoCard />
               <SupervisorCard />
               <MetricsCard />
+              <AlertsCard />
               <VariantsCard />
             </div>
           </div>

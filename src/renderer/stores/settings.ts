@@ -15,6 +15,7 @@ export const SECTION_LABELS: Record<SettingsSection, string> = {
   variants: 'variants',
   supervisor: 'supervisor',
   metrics: 'metrics',
+  alerts: 'alert channels',
 };
 
 export interface SettingsState {

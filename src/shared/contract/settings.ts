@@ -6,10 +6,11 @@ import { barSourceSchema, settingsSchema } from '../config.js';
  * The workstation's settings as the host keeps them (conf's `<data>/settings.json` headless,
  * electron-store on desktop): read, validated and saved. Kestrel reads its settings once, at
  * start; a saved change takes effect at the next start, and the answer says which sections
- * wait for it. A MySQL password never leaves the host: URLs come back as `mysql://user:***@…`.
+ * wait for it. A MySQL password never leaves the host: URLs come back as `mysql://user:***@…`;
+ * the SMTP password and the Telegram bot token come back as ***, and *** sent back keeps the stored one.
  */
 
-export const SETTINGS_SECTIONS = ['dataDir', 'barSource', 'demo', 'variants', 'supervisor', 'metrics'] as const;
+export const SETTINGS_SECTIONS = ['dataDir', 'barSource', 'demo', 'variants', 'supervisor', 'metrics', 'alerts'] as const;
 export const settingsSectionSchema = z.enum(SETTINGS_SECTIONS);
 export type SettingsSection = z.infer<typeof settingsSectionSchema>;
 
