@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OhlcvBar } from './bar.js';
 
 /**
  * The monitoring contract: what a worker (ours, or any other process) publishes in
@@ -42,6 +43,39 @@ export const barPointSchema = z.object({
   emaSlow: nullableFinite.default(null),
 });
 export type BarPoint = z.infer<typeof barPointSchema>;
+
+/** The indicator values a chart point carries; NaN/Infinity (not yet defined) become null. */
+export interface PointIndicators {
+  dif: number;
+  dea: number;
+  macd: number;
+  emaFast: number;
+  emaSlow: number;
+}
+
+const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/**
+ * A bar as charts receive it, from a live worker's analysis or the history service's alike;
+ * `indicators` null for a bar whose indicators are not computed (a forming bar before any).
+ */
+export function barPointOf(bar: OhlcvBar, indicators: PointIndicators | null): BarPoint {
+  return {
+    time: bar.time,
+    open: bar.open,
+    high: bar.high,
+    low: bar.low,
+    close: bar.close,
+    volume: bar.volume,
+    turnover: bar.turnover,
+    openInterest: bar.openInterest,
+    dif: indicators ? finiteOrNull(indicators.dif) : null,
+    dea: indicators ? finiteOrNull(indicators.dea) : null,
+    macd: indicators ? finiteOrNull(indicators.macd) : null,
+    emaFast: indicators ? finiteOrNull(indicators.emaFast) : null,
+    emaSlow: indicators ? finiteOrNull(indicators.emaSlow) : null,
+  };
+}
 
 export const sideSchema = z.enum(['buy', 'sell']);
 export const tdMarkSchema = z.object({

@@ -1,6 +1,7 @@
 import type { WindowAnalysis } from '../core/signalEngine.js';
 import type { OhlcvBar } from '../shared/bar.js';
 import {
+  barPointOf,
   MAX_SNAPSHOT_BARS,
   MAX_SNAPSHOT_MARKS,
   type BarPoint,
@@ -24,7 +25,7 @@ export class InstrumentView {
   ) {}
 
   addWindow(a: WindowAnalysis): void {
-    this.bars.push(toBarPoint(a));
+    this.bars.push(barPointOf(a.bar, a));
     if (this.bars.length > MAX_SNAPSHOT_BARS) this.bars.splice(0, this.bars.length - MAX_SNAPSHOT_BARS);
     if (a.marks.length > 0) {
       this.marks.push(...a.marks);
@@ -49,7 +50,7 @@ export class InstrumentView {
       vtSymbol: this.vtSymbol,
       windowMinutes: this.windowMinutes,
       bars: this.bars.slice(),
-      forming: forming ? toBarPoint(forming) : formingBar ? plainPoint(formingBar) : null,
+      forming: forming ? barPointOf(forming.bar, forming) : formingBar ? barPointOf(formingBar, null) : null,
       marks: this.marks.filter((m) => m.time >= firstTime),
       signals,
       lastBarAt,
@@ -58,35 +59,3 @@ export class InstrumentView {
   }
 }
 
-function finiteOrNull(x: number): number | null {
-  return Number.isFinite(x) ? x : null;
-}
-
-export function toBarPoint(a: WindowAnalysis): BarPoint {
-  return {
-    ...plainPoint(a.bar),
-    dif: finiteOrNull(a.dif),
-    dea: finiteOrNull(a.dea),
-    macd: finiteOrNull(a.macd),
-    emaFast: finiteOrNull(a.emaFast),
-    emaSlow: finiteOrNull(a.emaSlow),
-  };
-}
-
-function plainPoint(b: OhlcvBar): BarPoint {
-  return {
-    time: b.time,
-    open: b.open,
-    high: b.high,
-    low: b.low,
-    close: b.close,
-    volume: b.volume,
-    turnover: b.turnover,
-    openInterest: b.openInterest,
-    dif: null,
-    dea: null,
-    macd: null,
-    emaFast: null,
-    emaSlow: null,
-  };
-}

@@ -7,7 +7,7 @@ import { ApiError, type ApiHandlers, type ValidParamsOf } from '../../shared/api
 import { parseVtSymbol } from '../../shared/bar.js';
 import type { BarSource } from '../../shared/config.js';
 import type { BarHistory } from '../../shared/contract/history.js';
-import type { BarPoint, TdMark } from '../../shared/snapshot.js';
+import { barPointOf, type TdMark } from '../../shared/snapshot.js';
 
 export interface HistoryServiceOptions {
   dataDir: string;
@@ -25,28 +25,6 @@ type HistoryParams = ValidParamsOf<'getBarHistory'>;
 
 const DEFAULT_CACHE_ENTRIES = 64;
 const DEFAULT_CACHE_TTL_MS = 10 * 60_000;
-
-function finiteOrNull(x: number): number | null {
-  return Number.isFinite(x) ? x : null;
-}
-
-function barPointOf(r: AnalysisRow): BarPoint {
-  return {
-    time: r.time,
-    open: r.open,
-    high: r.high,
-    low: r.low,
-    close: r.close,
-    volume: r.volume,
-    turnover: r.turnover,
-    openInterest: r.openInterest,
-    dif: finiteOrNull(r.dif),
-    dea: finiteOrNull(r.dea),
-    macd: finiteOrNull(r.macd),
-    emaFast: finiteOrNull(r.emaFast),
-    emaSlow: finiteOrNull(r.emaSlow),
-  };
-}
 
 /**
  * History on demand for the charts: the window bars before a time with their indicators and
@@ -159,7 +137,7 @@ export class HistoryService {
     const older = await store.loadLast(key, 1, { before: oldest.time });
     const marks: TdMark[] = [];
     for (const r of page) for (const m of r.marks) marks.push(m);
-    return { history: { bars: page.map(barPointOf), marks, hasMore: older.length > 0 }, settled };
+    return { history: { bars: page.map((row) => barPointOf(row, row)), marks, hasMore: older.length > 0 }, settled };
   }
 
   private store(): Promise<BarStore> {

@@ -143,15 +143,7 @@ export class LogService {
     return out;
   }
 
-  private async listLines(params: {
-    file: string;
-    page: number;
-    pageSize: number;
-    level?: LogLevelName;
-    keyword?: string;
-    at?: string;
-    fromEnd?: boolean;
-  }): Promise<LogPage> {
+  private async listLines(params: PageQuery & { file: string }): Promise<LogPage> {
     if (this.closed) throw new ApiError(503, 'the log service is closed');
     const { file, abs } = await resolveLogFile(this.logsDir, params.file);
     const index = this.indexFor(file, abs);
