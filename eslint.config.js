@@ -1,17 +1,53 @@
 // Lint enforces the layers of ARCHITECTURE.md: who may import whom is checked here, not
-// left to goodwill (after Signal Desktop's import-direction rules and VS Code's layering).
-import { builtinModules } from 'node:module';
+// left to goodwill (after Signal Desktop's import-direction rules and VS Code's layering),
+// as an allowlist per layer (lint/layers.js).
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
+import { layersRule } from './lint/layers.js';
 
-const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
-
-const layer = (name) => [`**/${name}/*`, `**/${name}/**`, `**/${name}`];
-const deny = (names, message) => ({ group: names.flatMap(layer), message });
-
-const noNode = { paths: nodeBuiltins.map((name) => ({ name, message: 'this layer runs without Node: no Node built-ins' })) };
 const noElectron = { name: 'electron', message: 'only src/main/electron and src/preload may import electron' };
+
+// What each layer may import besides itself: an allowlist, everything else refused
+// (ARCHITECTURE.md "Layers"). Packages are npm names; `node` allows Node's built-ins.
+const layers = {
+  shared: { layers: [], packages: ['zod'], node: false, why: 'src/shared holds wire formats only.' },
+  core: { layers: ['shared'], packages: [], node: false, why: 'src/core is pure trading logic: no I/O, deterministic.' },
+  io: {
+    layers: ['core', 'shared'],
+    packages: ['better-sqlite3', 'mysql2', 'zod', 'apache-arrow'],
+    node: true,
+    why: 'src/io is shared by workers and main; it depends on neither.',
+  },
+  worker: { layers: ['io', 'core', 'shared'], packages: [], node: true, why: 'A worker depends on core, shared and io only.' },
+  'main/workstation': {
+    layers: ['io', 'core', 'shared'],
+    packages: ['prom-client', 'nodemailer', 'bullmq', 'zod'],
+    node: true,
+    why: 'The workstation runs under either host: it never reaches a host, Electron or the CLI.',
+  },
+  'main/node': { layers: ['main/workstation', 'io', 'core', 'shared'], packages: ['ws', 'conf'], node: true, why: 'The headless host wraps the workstation.' },
+  'main/electron': {
+    layers: ['main/workstation', 'main/desktopPolicy', 'io', 'core', 'shared'],
+    packages: ['electron', 'electron-store'],
+    node: true,
+    why: 'The desktop host wraps the workstation; its decisions live in src/main/desktopPolicy.',
+  },
+  'main/desktopPolicy': { layers: ['shared'], packages: [], node: false, why: 'The desktop policy is pure decisions, testable without Electron.' },
+  'main/cli': {
+    layers: ['main/node', 'main/workstation', 'io', 'core', 'shared'],
+    packages: ['cli-progress'],
+    node: true,
+    why: 'The CLI starts the headless host or works on the stores.',
+  },
+  preload: { layers: ['shared'], packages: ['electron'], node: false, why: 'The preload exposes the contract and nothing else.' },
+  renderer: {
+    layers: ['shared'],
+    packages: ['react', 'react-dom', 'zustand', 'lightweight-charts'],
+    node: false,
+    why: 'The renderer talks to the workstation only through the API contract (src/shared/api.ts).',
+  },
+};
 
 function restrict(patterns, paths = []) {
   return { 'no-restricted-imports': ['error', { paths, patterns }] };
@@ -29,54 +65,15 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/shared/**/*.ts'],
-    rules: restrict(
-      [deny(['core', 'io', 'worker', 'main', 'renderer', 'preload'], 'src/shared holds wire formats only: it imports nothing but itself and zod')],
-      [...noNode.paths, noElectron, { name: 'react', message: 'no UI in src/shared' }],
-    ),
-  },
-  {
-    files: ['src/core/**/*.ts'],
-    rules: restrict(
-      [deny(['io', 'worker', 'main', 'renderer', 'preload'], 'src/core is pure trading logic: it imports only src/shared')],
-      [...noNode.paths, noElectron, { name: 'better-sqlite3', message: 'no I/O in core' }, { name: 'mysql2', message: 'no I/O in core' }],
-    ),
-  },
-  {
-    files: ['src/io/**/*.ts'],
-    rules: restrict([deny(['worker', 'main', 'renderer', 'preload'], 'src/io is shared by workers and main; it cannot depend on either')], [noElectron]),
-  },
-  {
-    files: ['src/worker/**/*.ts'],
-    rules: restrict([deny(['main', 'renderer', 'preload'], 'a worker depends on core, shared and io only')], [noElectron]),
-  },
-  {
-    files: ['src/main/**/*.ts'],
-    ignores: ['src/main/electron/**'],
-    rules: restrict([deny(['worker', 'renderer', 'preload'], 'main reaches workers through processes, the renderer through the contract')], [noElectron]),
-  },
-  {
-    files: ['src/main/electron/**/*.ts'],
-    rules: restrict([deny(['worker', 'renderer', 'preload'], 'main reaches workers through processes, the renderer through the contract')]),
-  },
-  {
-    files: ['src/preload/**/*.ts'],
-    rules: restrict(
-      [deny(['core', 'io', 'worker', 'main', 'renderer'], 'the preload exposes the contract and nothing else')],
-      noNode.paths,
-    ),
+    files: ['src/**/*.{ts,tsx}'],
+    plugins: { kestrel: { rules: { layers: layersRule } } },
+    rules: { 'kestrel/layers': ['error', { root: 'src', layers }] },
   },
   {
     files: ['src/renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     plugins: { 'react-hooks': reactHooks },
-    rules: {
-      ...reactHooks.configs.recommended.rules,
-      ...restrict(
-        [deny(['core', 'io', 'worker', 'main', 'preload'], 'the renderer talks to the workstation only through the API contract (src/shared/api.ts)')],
-        [...noNode.paths, noElectron, { name: 'better-sqlite3', message: 'the renderer never touches a database' }, { name: 'mysql2', message: 'the renderer never touches a database' }],
-      ),
-    },
+    rules: reactHooks.configs.recommended.rules,
   },
   {
     // Code that tests load must never pull Electron in (the binary may be absent).

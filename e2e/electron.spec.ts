@@ -29,6 +29,20 @@ test.describe('desktop (Electron)', () => {
     expect(bridge).toContain('listVariants');
     expect(bridge).not.toContain('invoke');
     await expect(window.getByText('demo-15m')).toBeVisible({ timeout: 60_000 });
+    // Served from app://, not file:// (src/main/desktopPolicy.ts).
+    expect(window.url()).toMatch(/^app:\/\/kestrel\/index\.html/);
+    // Every permission request is denied.
+    expect(await window.evaluate(() => Notification.requestPermission())).toBe('denied');
+    // connect-src 'none': the page talks over IPC only and can reach no server.
+    const reached = await window.evaluate(async () => {
+      try {
+        await fetch('http://127.0.0.1:9/');
+        return 'reached';
+      } catch {
+        return 'blocked';
+      }
+    });
+    expect(reached).toBe('blocked');
     await app.close();
   });
 });

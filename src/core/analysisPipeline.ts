@@ -1,11 +1,11 @@
 import type { OhlcvBar } from '../shared/bar.js';
+import type { SignalParams } from '../shared/signalParams.js';
 import type { SignalState } from '../shared/snapshot.js';
 import {
   SignalEngine,
   resolveSignalParams,
   sameSignalParams,
   type SignalEngineState,
-  type SignalParams,
   type WindowAnalysis,
 } from './signalEngine.js';
 import { assertCount, assertObject, assertVersion } from './state.js';

@@ -1,4 +1,5 @@
 import type { OhlcvBar } from '../shared/bar.js';
+import { DEFAULT_SIGNAL_PARAMS, SIGNAL_PARAM_KEYS, type SignalParams } from '../shared/signalParams.js';
 import type { SignalState, TdMark } from '../shared/snapshot.js';
 import { Ema, type EmaState } from './indicators/ema.js';
 import { emaStateOf, type EmaStateName } from './indicators/emaState.js';
@@ -9,58 +10,21 @@ import { SignalInput } from './signals/signalInput.js';
 import { TD_BUY, TD_NONE, TdSequential, type TdCount, type TdSequentialState } from './signals/tdSequential.js';
 import { assertCount, assertObject, assertPeriod, assertVersion } from './state.js';
 
-/**
- * The signal engine: every indicator and signal of DOMAIN.md, per closed window bar, O(1)
- * amortised per bar. Live trading, restore replay, backtests and the history view all feed
- * window bars through this one class, so their values cannot drift apart.
- */
-export interface SignalParams {
-  /** MACD fast EMA period (12). */
-  fast: number;
-  /** MACD slow EMA period (26). */
-  slow: number;
-  /** MACD signal (dea) EMA period (9). */
-  signal: number;
-  /** EMA state fast period (20). */
-  emaFast: number;
-  /** EMA state slow period (60). */
-  emaSlow: number;
-  /** L: dullness lookback in window bars (20). */
-  lookback: number;
-  /** M: divergence comparison window in window bars (50). */
-  compare: number;
-  /** R: divergence recent window and how long a divergence stays active (5). */
-  recent: number;
-}
-
-export const DEFAULT_SIGNAL_PARAMS: Readonly<SignalParams> = Object.freeze({
-  fast: 12,
-  slow: 26,
-  signal: 9,
-  emaFast: 20,
-  emaSlow: 60,
-  lookback: 20,
-  compare: 50,
-  recent: 5,
-});
-
-const PARAM_KEYS = ['fast', 'slow', 'signal', 'emaFast', 'emaSlow', 'lookback', 'compare', 'recent'] as const;
-
 /** Defaults filled in, every value checked to be a whole number of bars. */
 export function resolveSignalParams(params?: Partial<SignalParams>): SignalParams {
   const resolved: SignalParams = { ...DEFAULT_SIGNAL_PARAMS };
   if (params) {
-    for (const key of PARAM_KEYS) {
+    for (const key of SIGNAL_PARAM_KEYS) {
       const v = params[key];
       if (v !== undefined) resolved[key] = v;
     }
   }
-  for (const key of PARAM_KEYS) assertPeriod(resolved[key], `signal parameter ${key}`);
+  for (const key of SIGNAL_PARAM_KEYS) assertPeriod(resolved[key], `signal parameter ${key}`);
   return resolved;
 }
 
 export function sameSignalParams(a: SignalParams, b: SignalParams): boolean {
-  return PARAM_KEYS.every((k) => a[k] === b[k]);
+  return SIGNAL_PARAM_KEYS.every((k) => a[k] === b[k]);
 }
 
 export type DullnessName = DullnessStateName;
@@ -103,6 +67,11 @@ export interface SignalEngineState {
   topDivergence: DivergenceState;
 }
 
+/**
+ * The signal engine: every indicator and signal of DOMAIN.md, per closed window bar, O(1)
+ * amortised per bar. Live trading, restore replay, backtests and the history view all feed
+ * window bars through this one class, so their values cannot drift apart.
+ */
 export class SignalEngine {
   readonly params: Readonly<SignalParams>;
   private readonly macdLine: Macd;

@@ -13,7 +13,8 @@
  * 'all'` replays the whole history before `from` instead.
  */
 import { AnalysisPipeline } from '../core/analysisPipeline.js';
-import type { SignalParams, WindowAnalysis } from '../core/signalEngine.js';
+import type { WindowAnalysis } from '../core/signalEngine.js';
+import type { SignalParams } from '../shared/signalParams.js';
 import type { OhlcvBar } from '../shared/bar.js';
 import type { TdMark } from '../shared/snapshot.js';
 import { formatDatetime } from '../shared/time.js';

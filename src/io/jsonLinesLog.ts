@@ -1,7 +1,8 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { LogLevelName } from '../shared/contract/logs.js';
 
-export type LogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL';
+export type LogLevel = LogLevelName;
 
 export interface LogLine {
   time: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertLevelSchema } from './alertLevels.js';
 import { ApiError, command, fieldErrorsOfIssues, query, type CallContext, type ContractEntry, type FieldError, type StreamEntry } from './contractKit.js';
 import { dataEntries } from './contract/data.js';
 import { historyEntries } from './contract/history.js';
@@ -17,6 +18,8 @@ import {
   variantNameSchema,
   variantStatusSchema,
 } from './snapshot.js';
+
+export { alertLevelSchema, type AlertLevel } from './alertLevels.js';
 
 /**
  * The one API contract. Every query and command is declared here once, with its
@@ -67,8 +70,6 @@ export const statusSchema = z.object({
 });
 export type Status = z.infer<typeof statusSchema>;
 
-export const alertLevelSchema = z.enum(['INFO', 'WARNING', 'ERROR', 'CRITICAL']);
-export type AlertLevel = z.infer<typeof alertLevelSchema>;
 export const alertSchema = z.object({
   id: z.string(),
   time: z.string(),

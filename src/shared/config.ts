@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ALERT_LEVELS } from './alertLevels.js';
 import { variantNameSchema } from './snapshot.js';
 import { macdTdConfigSchema } from './strategyConfig.js';
 
@@ -46,8 +47,7 @@ export const barSourceSchema = z.discriminatedUnion('kind', [
 ]);
 export type BarSource = z.infer<typeof barSourceSchema>;
 
-/** Alert levels in rising order; a channel gets what is at or above its minimum. */
-export const ALERT_LEVELS = ['INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+/** A channel gets what is at or above its minimum level. */
 export const alertMinLevelSchema = z.enum(ALERT_LEVELS, { error: 'the minimum level is INFO, WARNING, ERROR or CRITICAL' });
 
 function httpUrl(what: string) {

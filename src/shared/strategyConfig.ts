@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { signalParamsSchema } from './signalParams.js';
 
 /**
  * Parameters of the MACD-TD strategy and its paper broker (DOMAIN.md "MACD-TD strategy",
@@ -27,21 +28,6 @@ export const contractSpecSchema = z.object({
   contractMultiplier: z.number().finite().positive(),
 });
 export type ContractSpec = z.infer<typeof contractSpecSchema>;
-
-const period = z.number().int().min(1).max(10_000);
-
-/** Mirrors core's SignalParams and DEFAULT_SIGNAL_PARAMS (a test keeps the two equal). */
-export const signalParamsSchema = z.object({
-  fast: period.default(12),
-  slow: period.default(26),
-  signal: period.default(9),
-  emaFast: period.default(20),
-  emaSlow: period.default(60),
-  lookback: period.default(20),
-  compare: period.default(50),
-  recent: period.default(5),
-});
-export type SignalParamsConfig = z.infer<typeof signalParamsSchema>;
 
 export const macdTdConfigSchema = z.object({
   /** Lots per entry. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertLevelSchema } from './alertLevels.js';
 import { barSourceSchema, variantConfigSchema } from './config.js';
 import { variantStatusSchema } from './snapshot.js';
 
@@ -29,16 +30,18 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
+/** An alert a worker raises; the supervisor adds the variant and hands it to the AlertCenter. */
+export const workerAlertSchema = z.object({
+  level: alertLevelSchema,
+  title: z.string(),
+  message: z.string(),
+  /** Alerts with one key share a quiet period. */
+  key: z.string().optional(),
+});
+export type WorkerAlert = z.infer<typeof workerAlertSchema>;
+
 export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('status'), status: variantStatusSchema, message: z.string().nullable() }),
-  z.object({ type: z.literal('stopped') }),
-  z.object({
-    type: z.literal('alert'),
-    level: z.enum(['INFO', 'WARNING', 'ERROR', 'CRITICAL']),
-    title: z.string(),
-    message: z.string(),
-    key: z.string().optional(),
-  }),
-  z.object({ type: z.literal('trade'), tradeId: z.string(), vtSymbol: z.string(), side: z.enum(['buy', 'sell']), offset: z.enum(['open', 'close']), price: z.number(), volume: z.number() }),
+  workerAlertSchema.extend({ type: z.literal('alert') }),
 ]);
 export type FromWorker = z.infer<typeof fromWorkerSchema>;

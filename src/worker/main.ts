@@ -14,23 +14,33 @@ import { VariantRunner } from './variantRunner.js';
 const HEARTBEAT_MS = 5_000;
 const STORE_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 
-async function openStoreWithRetry(launch: WorkerLaunch, channel: ParentChannel, log: JsonLinesLog, stopping: () => boolean): Promise<BarStore | null> {
-  for (let attempt = 0; !stopping(); attempt++) {
+interface StoreDownNotice {
+  /** The status line while waiting, e.g. "waiting for the bar store". */
+  waiting: string;
+  /** The alert's title, raised once per outage (the first failed attempt). */
+  title: string;
+}
+
+/**
+ * Runs `attempt` until it succeeds, waiting with backoff while the bar store is unreachable: a
+ * store that is down is waited for, not crashed on, since nothing is lost by waiting. Any other
+ * error is thrown. Resolves null when the worker is asked to stop meanwhile.
+ */
+async function whileStoreDown<T>(
+  attempt: () => Promise<T>,
+  notice: StoreDownNotice,
+  ctx: { launch: WorkerLaunch; channel: ParentChannel; log: JsonLinesLog; stopping: () => boolean },
+): Promise<T | null> {
+  const { launch, channel, log, stopping } = ctx;
+  for (let n = 0; !stopping(); n++) {
     try {
-      return await openBarStore(
-        launch.barSource.kind === 'mysql'
-          ? { mysqlUrl: launch.barSource.url, readonly: true }
-          : { sqlitePath: launch.barSource.path ?? join(launch.dataDir, 'kestrel.db'), readonly: true },
-      );
+      return await attempt();
     } catch (err) {
-      if (!(err instanceof BarStoreUnavailableError)) throw err;
-      // An unreachable bar store is waited for, not crashed on: nothing is lost by waiting.
-      const delay = STORE_RETRY_MS[Math.min(attempt, STORE_RETRY_MS.length - 1)] ?? 30_000;
-      channel.send({ type: 'status', status: 'restoring', message: `waiting for the bar store: ${err.message}; retrying in ${delay / 1000} s` });
-      if (attempt === 0) {
-        channel.send({ type: 'alert', level: 'ERROR', title: 'Bar store unreachable', message: `${launch.variant.name}: ${err.message}; retrying`, key: `${launch.variant.name}:store-down` });
-      }
-      log.error('bar store unreachable; retrying', { error: err.message, delayMs: delay });
+      if (!(err instanceof BarStoreUnavailableError) || stopping()) throw err;
+      const delay = STORE_RETRY_MS[Math.min(n, STORE_RETRY_MS.length - 1)] ?? 30_000;
+      channel.send({ type: 'status', status: 'restoring', message: `${notice.waiting}: ${err.message}; retrying in ${delay / 1000} s` });
+      if (n === 0) channel.send({ type: 'alert', level: 'ERROR', title: notice.title, message: `${launch.variant.name}: ${err.message}; retrying`, key: `${launch.variant.name}:store-down` });
+      log.error(`${notice.waiting}; retrying`, { error: err.message, delayMs: delay });
       await new Promise((r) => setTimeout(r, delay));
     }
   }
@@ -63,9 +73,8 @@ async function main(): Promise<void> {
     await store?.close();
     journal.close();
     log.close();
-    channel.send({ type: 'stopped' });
-    // Let the message flush before the process goes.
-    setTimeout(() => process.exit(0), 20);
+    // The supervisor learns of the stop from the exit itself; the state is committed by now.
+    process.exit(0);
   };
   channel.onMessage((m) => {
     if (m.type === 'stop') void shutdown();
@@ -75,7 +84,17 @@ async function main(): Promise<void> {
   // A parent that died (even by SIGKILL) takes its workers with it; state is committed on the way out.
   process.on('disconnect', () => void shutdown());
 
-  store = await openStoreWithRetry(launch, channel, log, () => stopping);
+  const retry = { launch, channel, log, stopping: () => stopping };
+  store = await whileStoreDown(
+    () =>
+      openBarStore(
+        launch.barSource.kind === 'mysql'
+          ? { mysqlUrl: launch.barSource.url, readonly: true }
+          : { sqlitePath: launch.barSource.path ?? join(launch.dataDir, 'kestrel.db'), readonly: true },
+      ),
+    { waiting: 'waiting for the bar store', title: 'Bar store unreachable' },
+    retry,
+  );
   if (!store) return;
   runner = new VariantRunner(launch, {
     store,
@@ -83,21 +102,17 @@ async function main(): Promise<void> {
     log,
     onStatus: (status, message) => channel.send({ type: 'status', status, message }),
     onAlert: (a) => channel.send({ type: 'alert', ...a }),
-    onTrade: (t) => channel.send({ type: 'trade', tradeId: t.id, vtSymbol: t.vtSymbol, side: t.side, offset: t.offset, price: t.price, volume: t.volume }),
   });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await runner.restore();
-      break;
-    } catch (err) {
-      if (!(err instanceof BarStoreUnavailableError) || stopping) throw err;
-      const delay = STORE_RETRY_MS[Math.min(attempt, STORE_RETRY_MS.length - 1)] ?? 30_000;
-      channel.send({ type: 'status', status: 'restoring', message: `restore waits for the bar store: ${err.message}` });
-      if (attempt === 0) channel.send({ type: 'alert', level: 'ERROR', title: 'Bar store unreachable during restore', message: `${launch.variant.name}: ${err.message}; retrying`, key: `${launch.variant.name}:store-down` });
-      log.error('restore: bar store unreachable; retrying', { error: err.message });
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+  const restoring = runner;
+  const restored = await whileStoreDown(
+    async () => {
+      await restoring.restore();
+      return true;
+    },
+    { waiting: 'restore waits for the bar store', title: 'Bar store unreachable during restore' },
+    retry,
+  );
+  if (!restored) return;
   const active = runner;
   let lastBeat = Date.now();
   const tick = async (): Promise<void> => {

@@ -7,8 +7,6 @@ import { fromWorkerSchema, toWorkerSchema, type FromWorker, type ToWorker } from
 export interface ParentChannel {
   send(message: FromWorker): void;
   onMessage(listener: (message: ToWorker) => void): void;
-  /** True when a parent is listening at all (false when run by hand). */
-  readonly attached: boolean;
 }
 
 interface ElectronParentPort {
@@ -24,14 +22,12 @@ export function parentChannel(): ParentChannel {
   };
   if (port) {
     return {
-      attached: true,
       send: (m) => port.postMessage(fromWorkerSchema.parse(m)),
       onMessage: (l) => port.on('message', (e) => deliver(l, e.data)),
     };
   }
   if (process.send) {
     return {
-      attached: true,
       send: (m) => {
         // A parent that already went away must not take the worker down with an EPIPE.
         if (process.connected) process.send?.(fromWorkerSchema.parse(m));
@@ -39,5 +35,5 @@ export function parentChannel(): ParentChannel {
       onMessage: (l) => process.on('message', (raw) => deliver(l, raw)),
     };
   }
-  return { attached: false, send: () => undefined, onMessage: () => undefined };
+  return { send: () => undefined, onMessage: () => undefined };
 }

@@ -12,16 +12,9 @@ import type { JournalOrder, JournalTrade, TradingJournal } from '../io/tradingJo
 import { parseVtSymbol, type OhlcvBar } from '../shared/bar.js';
 import { SNAPSHOT_VERSION, type SnapshotInput, type VariantStatus } from '../shared/snapshot.js';
 import { formatDatetime, nowInZone, parseDatetime } from '../shared/time.js';
-import type { WorkerLaunch } from '../shared/workerProtocol.js';
+import type { WorkerAlert, WorkerLaunch } from '../shared/workerProtocol.js';
 import { InstrumentView } from './instrumentView.js';
 import { UnreadableStateError, VARIANT_STATE_VERSION, decodeVariantState, type VariantState } from './variantState.js';
-
-export interface WorkerAlert {
-  level: 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL';
-  title: string;
-  message: string;
-  key?: string;
-}
 
 export interface VariantRunnerDeps {
   store: BarStore;
@@ -35,7 +28,6 @@ export interface VariantRunnerDeps {
   commitEveryBars?: number;
   onStatus?: (status: VariantStatus, message: string | null) => void;
   onAlert?: (alert: WorkerAlert) => void;
-  onTrade?: (trade: TradeRow) => void;
 }
 
 /** Below this many window bars the indicators have not settled: compute, show, never trade. */
@@ -279,7 +271,6 @@ export class VariantRunner {
     if (events.fills.length > 0 || changedOrders.length > 0) {
       this.commit(events.fills.map((f) => f.trade), changedOrders);
       for (const f of events.fills) {
-        this.deps.onTrade?.(f.trade);
         this.deps.log.info('trade', { id: f.trade.id, vtSymbol: f.trade.vtSymbol, side: f.trade.side, offset: f.trade.offset, price: f.trade.price, volume: f.trade.volume, pnl: f.trade.pnl });
       }
     } else if (this.barsSinceCommit >= this.commitEveryBars) {

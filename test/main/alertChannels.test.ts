@@ -282,6 +282,7 @@ describe('alert channels through the real stack', () => {
         demo: { enabled: true, speed: 600, seed: 11 },
         supervisor: { backoffInitialMs: 200, backoffMaxMs: 2_000, maxCrashes: 5, crashWindowMs: 60_000 },
         alerts: { webhook: { url: `${hook.url}/kestrel`, minLevel: 'WARNING' } },
+        metrics: { port: 0 },
       },
     });
     const ws = harness.workstation;
@@ -296,7 +297,15 @@ describe('alert channels through the real stack', () => {
     expect(crash.level).toBe('WARNING');
     expect(crash.message).toContain('SIGKILL');
     expect(hook.received.every((r) => r.path === '/kestrel')).toBe(true);
-    expect(ws.deliveryStats().webhook.sent).toBeGreaterThanOrEqual(1);
+    // The delivery counts reach the operator through GET /metrics.
+    const metricsUrl = ws.metricsAddress()?.url;
+    expect(metricsUrl).toBeDefined();
+    const sent = await waitFor('the webhook delivery counted in /metrics', async () => {
+      const text = await (await fetch(metricsUrl!)).text();
+      const m = /^kestrel_alert_deliveries_total\{channel="webhook",outcome="sent"\} (\d+)$/m.exec(text);
+      return m !== null && Number(m[1]) >= 1 ? Number(m[1]) : undefined;
+    }, 10_000);
+    expect(sent).toBeGreaterThanOrEqual(1);
     // INFO alerts (below the webhook's minimum) stayed on the desktop.
     expect(hook.received.some((r) => (r.body as Alert).level === 'INFO')).toBe(false);
   });

@@ -15,51 +15,14 @@ import {
 import { SNAPSHOT_VERSION, type SnapshotInput } from '../../src/shared/snapshot.js';
 import { writeSnapshotAtomic } from '../../src/io/snapshotFile.js';
 import { compileRoutes } from '../../src/main/node/apiServer.js';
-import { registerIpcHandlers, registerIpcStreams, type IpcInvokeEventLike, type IpcMainLike } from '../../src/main/electron/ipcBridge.js';
-import { buildBridge, type IpcRendererLike } from '../../src/preload/bridge.js';
+import { registerIpcHandlers, registerIpcStreams } from '../../src/main/electron/ipcBridge.js';
+import { buildBridge } from '../../src/preload/bridge.js';
+import { ipcPair } from './ipcPair.js';
 import { createHttpApi } from '../../src/renderer/api/httpApi.js';
 import { formatDatetime, nowInZone } from '../../src/shared/time.js';
 import { freshDir, waitFor } from '../helpers.js';
 import { startHarness, type Harness } from './workstationHarness.js';
 import { join } from 'node:path';
-
-/**
- * Electron's ipcMain/ipcRenderer pair, reduced to what the bridge uses: handlers by channel,
- * invoked with a sender frame URL. The code under test (registerIpcHandlers, buildBridge)
- * is the shipped code; only Electron's transport is replaced.
- */
-function ipcPair(frameUrl: string): { main: IpcMainLike; renderer: IpcRendererLike; channels: () => string[] } {
-  const handlers = new Map<string, (event: IpcInvokeEventLike, ...args: unknown[]) => Promise<unknown>>();
-  const listeners = new Map<string, Set<(event: unknown, payload: unknown) => void>>();
-  const sender = {
-    send: (channel: string, payload: unknown) => {
-      for (const l of listeners.get(channel) ?? []) l({}, structuredClone(payload));
-    },
-  };
-  return {
-    main: {
-      handle: (channel, listener) => void handlers.set(channel, listener),
-      removeHandler: (channel) => void handlers.delete(channel),
-    },
-    renderer: {
-      invoke: async (channel, ...args) => {
-        const h = handlers.get(channel);
-        if (!h) throw new Error(`No handler registered for '${channel}'`);
-        // Structured clone, as Electron does across processes.
-        return structuredClone(await h({ senderFrame: { url: frameUrl }, sender }, ...args.map((a) => structuredClone(a))));
-      },
-      on: (channel, listener) => {
-        let set = listeners.get(channel);
-        if (!set) listeners.set(channel, (set = new Set()));
-        set.add(listener);
-      },
-      removeListener: (channel, listener) => {
-        listeners.get(channel)?.delete(listener);
-      },
-    },
-    channels: () => [...handlers.keys()].sort(),
-  };
-}
 
 function externalSnapshot(variant: string): SnapshotInput {
   return {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SnapshotMonitor, type MonitoredSnapshot } from '../../src/main/workstation/snapshotMonitor.js';
@@ -29,6 +29,7 @@ describe('the open snapshot protocol', () => {
     monitor = new SnapshotMonitor(join(tmp.dir, 'monitor'), {
       updated: (v, e) => seen.set(v, e),
       invalid: (_v, _f, err) => invalid.push(err),
+      removed: () => undefined,
     });
     monitor.start();
     const script = join(import.meta.dirname, '..', '..', 'resources', 'examples', 'publish_snapshot.py');
@@ -48,7 +49,7 @@ describe('the open snapshot protocol', () => {
     cleanup = tmp.remove;
     const seen = new Map<string, MonitoredSnapshot>();
     const invalid: string[] = [];
-    monitor = new SnapshotMonitor(join(tmp.dir, 'monitor'), { updated: (v, e) => seen.set(v, e), invalid: (_v, _f, err) => invalid.push(err) }, 50);
+    monitor = new SnapshotMonitor(join(tmp.dir, 'monitor'), { updated: (v, e) => seen.set(v, e), invalid: (_v, _f, err) => invalid.push(err), removed: () => undefined }, 50);
     monitor.start();
     const file = join(tmp.dir, 'monitor', 'snapshot_x.json');
     const good = { version: 1, variant: 'x', strategy: 's', status: 'running', source: 'external', updatedAt: new Date().toISOString(), instruments: [] };
@@ -87,6 +88,32 @@ describe('a corrupt snapshot in the running workstation', () => {
       // The main process keeps its own log, where every alert is written.
       const mainLog = readFileSync(join(tmp.dir, 'logs', 'kestrel', 'main.log'), 'utf8');
       expect(mainLog).toMatch(/"level":"WARNING","variant":"ext","message":"alert: Invalid snapshot ignored/);
+    } finally {
+      await harness.stop();
+      tmp.remove();
+    }
+  });
+});
+
+describe('an external publisher that goes away', () => {
+  it('emits variantRemoved when its snapshot file is deleted, and the variant leaves the list', async () => {
+    const { startHarness } = await import('./workstationHarness.js');
+    const tmp = freshDir('removed-ws');
+    const harness = await startHarness({ dataDir: tmp.dir, controlEnabled: false, settings: { demo: { enabled: false, speed: 60, seed: 1 }, variants: [] } });
+    try {
+      const removed: string[] = [];
+      const off = harness.workstation.bus.on('variantRemoved', ({ variant }) => removed.push(variant));
+      const file = join(tmp.dir, 'monitor', 'snapshot_py-gone.json');
+      const good = { version: 1, variant: 'py-gone', strategy: 'grid', status: 'running', source: 'external', updatedAt: new Date().toISOString(), instruments: [] };
+      writeFileSync(file, JSON.stringify(good));
+      const ctx = { origin: 'cli' as const, controlAllowed: false };
+      await waitFor('listed', async () => (await harness.workstation.handlers.listVariants({}, ctx)).some((v) => v.variant === 'py-gone'));
+      rmSync(file);
+      await waitFor('variantRemoved emitted', () => removed.includes('py-gone'));
+      expect(removed).toEqual(['py-gone']);
+      expect((await harness.workstation.handlers.listVariants({}, ctx)).map((v) => v.variant)).not.toContain('py-gone');
+      await expect(harness.workstation.handlers.getSnapshot({ variant: 'py-gone' }, ctx)).rejects.toMatchObject({ status: 404 });
+      off();
     } finally {
       await harness.stop();
       tmp.remove();

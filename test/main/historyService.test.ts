@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalysisPipeline } from '../../src/core/analysisPipeline.js';
-import type { SignalParams, WindowAnalysis } from '../../src/core/signalEngine.js';
+import type { WindowAnalysis } from '../../src/core/signalEngine.js';
+import type { SignalParams } from '../../src/shared/signalParams.js';
 import { SqliteBarStore } from '../../src/io/sqliteBarStore.js';
 import { HistoryService } from '../../src/main/workstation/historyService.js';
 import { ApiError } from '../../src/shared/api.js';

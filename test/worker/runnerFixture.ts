@@ -7,7 +7,8 @@ import type { StoredBar } from '../../src/shared/bar.js';
 import type { VariantConfigInput } from '../../src/shared/config.js';
 import { parseDatetime } from '../../src/shared/time.js';
 import { workerLaunchSchema, type WorkerLaunchInput } from '../../src/shared/workerProtocol.js';
-import { VariantRunner, type WorkerAlert } from '../../src/worker/variantRunner.js';
+import type { WorkerAlert } from '../../src/shared/workerProtocol.js';
+import { VariantRunner } from '../../src/worker/variantRunner.js';
 
 export const SIM_INSTRUMENT = { symbol: 'rb9999', exchange: 'SIM', startPrice: 3600, priceTick: 1, baseVolume: 1000 };
 

@@ -30,25 +30,39 @@ export interface WebContentsLike {
   isDestroyed(): boolean;
 }
 
+/** Asks the user before a command runs (a native dialog on the desktop); resolves true to go ahead. */
+export type ConfirmCommand = (entry: EntryName, params: unknown) => Promise<boolean>;
+
+function untrusted(event: IpcInvokeEventLike, isTrustedSender: (frameUrl: string) => boolean): IpcReply | null {
+  const url = event.senderFrame?.url ?? '';
+  return isTrustedSender(url) ? null : { ok: false, status: 403, error: `IPC from an untrusted frame (${url}) refused` };
+}
+
 /**
  * Registers one ipcMain handler per contract entry. Every call's sender is checked
  * (only our own renderer's frames may call), params are validated by the contract, and
- * errors come back as values so the renderer sees the same statuses as over REST.
+ * errors come back as values so the renderer sees the same statuses as over REST. With
+ * `confirm`, a command the user declines is answered 409 and never reaches its handler.
  */
 export function registerIpcHandlers(
   ipcMain: IpcMainLike,
   handlers: ApiHandlers,
   isTrustedSender: (frameUrl: string) => boolean,
+  confirm?: ConfirmCommand,
 ): () => void {
-  // The desktop user owns the machine: commands are allowed, and still audited.
+  // The desktop user owns the machine: commands are allowed, and still audited (src/main/desktopPolicy.ts).
   const ctx: CallContext = { origin: 'ipc', controlAllowed: true };
   for (const name of entryNames) {
     ipcMain.handle(ipcChannel(name), async (event, params): Promise<IpcReply> => {
-      const url = event.senderFrame?.url ?? '';
-      if (!isTrustedSender(url)) return { ok: false, status: 403, error: `IPC from an untrusted frame (${url}) refused` };
+      const refused = untrusted(event, isTrustedSender);
+      if (refused) return refused;
       try {
         const handler = handlers[name as EntryName] as (p: unknown, c: CallContext) => Promise<unknown>;
-        return { ok: true, result: await handler(parseParams(name, params), ctx) };
+        const parsed = parseParams(name, params);
+        if (confirm && !(await confirm(name as EntryName, parsed))) {
+          return { ok: false, status: 409, error: `${name} cancelled: not confirmed by the user` };
+        }
+        return { ok: true, result: await handler(parsed, ctx) };
       } catch (err) {
         if (err instanceof ApiError) {
           return err.fields
@@ -77,8 +91,8 @@ export function registerIpcStreams(
   const ctx: CallContext = { origin: 'ipc', controlAllowed: true };
   for (const name of streamNames) {
     ipcMain.handle(ipcStreamChannel(name, 'start'), async (event, raw): Promise<IpcReply> => {
-      const url = event.senderFrame?.url ?? '';
-      if (!isTrustedSender(url)) return { ok: false, status: 403, error: `IPC from an untrusted frame (${url}) refused` };
+      const refused = untrusted(event, isTrustedSender);
+      if (refused) return refused;
       const { id, params } = (raw ?? {}) as { id?: string; params?: unknown };
       if (typeof id !== 'string') return { ok: false, status: 400, error: `${name}: a stream needs an id` };
       const abort = new AbortController();
@@ -100,7 +114,10 @@ export function registerIpcStreams(
       send('end', { id, error: abort.signal.aborted && error === null ? 'cancelled' : error });
       return { ok: true, result: null };
     });
-    ipcMain.handle(ipcStreamChannel(name, 'cancel'), (_event, raw): Promise<IpcReply> => {
+    ipcMain.handle(ipcStreamChannel(name, 'cancel'), (event, raw): Promise<IpcReply> => {
+      // Stream ids are the renderer's own: another frame must not cancel a search it did not start.
+      const refused = untrusted(event, isTrustedSender);
+      if (refused) return Promise.resolve(refused);
       const { id } = (raw ?? {}) as { id?: string };
       if (id) running.get(id)?.abort();
       return Promise.resolve({ ok: true, result: null });

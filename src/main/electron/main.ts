@@ -2,22 +2,47 @@
  * The desktop entry. Thin on purpose: it creates the window, tray and IPC bridge and hands
  * everything else to the Workstation, the same code the headless host runs.
  */
-import { app, BrowserWindow, Menu, Tray, ipcMain, nativeImage, session, shell } from 'electron';
+import { app, BrowserWindow, Menu, Tray, dialog, ipcMain, nativeImage, protocol, session, shell } from 'electron';
 import Store from 'electron-store';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { settingsSchema } from '../../shared/config.js';
 import { KESTREL_VERSION } from '../../shared/version.js';
 import type { SettingsStore } from '../workstation/settingsStore.js';
 import { Workstation } from '../workstation/workstation.js';
+import {
+  APP_ENTRY_URL,
+  APP_SCHEME,
+  allowPermission,
+  appAssetPath,
+  confirmationFor,
+  contentSecurityPolicy,
+  contentTypeOf,
+  isTrustedSender,
+  mayOpenExternal,
+} from '../desktopPolicy.js';
 import { ElectronHost } from './electronHost.js';
-import { forwardEvents, registerIpcHandlers, registerIpcStreams } from './ipcBridge.js';
+import { forwardEvents, registerIpcHandlers, registerIpcStreams, type ConfirmCommand } from './ipcBridge.js';
 
-const rendererUrl = process.env.ELECTRON_RENDERER_URL;
-const rendererFile = join(import.meta.dirname, '..', 'renderer', 'index.html');
+// Every decision below is made in ../desktopPolicy.ts (tested under plain Node); this file wires it in.
+const devServerUrl = process.env.ELECTRON_RENDERER_URL ?? null;
+const rendererDir = join(import.meta.dirname, '..', 'renderer');
+const csp = contentSecurityPolicy(devServerUrl);
+const trusted = (frameUrl: string): boolean => isTrustedSender(frameUrl, devServerUrl);
 
-function isTrustedSender(frameUrl: string): boolean {
-  if (rendererUrl) return frameUrl.startsWith(rendererUrl);
-  return frameUrl.startsWith('file://') && decodeURIComponent(new URL(frameUrl).pathname).endsWith('/renderer/index.html');
+// Must precede app ready: app:// behaves like https (secure context, same-origin rules), unlike file://.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+/** Serves the built renderer on app://kestrel/, with the CSP as a real header. */
+async function serveApp(request: Request): Promise<Response> {
+  const asset = appAssetPath(request.url);
+  if (asset === null) return new Response('not found', { status: 404 });
+  try {
+    const body = await readFile(join(rendererDir, ...asset.split('/')));
+    return new Response(body, { headers: { 'content-type': contentTypeOf(asset), 'content-security-policy': csp, 'x-content-type-options': 'nosniff' } });
+  } catch {
+    return new Response('not found', { status: 404 });
+  }
 }
 
 let quitting = false;
@@ -30,14 +55,19 @@ async function main(): Promise<void> {
   const settings = parsed.success ? parsed.data : settingsSchema.parse({});
   const dataDir = settings.dataDir ?? join(app.getPath('userData'), 'data');
 
+  protocol.handle(APP_SCHEME, serveApp);
+  // The dev server's responses get the same policy as a header (app:// responses carry it already).
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({
-      responseHeaders: {
-        ...details.responseHeaders,
-        'Content-Security-Policy': [
-          "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'",
-        ],
-      },
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback, details) => callback(allowPermission(permission, details.requestingUrl)));
+  session.defaultSession.setPermissionCheckHandler((_contents, permission, requestingOrigin) => allowPermission(permission, requestingOrigin));
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-attach-webview', (e) => e.preventDefault());
+    contents.on('will-navigate', (e) => e.preventDefault());
+    contents.setWindowOpenHandler(({ url }) => {
+      if (mayOpenExternal(url)) void shell.openExternal(url);
+      return { action: 'deny' };
     });
   });
 
@@ -51,8 +81,16 @@ async function main(): Promise<void> {
     },
   };
   const workstation = new Workstation({ host, dataDir, settings, controlEnabled: true, version: KESTREL_VERSION, settingsStore });
-  registerIpcHandlers(ipcMain, workstation.handlers, isTrustedSender);
-  registerIpcStreams(ipcMain, workstation.streams, isTrustedSender);
+  const confirm: ConfirmCommand = async (entry, params) => {
+    const question = confirmationFor(entry, params);
+    if (!question) return true;
+    const options = { type: 'question' as const, title: question.title, message: question.message, buttons: ['Cancel', question.confirm], defaultId: 0, cancelId: 0, noLink: true };
+    const parent = BrowserWindow.getFocusedWindow() ?? windows[0];
+    const { response } = parent ? await dialog.showMessageBox(parent, options) : await dialog.showMessageBox(options);
+    return response === 1;
+  };
+  registerIpcHandlers(ipcMain, workstation.handlers, trusted, confirm);
+  registerIpcStreams(ipcMain, workstation.streams, trusted);
   forwardEvents(workstation.bus, () => windows.map((w) => w.webContents));
   await workstation.start();
 
@@ -69,11 +107,6 @@ async function main(): Promise<void> {
     },
   });
   windows.push(win);
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  win.webContents.on('will-navigate', (event) => event.preventDefault());
   // Minimise-to-tray: closing the window hides it; workers keep running until Quit.
   win.on('close', (event) => {
     if (!quitting) {
@@ -81,8 +114,7 @@ async function main(): Promise<void> {
       win.hide();
     }
   });
-  if (rendererUrl) await win.loadURL(rendererUrl);
-  else await win.loadFile(rendererFile);
+  await win.loadURL(devServerUrl ?? APP_ENTRY_URL);
 
   tray = new Tray(nativeImage.createFromPath(join(import.meta.dirname, '..', '..', 'resources', 'tray.png')));
   tray.setToolTip('Kestrel');

@@ -1,6 +1,7 @@
 import { createTransport, type Transporter } from 'nodemailer';
 import type { Alert, AlertLevel } from '../../shared/api.js';
-import { ALERT_LEVELS, type AlertChannels, type EmailChannel, type TelegramChannel, type WebhookChannel } from '../../shared/config.js';
+import { alertLevelAtLeast } from '../../shared/alertLevels.js';
+import type { AlertChannels, EmailChannel, TelegramChannel, WebhookChannel } from '../../shared/config.js';
 
 export const ALERT_CHANNEL_NAMES = ['webhook', 'email', 'telegram'] as const;
 export type AlertChannelName = (typeof ALERT_CHANNEL_NAMES)[number];
@@ -35,10 +36,6 @@ const TELEGRAM_MAX_TEXT = 4096;
 
 /** A failure retrying cannot mend (the server refused the request itself): not retried. */
 class PermanentFailure extends Error {}
-
-function rank(level: AlertLevel): number {
-  return ALERT_LEVELS.indexOf(level);
-}
 
 function messageOf(err: unknown): string {
   if (err instanceof Error) {
@@ -136,7 +133,7 @@ export class AlertRouter {
   }
 
   private routes<C extends { enabled: boolean; minLevel: AlertLevel }>(channel: C | null, alert: Alert): channel is C {
-    return channel !== null && channel.enabled && rank(alert.level) >= rank(channel.minLevel);
+    return channel !== null && channel.enabled && alertLevelAtLeast(alert.level, channel.minLevel);
   }
 
   private send(name: AlertChannelName, alert: Alert, attempt: () => Promise<void>): void {

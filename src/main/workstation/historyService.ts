@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { analyzeBars, type AnalysisRow } from '../../io/analyze.js';
 import { BarStoreConfigError, BarStoreUnavailableError, type BarKey, type BarStore } from '../../io/barStore.js';
 import { BAR_DB_FILE, openBarStore } from '../../io/openBarStore.js';
-import type { SignalParams } from '../../core/signalEngine.js';
+import type { SignalParams } from '../../shared/signalParams.js';
 import { ApiError, type ApiHandlers, type ValidParamsOf } from '../../shared/api.js';
 import { parseVtSymbol } from '../../shared/bar.js';
 import type { BarSource } from '../../shared/config.js';

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { TradingJournal } from '../../io/tradingJournal.js';
 import { alertLevelSchema, type Alert, type VariantSummary } from '../../shared/api.js';
+import { ALERT_CHANNEL_NAMES, type DeliveryStats } from './alertChannels.js';
 import { variantStatusSchema } from '../../shared/snapshot.js';
 
 /** What the exporter reads from the workstation at each scrape. */
@@ -12,6 +13,8 @@ export interface MetricsSource {
   alerts(): readonly Alert[];
   /** Present only when the demo market runs: simulated minutes written since it started. */
   demoMinutes?: () => number;
+  /** Alerts sent, failed and dropped by each channel (webhook, e-mail, Telegram) since the start. */
+  alertDeliveries?: () => DeliveryStats;
 }
 
 export interface MetricsExporterOptions {
@@ -165,6 +168,22 @@ export class MetricsExporter {
         for (const variant of names) this.inc({ variant }, trades.get(variant) ?? 0);
       },
     });
+    const deliveries = opts.source.alertDeliveries;
+    if (deliveries) {
+      new Counter({
+        name: 'kestrel_alert_deliveries_total',
+        help: 'Alerts handed to each channel since the workstation started, by outcome: sent, failed (after its retry) or dropped (too many under way)',
+        labelNames: ['channel', 'outcome'] as const,
+        registers,
+        collect() {
+          this.reset();
+          const stats = deliveries();
+          for (const channel of ALERT_CHANNEL_NAMES) {
+            for (const outcome of ['sent', 'failed', 'dropped'] as const) this.inc({ channel, outcome }, stats[channel][outcome]);
+          }
+        },
+      });
+    }
     const demoMinutes = opts.source.demoMinutes;
     if (demoMinutes) {
       new Gauge({

@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { readSnapshotFile } from '../../io/snapshotFile.js';
 import type { Snapshot } from '../../shared/snapshot.js';
 
@@ -16,6 +16,8 @@ export interface SnapshotMonitorEvents {
   updated(variant: string, entry: MonitoredSnapshot): void;
   /** A file that is not a valid snapshot; the last good one is kept. */
   invalid(variant: string, file: string, error: string): void;
+  /** The variant's snapshot file is gone (its publisher removed it): the monitor forgets the variant. */
+  removed(variant: string): void;
 }
 
 /**
@@ -72,6 +74,19 @@ export class SnapshotMonitor {
     }, 15);
   }
 
+  /** Writers replace a snapshot by rename, so a file missing from a listing was deleted, not rewritten. */
+  private forgetRemoved(present: ReadonlySet<string>): void {
+    for (const file of [...this.seenMtime.keys()]) {
+      if (present.has(basename(file))) continue;
+      this.seenMtime.delete(file);
+      for (const [variant, entry] of this.latest) {
+        if (entry.file !== file) continue;
+        this.latest.delete(variant);
+        this.events.removed(variant);
+      }
+    }
+  }
+
   scan(): void {
     let names: string[];
     try {
@@ -79,6 +94,7 @@ export class SnapshotMonitor {
     } catch {
       return;
     }
+    this.forgetRemoved(new Set(names));
     for (const name of names) {
       const m = SNAPSHOT_FILE.exec(name);
       if (!m?.[1]) continue;

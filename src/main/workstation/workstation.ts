@@ -19,7 +19,7 @@ import { variantConfigSchema, type Settings, type VariantConfig } from '../../sh
 import type { Snapshot } from '../../shared/snapshot.js';
 import type { WorkerLaunch } from '../../shared/workerProtocol.js';
 import { AlertCenter } from './alertCenter.js';
-import { AlertRouter, type DeliveryStats } from './alertChannels.js';
+import { AlertRouter } from './alertChannels.js';
 import { DEMO_VARIANTS } from './defaultVariants.js';
 import { DemoMarket } from './demoMarket.js';
 import { EventBus } from './eventBus.js';
@@ -99,6 +99,8 @@ export class Workstation {
     );
     this.monitor = new SnapshotMonitor(join(opts.dataDir, 'monitor'), {
       updated: (variant, entry) => this.publish(variant, entry),
+      // A supervised variant stays listed without its snapshot; an external one is gone with it.
+      removed: (variant) => (this.supervisors.has(variant) ? this.emitUpdate(variant, null) : this.bus.emit('variantRemoved', { variant })),
       invalid: (variant, file, error) =>
         this.alerts.raise({
           level: 'WARNING',
@@ -172,6 +174,7 @@ export class Workstation {
       source: {
         variants: () => this.allVariantNames().map((v) => this.summaryOf(v)),
         alerts: () => this.alerts.list(),
+        alertDeliveries: () => this.alertRouter.deliveryStats(),
         ...(demo ? { demoMinutes: () => demo.simulatedMinutes() } : {}),
       },
     });
@@ -183,11 +186,6 @@ export class Workstation {
       const message = `GET /metrics on ${host}:${port} cannot be served (${(err as Error).message}); the variants run regardless`;
       this.alerts.raise({ level: 'WARNING', variant: null, title: 'Metrics not served', message, context: { host, port }, key: 'metrics:listen' });
     }
-  }
-
-  /** Alerts sent and failed per channel (webhook, e-mail, Telegram) since the start. */
-  deliveryStats(): DeliveryStats {
-    return this.alertRouter.deliveryStats();
   }
 
   /** Where GET /metrics is served (the actual port when the settings said 0); null when it is not. */

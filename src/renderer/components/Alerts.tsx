@@ -1,11 +1,11 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { ALERT_LEVELS } from '../../shared/alertLevels.js';
 import type { Alert, AlertLevel } from '../../shared/api.js';
 import { getApi } from '../api/index.js';
 import { formatAlertTime, formatContextValue } from '../lib/alertFormat.js';
 import { formatAge } from '../lib/format.js';
 import { dialogOpen, shortcutAllowed } from '../lib/keyboard.js';
 import {
-  ALERT_LEVELS,
   HOST_WIDE,
   NO_FILTER,
   TOAST_MS,

@@ -1,6 +1,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import type { ProtectiveLevel } from '../../shared/strategyConfig.js';
-import { ALERT_LEVELS, type Settings, type VariantConfig } from '../../shared/config.js';
+import { ALERT_LEVELS } from '../../shared/alertLevels.js';
+import type { Settings, VariantConfig } from '../../shared/config.js';
 import type { SettingsSection } from '../../shared/contract/settings.js';
 import { useConnection } from '../stores/connection.js';
 import { SECTION_LABELS, isDirty, settingsStore, useSettings } from '../stores/settings.js';

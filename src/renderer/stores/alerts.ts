@@ -1,13 +1,7 @@
 import { create } from 'zustand';
+import { alertLevelRank as levelRank } from '../../shared/alertLevels.js';
 import type { Alert, AlertLevel, KestrelApi } from '../../shared/api.js';
 import { describeCommandError } from './commands.js';
-
-/** Lowest to highest: the bell takes the colour of the highest unacknowledged one. */
-export const ALERT_LEVELS: readonly AlertLevel[] = ['INFO', 'WARNING', 'ERROR', 'CRITICAL'];
-
-export function levelRank(level: AlertLevel): number {
-  return ALERT_LEVELS.indexOf(level);
-}
 
 /** As many as the host keeps: the list never grows without bound in a day-long session. */
 export const MAX_ALERTS = 500;

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SIGNAL_PARAMS } from '../../../src/core/signalEngine.js';
+import { SignalEngine, resolveSignalParams } from '../../../src/core/signalEngine.js';
 import { macdTdConfigSchema, parseMacdTdConfig } from '../../../src/shared/strategyConfig.js';
 
 describe('MACD-TD config schema', () => {
-  it('fills every default, with the signal parameters equal to the engine\'s', () => {
+  it('fills every default, and the engine runs on the very signal parameters the settings hold', () => {
     const c = macdTdConfigSchema.parse({});
-    expect(c.signal).toEqual({ ...DEFAULT_SIGNAL_PARAMS });
+    expect(new SignalEngine().params).toEqual(c.signal);
+    expect(resolveSignalParams({ fast: 5 })).toEqual({ ...c.signal, fast: 5 });
     expect(c).toMatchObject({ orderVolume: 1, slippageTicks: 1, stopLoss: null, takeProfit: null, closeAtSessionEnd: false, nineWithinBars: 3 });
   });
 
