@@ -1,65 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshDir, waitFor } from '../helpers.js';
+import { freshDir } from '../helpers.js';
+import { exitOf, killGroup, listening, spawnServe, type ServeProcess } from '../serveProcess.js';
 
-/**
- * One workstation per data directory: real `kestrel serve` processes (from source, through tsx),
- * each in a process group of its own so that a SIGKILL takes the whole app, workers included.
- */
-const root = join(import.meta.dirname, '..', '..');
+/** One workstation per data directory: real `kestrel serve` processes, SIGKILLed whole. */
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-interface Served {
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function serve(dataDir: string, extra: readonly string[] = ['--no-demo']): Served {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'src/main/cli/main.ts'), 'serve', '--data-dir', dataDir, '--token', 'tok-lock', '--allow-control', ...extra],
-    { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
-  cleanups.push(() => killGroup(child));
-  return { child, output: () => out, exit };
-}
-
-function killGroup(child: ChildProcess): void {
-  try {
-    if (child.pid) process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-async function listening(s: Served): Promise<string> {
-  return waitFor('Kestrel listening', () => /Kestrel listening on (http:\/\/[^/\s]+)/.exec(s.output())?.[1], 60_000, 50).catch((err: unknown) => {
-    throw new Error(`${String(err)}\n${s.output()}`);
-  });
-}
-
-/** The process's exit, or a failure after `ms` saying it is still running (a second instance trading). */
-async function exitOf(s: Served, ms = 60_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, fail) => {
-    timer = setTimeout(() => fail(new Error(`still running after ${ms / 1000} s:\n${s.output()}`)), ms);
-  });
-  try {
-    return await Promise.race([s.exit, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function serve(dataDir: string, extra: readonly string[]): ServeProcess {
+  const s = spawnServe(dataDir, ['--token', 'tok-lock', '--allow-control', ...extra]);
+  cleanups.push(() => killGroup(s.child));
+  return s;
 }
 
 describe('one workstation per data directory', () => {

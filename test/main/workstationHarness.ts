@@ -27,7 +27,7 @@ export async function startHarness(opts: {
   settings?: z.input<typeof settingsSchema>;
   token?: string;
   /** ApiServer options a test sets itself (a small client buffer, a log to read). */
-  server?: Partial<Pick<ApiServerOptions, 'maxClientBufferBytes' | 'log' | 'allowedHosts'>>;
+  server?: Partial<Pick<ApiServerOptions, 'maxClientBufferBytes' | 'log' | 'allowedHosts' | 'rendererDir'>>;
 }): Promise<Harness> {
   const alerts: Alert[] = [];
   const host = new NodeHost(undefined, (a) => alerts.push(a));

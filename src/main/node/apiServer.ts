@@ -125,7 +125,11 @@ export class ApiServer {
         refuse('401 Unauthorized');
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        // A frame over maxPayload is an error on the socket: without a listener it would end the process.
+        ws.on('error', (err) => this.opts.log?.(`WebSocket connection closed: ${err.message}`));
+        this.wss.emit('connection', ws, req);
+      });
     });
   }
 
