@@ -341,7 +341,8 @@ describe('import needs control, and a writable store', () => {
     const journal = new AuditJournal(join(tmp.dir, 'ro', 'kestrel.db'));
     const entries = journal.recent();
     journal.close();
-    expect(entries.find((e) => e.action === 'importBars')).toMatchObject({ outcome: 'refused', target: 'rb2405.SHFE' });
+    // Refused before its body was read: the audit names the command, not the file it carried.
+    expect(entries.find((e) => e.action === 'importBars')).toMatchObject({ outcome: 'refused', target: null, params: {} });
     expect(JSON.stringify(entries)).not.toContain('3503');
   });
 

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { settingsSchema } from '../../src/shared/config.js';
 import { KESTREL_VERSION } from '../../src/shared/version.js';
-import { ApiServer } from '../../src/main/node/apiServer.js';
+import { ApiServer, type ApiServerOptions } from '../../src/main/node/apiServer.js';
 import { NodeHost } from '../../src/main/node/nodeHost.js';
 import { openSettingsFile } from '../../src/main/node/settingsFile.js';
 import { Workstation } from '../../src/main/workstation/workstation.js';
@@ -26,6 +26,8 @@ export async function startHarness(opts: {
   controlEnabled: boolean;
   settings?: z.input<typeof settingsSchema>;
   token?: string;
+  /** ApiServer options a test sets itself (a small client buffer, a log to read). */
+  server?: Partial<Pick<ApiServerOptions, 'maxClientBufferBytes' | 'log' | 'allowedHosts' | 'rendererDir'>>;
 }): Promise<Harness> {
   const alerts: Alert[] = [];
   const host = new NodeHost(undefined, (a) => alerts.push(a));
@@ -51,6 +53,8 @@ export async function startHarness(opts: {
     controlEnabled: opts.controlEnabled,
     rendererDir: null,
     port: 0,
+    refuseCommand: (name, pathParams, ctx) => workstation.refuseUnread(name, pathParams, ctx),
+    ...opts.server,
   });
   const { port } = await server.listen();
   return {

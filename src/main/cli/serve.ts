@@ -7,6 +7,7 @@ import { KESTREL_VERSION } from '../../shared/version.js';
 import { ApiServer } from '../node/apiServer.js';
 import { NodeHost } from '../node/nodeHost.js';
 import { SettingsError, loadSettings } from '../node/settingsFile.js';
+import { InstanceLock, InstanceLockedError } from '../workstation/instanceLock.js';
 import { Workstation } from '../workstation/workstation.js';
 import { UsageError, type CliCommand, type CliIo } from './command.js';
 import { defaultDataDir } from './storeFlags.js';
@@ -18,6 +19,8 @@ Starts the headless workstation: supervisor, workers, demo market and the web UI
   --data-dir DIR      data directory (default: $KESTREL_DATA_DIR or ~/.kestrel)
   --port N            HTTP port on 127.0.0.1 (default 7420; 0 picks a free one)
   --host ADDR         address to bind (default 127.0.0.1)
+  --allow-host NAME   a name the UI may be reached by besides loopback and the bound address
+                      (a reverse proxy's; repeatable): other Host headers are refused
   --token T           API token (default: a new random one each start)
   --allow-control     serve commands (start/stop/restart/…); read-only otherwise
   --demo-speed X      simulated minutes per real minute (default from settings: 60)
@@ -45,6 +48,7 @@ export const serveCommand: CliCommand = {
           'data-dir': { type: 'string' },
           port: { type: 'string' },
           host: { type: 'string' },
+          'allow-host': { type: 'string', multiple: true },
           token: { type: 'string' },
           'allow-control': { type: 'boolean' },
           'demo-speed': { type: 'string' },
@@ -89,6 +93,15 @@ export const serveCommand: CliCommand = {
     const token = values.token ?? randomBytes(18).toString('base64url');
     const controlEnabled = values['allow-control'] === true;
 
+    // One workstation per data directory, before anything is started or bound.
+    let lock: InstanceLock;
+    try {
+      lock = await InstanceLock.acquire(dataDir);
+    } catch (err) {
+      if (err instanceof InstanceLockedError) throw new UsageError(err.message);
+      throw err;
+    }
+
     const host = new NodeHost(undefined, (alert) =>
       io.stderr.write(`[${alert.level}] ${alert.variant ?? 'kestrel'}: ${alert.title}: ${alert.message}\n`),
     );
@@ -101,7 +114,7 @@ export const serveCommand: CliCommand = {
       log: (line) => io.stderr.write(`${line}\n`),
       settingsStore,
     });
-    await workstation.start();
+    const bindHost = values.host ?? '127.0.0.1';
     const server = new ApiServer({
       handlers: workstation.handlers,
       streams: workstation.streams,
@@ -109,10 +122,24 @@ export const serveCommand: CliCommand = {
       token,
       controlEnabled,
       rendererDir: rendererDir(),
-      host: values.host ?? '127.0.0.1',
+      host: bindHost,
       port,
+      allowedHosts: values['allow-host'] ?? [],
+      refuseCommand: (name, pathParams, ctx) => workstation.refuseUnread(name, pathParams, ctx),
+      log: (line) => io.stderr.write(`${line}\n`),
     });
-    const { url } = await server.listen();
+    // The port first: a workstation that cannot serve its API must not trade unseen.
+    let listening;
+    try {
+      listening = await server.listen();
+    } catch (err) {
+      await lock.release();
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new UsageError(`cannot listen on ${bindHost}:${port}: ${code === 'EADDRINUSE' ? 'the port is in use' : (err as Error).message}${code ? ` (${code})` : ''}`);
+    }
+    const { url } = listening;
+    await workstation.start();
+    lock.announce(new URL(url).origin + '/');
     io.stdout.write(`Kestrel listening on ${url}\n`);
     const metrics = workstation.metricsAddress();
     if (metrics) io.stdout.write(`Metrics on ${metrics.url}\n`);
@@ -130,7 +157,7 @@ export const serveCommand: CliCommand = {
         io.stderr.write('Kestrel stopping…\n');
         void Promise.all([server.close(), workstation.stop()]).finally(() => {
           host.killAll();
-          done();
+          void lock.release().finally(done);
         });
       };
       process.once('SIGINT', shutdown);

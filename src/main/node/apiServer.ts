@@ -20,6 +20,7 @@ import {
   type EventName,
 } from '../../shared/api.js';
 import type { EventBus } from '../workstation/eventBus.js';
+import { CONTENT_SECURITY_POLICY, allowedHostNames, decodedPath, hostAllowed, originAllowed, parseJsonObject } from './requestGuards.js';
 
 export interface ApiServerOptions {
   handlers: ApiHandlers;
@@ -31,6 +32,17 @@ export interface ApiServerOptions {
   rendererDir: string | null;
   host?: string;
   port?: number;
+  /** Names beside loopback and the bound address that the Host header may carry (a reverse proxy's). */
+  allowedHosts?: readonly string[];
+  /**
+   * A command refused because control is off, before its body is read: the workstation audits
+   * it with what the path names and gives the error to answer.
+   */
+  refuseCommand?: (name: EntryName, pathParams: Record<string, string>, ctx: CallContext) => ApiError;
+  /** Bytes queued for one WebSocket or SSE client before it is dropped as too slow (default 4 MB). */
+  maxClientBufferBytes?: number;
+  /** One line per dropped client and refused upgrade (stderr headless). */
+  log?: (line: string) => void;
 }
 
 interface Route {
@@ -43,6 +55,9 @@ interface Route {
 /** Every command's JSON body; an entry may declare a larger one (`maxBodyBytes`, the import's file). */
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEPALIVE_MS = 15_000;
+/** The page never sends a WebSocket frame; anything larger than this is not ours. */
+const WS_MAX_PAYLOAD_BYTES = 16 * 1024;
+const DEFAULT_MAX_CLIENT_BUFFER_BYTES = 4 * 1024 * 1024;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -78,23 +93,43 @@ export class ApiServer {
   private readonly routes = compileRoutes();
   private readonly sseClients = new Set<ServerResponse>();
   private readonly tokenBytes: Buffer;
+  private readonly allowedHosts: Set<string>;
+  private readonly maxClientBuffer: number;
   private unsubscribe: (() => void) | null = null;
   private keepalive: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: ApiServerOptions) {
     this.tokenBytes = Buffer.from(opts.token);
+    this.allowedHosts = allowedHostNames(opts.host ?? '127.0.0.1', opts.allowedHosts);
+    this.maxClientBuffer = opts.maxClientBufferBytes ?? DEFAULT_MAX_CLIENT_BUFFER_BYTES;
     this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => this.fail(res, err));
+      this.handle(req, res).catch((err: unknown) => {
+        // An answer before the body was read closes the connection instead of draining the upload.
+        if (!req.complete) res.shouldKeepAlive = false;
+        this.fail(res, err);
+      });
     });
-    this.wss = new WebSocketServer({ noServer: true });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD_BYTES });
     this.server.on('upgrade', (req, socket, head) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname !== '/api/ws' || !this.authorized(req, url)) {
-        socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      const refuse = (status: string): void => {
+        socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
         socket.destroy();
+      };
+      if (!hostAllowed(req, this.allowedHosts) || !originAllowed(req)) {
+        this.opts.log?.(`WebSocket refused: Host ${JSON.stringify(req.headers.host ?? null)}, Origin ${JSON.stringify(req.headers.origin ?? null)}`);
+        refuse('403 Forbidden');
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== '/api/ws' || !this.authorized(req, url)) {
+        refuse('401 Unauthorized');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        // A frame over maxPayload is an error on the socket: without a listener it would end the process.
+        ws.on('error', (err) => this.opts.log?.(`WebSocket connection closed: ${err.message}`));
+        this.wss.emit('connection', ws, req);
+      });
     });
   }
 
@@ -106,7 +141,7 @@ export class ApiServer {
     });
     this.unsubscribe = this.opts.bus.onAny((name, payload) => this.broadcast(name, payload));
     this.keepalive = setInterval(() => {
-      for (const res of this.sseClients) res.write(': keepalive\n\n');
+      for (const res of this.sseClients) this.writeSse(res, ': keepalive\n\n', 'event stream');
     }, SSE_KEEPALIVE_MS);
     const port = (this.server.address() as AddressInfo).port;
     return { host, port, url: `http://${host}:${port}/?token=${encodeURIComponent(this.opts.token)}` };
@@ -126,9 +161,27 @@ export class ApiServer {
 
   private broadcast(name: EventName, payload: unknown): void {
     const frame = JSON.stringify({ event: name, payload });
-    for (const ws of this.wss.clients) if (ws.readyState === 1) ws.send(frame);
+    for (const ws of this.wss.clients) {
+      if (ws.readyState !== 1) continue;
+      if (ws.bufferedAmount > this.maxClientBuffer) {
+        this.opts.log?.(`WebSocket client dropped: ${ws.bufferedAmount} bytes unread (at most ${this.maxClientBuffer})`);
+        ws.terminate();
+      } else ws.send(frame);
+    }
     const sse = `event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`;
-    for (const res of this.sseClients) res.write(sse);
+    for (const res of this.sseClients) this.writeSse(res, sse, 'event stream');
+  }
+
+  /** A client that does not read would otherwise hold every event in memory: past the cap it is dropped. */
+  private writeSse(res: ServerResponse, text: string, what: string): boolean {
+    if (res.writableLength > this.maxClientBuffer) {
+      this.opts.log?.(`SSE client dropped (${what}): ${res.writableLength} bytes unread (at most ${this.maxClientBuffer})`);
+      this.sseClients.delete(res);
+      res.destroy();
+      return false;
+    }
+    res.write(text);
+    return true;
   }
 
   private authorized(req: IncomingMessage, url: URL): boolean {
@@ -140,9 +193,14 @@ export class ApiServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!hostAllowed(req, this.allowedHosts)) {
+      throw new ApiError(403, `this workstation is not served under the name in the Host header; allowed: ${[...this.allowedHosts].join(', ')} (add one with --allow-host)`);
+    }
+    if (!originAllowed(req)) throw new ApiError(403, `requests from the page at ${req.headers.origin ?? ''} are refused: only the workstation's own page may call it`);
     const url = new URL(req.url ?? '/', 'http://localhost');
+    decodedPath(url.pathname);
     if (!url.pathname.startsWith('/api/')) {
-      this.serveStatic(url.pathname, req, res);
+      this.serveStatic(url.pathname, res);
       return;
     }
     if (!this.authorized(req, url)) throw new ApiError(401, 'a valid token is required (Authorization: Bearer <token> or ?token=)');
@@ -161,16 +219,22 @@ export class ApiServer {
       throw new ApiError(pathKnown ? 400 : 404, pathKnown ? `${req.method ?? ''} is not allowed on ${url.pathname}` : `no API route ${url.pathname}`);
     }
     const match = route.pattern.exec(url.pathname);
+    const pathParams: Record<string, string> = {};
+    route.keys.forEach((key, i) => {
+      pathParams[key] = decodedPath(match?.[i + 1] ?? '');
+    });
+    const ctx: CallContext = { origin: 'rest', controlAllowed: this.opts.controlEnabled };
+    if (contract[route.name].kind === 'command' && !this.opts.controlEnabled) {
+      // Refused before a byte of the body is read: a read-only host never buffers an upload.
+      throw this.opts.refuseCommand?.(route.name, pathParams, ctx) ?? new ApiError(403, 'control is disabled');
+    }
     const params: Record<string, unknown> = {};
     if (route.method === 'GET') {
       for (const [k, v] of url.searchParams) if (k !== 'token') params[k] = v;
     } else {
       Object.assign(params, await readJsonBody(req, contract[route.name].maxBodyBytes ?? MAX_BODY_BYTES));
     }
-    route.keys.forEach((key, i) => {
-      params[key] = decodeURIComponent(match?.[i + 1] ?? '');
-    });
-    const ctx: CallContext = { origin: 'rest', controlAllowed: this.opts.controlEnabled };
+    Object.assign(params, pathParams);
     const result = await this.invoke(route.name, params, ctx);
     this.json(res, 200, result);
   }
@@ -194,7 +258,7 @@ export class ApiServer {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write(': kestrel stream\n\n');
     const emit = (item: unknown): void => {
-      if (!abort.signal.aborted) res.write(`event: item\ndata: ${JSON.stringify(item)}\n\n`);
+      if (!abort.signal.aborted && !this.writeSse(res, `event: item\ndata: ${JSON.stringify(item)}\n\n`, name)) abort.abort();
     };
     const handler = this.opts.streams[name] as (p: unknown, e: (i: unknown) => void, s: AbortSignal, c: CallContext) => Promise<void>;
     let error: string | null = null;
@@ -217,14 +281,14 @@ export class ApiServer {
     res.on('close', () => this.sseClients.delete(res));
   }
 
-  private serveStatic(pathname: string, req: IncomingMessage, res: ServerResponse): void {
+  private serveStatic(pathname: string, res: ServerResponse): void {
     const root = this.opts.rendererDir;
     if (!root || !existsSync(join(root, 'index.html'))) {
       res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('The renderer is not built: run `npm run build`, then reload.\n');
       return;
     }
-    const rel = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+    const rel = normalize(decodedPath(pathname)).replace(/^([/\\])+/, '');
     let file = resolve(root, rel === '' ? 'index.html' : rel);
     if (file !== resolve(root) && !file.startsWith(resolve(root) + sep)) {
       res.writeHead(403).end();
@@ -234,10 +298,7 @@ export class ApiServer {
     const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
     const headers: Record<string, string> = { 'content-type': type, 'x-content-type-options': 'nosniff' };
     if (type.startsWith('text/html')) {
-      const host = req.headers.host ?? '127.0.0.1';
-      headers['content-security-policy'] =
-        `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; ` +
-        `connect-src 'self' ws://${host}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`;
+      headers['content-security-policy'] = CONTENT_SECURITY_POLICY;
       headers['cache-control'] = 'no-store';
     }
     res.writeHead(200, headers);
@@ -280,13 +341,7 @@ async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<Rec
     chunks.push(buf);
   }
   if (size === 0) return {};
-  try {
-    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-  } catch {
-    // fall through to the error below
-  }
-  throw new ApiError(400, 'the request body must be a JSON object');
+  return parseJsonObject(Buffer.concat(chunks).toString('utf8'));
 }
 
 export type { WebSocket };

@@ -9,6 +9,7 @@ import {
   type ApiHandlers,
   type CallContext,
   type CommandResult,
+  type EntryName,
   type InstrumentUpdate,
   type Status,
   type StreamHandlers,
@@ -343,6 +344,20 @@ export class Workstation {
     };
   }
 
+  /**
+   * A command refused because control is off before its body was read (the REST server reads no
+   * body it is going to refuse): audited with what its path names (the variant, the alert id).
+   */
+  refuseUnread(name: EntryName, pathParams: Readonly<Record<string, string>>, ctx: CallContext): ApiError {
+    return this.refuseCommand(ctx, name, Object.values(pathParams)[0] ?? null, { ...pathParams });
+  }
+
+  private refuseCommand(ctx: CallContext, action: string, target: string | null, params: Record<string, unknown>): ApiError {
+    const message = 'control is disabled: start the workstation with --allow-control to send commands';
+    this.audit?.record({ time: new Date().toISOString(), origin: ctx.origin, action, target, params, outcome: 'refused', message });
+    return new ApiError(403, message);
+  }
+
   /** Commands are refused (403) unless control is enabled, and audited either way. */
   private async command<T extends CommandResult>(
     ctx: CallContext,
@@ -352,11 +367,7 @@ export class Workstation {
     run: () => Promise<T>,
   ): Promise<T> {
     const time = new Date().toISOString();
-    if (!this.opts.controlEnabled || !ctx.controlAllowed) {
-      const message = 'control is disabled: start the workstation with --allow-control to send commands';
-      this.audit?.record({ time, origin: ctx.origin, action, target, params, outcome: 'refused', message });
-      throw new ApiError(403, message);
-    }
+    if (!this.opts.controlEnabled || !ctx.controlAllowed) throw this.refuseCommand(ctx, action, target, params);
     try {
       const result = await run();
       this.audit?.record({ time, origin: ctx.origin, action, target, params, outcome: 'ok', message: result.message });
