@@ -228,7 +228,7 @@ export interface SearchOptions {
   progressEveryMs?: number;
   /** The search ends with an error after this long (default 30 s). */
   budgetMs?: number;
-  /** Byte ranges searched at once (default: one per core); the file is cut only where it is big. */
+  /** Byte ranges searched at once; default: one per core, each at least 8 MB. */
   ranges?: number;
 }
 
@@ -284,7 +284,7 @@ export async function searchLogFile(
   let totalBytes: number;
   try {
     totalBytes = (await fh.stat()).size;
-    const parts = Math.max(1, Math.min(opts.ranges ?? scanThreads.size, Math.floor(totalBytes / MIN_RANGE_BYTES)));
+    const parts = Math.max(1, opts.ranges ?? Math.min(scanThreads.size, Math.floor(totalBytes / MIN_RANGE_BYTES)));
     cuts = await cutAtLineStarts(fh, totalBytes, parts);
   } finally {
     await fh.close();

@@ -86,7 +86,7 @@ export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResu
   const folded = literal && !spec.caseSensitive;
   const needle = literal ? Buffer.from(folded ? pattern.toLowerCase() : pattern, 'latin1') : null;
   // A literal's byte match is exact; only a level filter still has to look at the line.
-  const exact = literal && !spec.level;
+  const exact = literal && !spec.level && !/[\r\n]/.test(pattern);
   const chunkBytes = job.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const k = kernelsFor(chunkBytes + MAX_LINE_BYTES);
   const buf = k.raw;

@@ -31,6 +31,10 @@ export type ScanThreadMessage =
   | { type: 'failed'; message: string; status: number | null };
 
 const IDLE_MS = 60_000;
+/** Idle threads kept even on a machine with fewer cores (a search may ask for more ranges). */
+const MIN_IDLE_KEPT = 4;
+/** A thread asked to stop (the hit limit was reached) that does not within this is terminated. */
+const STOP_GRACE_MS = 1000;
 
 /** How a thread is started: the built bundle's logScan.js, or the TypeScript entry through tsx. */
 function threadEntry(): { code: string; eval: true } | { file: string; eval: false } {
@@ -52,6 +56,7 @@ function threadEntry(): { code: string; eval: true } | { file: string; eval: fal
 class ScanThreadPool {
   private readonly idle: { worker: Worker; timer: NodeJS.Timeout }[] = [];
   private started = 0;
+  private busy = 0;
   readonly size = Math.max(1, availableParallelism());
 
   /** Threads started so far (a test sees cancelled scans replaced, not leaked). */
@@ -63,7 +68,13 @@ class ScanThreadPool {
     return this.idle.length;
   }
 
+  /** Threads running a scan now. */
+  get busyThreads(): number {
+    return this.busy;
+  }
+
   acquire(): Worker {
+    this.busy++;
     const kept = this.idle.pop();
     if (kept) {
       clearTimeout(kept.timer);
@@ -76,6 +87,7 @@ class ScanThreadPool {
   }
 
   release(worker: Worker): void {
+    this.busy--;
     worker.removeAllListeners('message');
     worker.removeAllListeners('error');
     worker.removeAllListeners('exit');
@@ -87,7 +99,7 @@ class ScanThreadPool {
     }, IDLE_MS);
     timer.unref();
     this.idle.push({ worker, timer });
-    while (this.idle.length > this.size) {
+    while (this.idle.length > Math.max(this.size, MIN_IDLE_KEPT)) {
       const extra = this.idle.shift();
       if (!extra) break;
       clearTimeout(extra.timer);
@@ -96,6 +108,7 @@ class ScanThreadPool {
   }
 
   discard(worker: Worker): void {
+    this.busy--;
     worker.removeAllListeners();
     void worker.terminate();
   }
@@ -138,21 +151,35 @@ export function runParallelScan(
     settle = resolve;
     fail = reject;
   });
-  const stopAll = (): void => {
+  /** Ends the scan: threads still running are terminated, or, when `gently`, asked to stop and kept if they do so soon. */
+  const stopAll = (gently: boolean): void => {
     over = true;
     clearTimeout(timer);
     opts.signal.removeEventListener('abort', onAbort);
-    for (const worker of running.values()) scanThreads.discard(worker);
-    running.clear();
+    for (const [k, worker] of running) {
+      if (!gently) {
+        running.delete(k);
+        scanThreads.discard(worker);
+        continue;
+      }
+      const control = controls[k] as Int32Array;
+      Atomics.store(control, CONTROL_STOP, 1);
+      Atomics.notify(control, CONTROL_ALLOWED);
+      setTimeout(() => {
+        if (running.get(k) !== worker) return;
+        running.delete(k);
+        scanThreads.discard(worker);
+      }, STOP_GRACE_MS).unref();
+    }
   };
   const end = (how: ParallelScanEnd): void => {
     if (over) return;
-    stopAll();
+    stopAll(how === 'finished-early');
     settle(how);
   };
   const failWith = (err: Error): void => {
     if (over) return;
-    stopAll();
+    stopAll(false);
     fail(err);
   };
   const onAbort = (): void => end('aborted');
@@ -165,16 +192,19 @@ export function runParallelScan(
     const worker = scanThreads.acquire();
     running.set(k, worker);
     worker.on('message', (m: ScanThreadMessage) => {
-      if (over) return;
-      if (m.type === 'found') handlers.found(k, m.hits, m.scannedTo);
-      else if (m.type === 'failed') {
-        failWith(m.status === 400 || m.status === 404 ? new ApiError(m.status, m.message) : new Error(m.message));
-      } else {
+      if (m.type === 'done' || (over && m.type === 'failed')) {
+        // A thread that has finished (or stopped when asked) goes back to the pool.
+        if (running.get(k) !== worker) return;
         running.delete(k);
         scanThreads.release(worker);
-        handlers.done(k, m.result);
+        if (over) return;
+        if (m.type === 'done') handlers.done(k, m.result);
         if (running.size === 0) end('done');
+        return;
       }
+      if (over) return;
+      if (m.type === 'found') handlers.found(k, m.hits, m.scannedTo);
+      else failWith(m.status === 400 || m.status === 404 ? new ApiError(m.status, m.message) : new Error(m.message));
     });
     worker.on('error', (err) => failWith(err));
     worker.on('exit', (code) => {
