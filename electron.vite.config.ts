@@ -4,8 +4,8 @@ import react from '@vitejs/plugin-react';
 
 /**
  * Three environments, as in ARCHITECTURE.md:
- * - main: the Electron entry, the headless CLI (`kestrel serve|import|…`) and the strategy
- *   worker entry, all plain Node ESM sharing chunks; npm dependencies stay external.
+ * - main: the Electron entry, the headless CLI (`kestrel serve|import|…`), the strategy
+ *   worker entry and the log scan thread, all plain Node ESM sharing chunks; npm dependencies stay external.
  * - preload: one CommonJS file, because a sandboxed preload cannot load ES modules.
  * - renderer: the React UI, served by Electron from file:// or by the headless host over HTTP.
  */
@@ -19,6 +19,8 @@ export default defineConfig({
           index: resolve('src/main/electron/main.ts'),
           cli: resolve('src/main/cli/main.ts'),
           worker: resolve('src/worker/main.ts'),
+          // Log search threads (src/io/logs/scanThreads.ts looks for it beside the bundle).
+          logScan: resolve('src/io/logs/scanThread.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

@@ -3,6 +3,8 @@ import { ApiError } from '../../shared/contractKit.js';
 import type { LogLevelName, LogLine, LogSearchEvent } from '../../shared/contract/logs.js';
 import { levelAtLeast } from '../../shared/logLevels.js';
 import { levelOfText, levelTokensAtLeast, toLogLine } from './logLineParser.js';
+import type { RangeHit, RangeScanJob, RangeScanResult } from './rangeScan.js';
+import { ScanBudgetError, runParallelScan, scanThreads, type ParallelScanEnd, type RangeRun } from './scanThreads.js';
 import { MAX_LINE_KEEP, decodeLineBytes, scanLineChunks, type ChunkEncoding, type LineChunk, type ScanOptions } from './lineReading.js';
 
 /**
@@ -224,12 +226,46 @@ export interface SearchOptions {
   firstChunkBytes?: number;
   /** Progress events at most this often. */
   progressEveryMs?: number;
+  /** The search ends with an error after this long (default 30 s). */
+  budgetMs?: number;
+  /** Byte ranges searched at once; default: one per core, each at least 8 MB. */
+  ranges?: number;
+}
+
+export const SEARCH_BUDGET_MS = 30_000;
+/** Ranges smaller than this are not worth a thread of their own. */
+const MIN_RANGE_BYTES = 8 * 1024 * 1024;
+/** Hits a range that is not being shown yet may find before its thread waits. */
+const HITS_AHEAD = 2000;
+
+/** Line starts that cut [0, size) into about `parts` ranges: [0, …, size]. */
+async function cutAtLineStarts(fh: FileHandle, size: number, parts: number): Promise<number[]> {
+  const cuts = [0];
+  const probe = Buffer.allocUnsafe(64 * 1024);
+  for (let k = 1; k < parts; k++) {
+    let at = Math.floor((size * k) / parts);
+    if (at <= (cuts.at(-1) as number)) continue;
+    // The first line start after `at`; a cut is dropped when no newline comes soon.
+    let found = -1;
+    for (let tries = 0; tries < 16 && found === -1 && at < size; tries++) {
+      const { bytesRead } = await fh.read(probe, 0, Math.min(probe.length, size - at), at);
+      if (bytesRead === 0) break;
+      const nl = probe.subarray(0, bytesRead).indexOf(0x0a);
+      if (nl !== -1) found = at + nl + 1;
+      else at += bytesRead;
+    }
+    if (found !== -1 && found < size && found > (cuts.at(-1) as number)) cuts.push(found);
+  }
+  cuts.push(size);
+  return cuts;
 }
 
 /**
- * Streams the hits of a search over the file as it is when the search starts: hits as they
- * are found, progress at most every `progressEveryMs`, and a last progress at the end. Stops
- * at `limit` hits or when `signal` aborts (checked between chunks and between hits).
+ * Streams the hits of a search over the file as it is when the search starts: hits in file
+ * order as they are found, progress at most every `progressEveryMs`, and a last progress at the
+ * end. Stops at `limit` hits or when `signal` aborts (nothing is emitted after that). The scan
+ * runs on worker threads, one byte range each (scanThreads.ts), so the main thread's event loop
+ * only forwards hits; past `budgetMs` the threads are terminated and the search fails saying so.
  */
 export async function searchLogFile(
   path: string,
@@ -238,47 +274,109 @@ export async function searchLogFile(
   signal: AbortSignal,
   opts: SearchOptions = {},
 ): Promise<void> {
-  const filter = buildLineFilter({ pattern: params.pattern, regex: params.regex, caseSensitive: params.caseSensitive, level: params.level });
+  const spec: LineFilterSpec = { pattern: params.pattern, regex: params.regex, caseSensitive: params.caseSensitive, level: params.level };
+  // A bad pattern is refused here, before any thread starts.
+  buildLineFilter(spec);
   const progressEveryMs = opts.progressEveryMs ?? 200;
+  const budgetMs = opts.budgetMs ?? SEARCH_BUDGET_MS;
   const fh = await open(path, 'r');
+  let cuts: number[];
+  let totalBytes: number;
   try {
-    const totalBytes = (await fh.stat()).size;
-    let hits = 0;
-    let scanned = 0;
-    let lastProgressAt = Date.now();
-    emit({ type: 'progress', scannedBytes: 0, totalBytes, hits: 0 });
-    if (signal.aborted) return;
-    const result = await scanMatches(
-      fh,
-      filter,
-      {
-        from: 0,
-        lineIndex: 0,
-        end: totalBytes,
-        signal,
-        chunkBytes: opts.chunkBytes,
-        firstChunkBytes: opts.firstChunkBytes ?? 256 * 1024,
-      },
-      (m) => {
-        if (signal.aborted) return false;
-        emit({ type: 'hit', line: displayLine(m.text, m.lineIndex + 1) });
-        hits++;
-        return hits < params.limit;
-      },
-      (p) => {
-        scanned = p.end;
-        const now = Date.now();
-        if (now - lastProgressAt >= progressEveryMs) {
-          lastProgressAt = now;
-          emit({ type: 'progress', scannedBytes: scanned, totalBytes, hits });
-        }
-        return !signal.aborted;
-      },
-    );
-    if (signal.aborted) return;
-    const scannedBytes = result.stopped ? Math.max(scanned, result.offset) : totalBytes;
-    emit({ type: 'progress', scannedBytes: Math.min(scannedBytes, totalBytes), totalBytes, hits });
+    totalBytes = (await fh.stat()).size;
+    const parts = Math.max(1, opts.ranges ?? Math.min(scanThreads.size, Math.floor(totalBytes / MIN_RANGE_BYTES)));
+    cuts = await cutAtLineStarts(fh, totalBytes, parts);
   } finally {
     await fh.close();
   }
+  emit({ type: 'progress', scannedBytes: 0, totalBytes, hits: 0 });
+  if (signal.aborted) return;
+
+  const n = cuts.length - 1;
+  const pending: RangeHit[][] = Array.from({ length: n }, () => []);
+  const results: (RangeScanResult | null)[] = Array.from({ length: n }, () => null);
+  const scannedTo = cuts.slice(0, n);
+  let head = 0;
+  let baseLine = 0;
+  let hits = 0;
+  let stoppedAt = -1;
+  let lastProgressAt = Date.now();
+  const jobs: RangeScanJob[] = [];
+  for (let k = 0; k < n; k++) {
+    jobs.push({
+      path,
+      start: cuts[k] as number,
+      end: cuts[k + 1] as number,
+      filter: spec,
+      limit: params.limit,
+      ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}),
+      ...(k === 0 ? { firstChunkBytes: opts.firstChunkBytes ?? 256 * 1024 } : {}),
+    });
+  }
+  const run = runParallelScan(
+    jobs,
+    {
+      found(k, found, to) {
+        scannedTo[k] = to;
+        (pending[k] as RangeHit[]).push(...found);
+        flush();
+      },
+      done(k, result) {
+        results[k] = result;
+        scannedTo[k] = cuts[k + 1] as number;
+        flush();
+      },
+    },
+    { signal, budgetMs, initialAllowance: (k) => (k === 0 ? params.limit : HITS_AHEAD) },
+  );
+  /** Emits what can be shown in file order: the head range's hits, then on to the next range. */
+  function flush(): void {
+    while (head < n && stoppedAt === -1) {
+      const queue = pending[head] as RangeHit[];
+      for (const h of queue) {
+        if (signal.aborted) return;
+        emit({ type: 'hit', line: { ...h.line, lineNo: baseLine + h.lineIndex + 1 } });
+        hits++;
+        if (hits >= params.limit) {
+          stoppedAt = h.next;
+          run.finish();
+          return;
+        }
+      }
+      queue.length = 0;
+      const result = results[head];
+      if (!result) break;
+      baseLine += result.lines;
+      head++;
+      if (head < n) (run.ranges[head] as RangeRun).allow(params.limit);
+    }
+    const now = Date.now();
+    if (now - lastProgressAt >= progressEveryMs && !signal.aborted) {
+      lastProgressAt = now;
+      let scanned = 0;
+      for (let k = 0; k < n; k++) scanned += (scannedTo[k] as number) - (cuts[k] as number);
+      emit({ type: 'progress', scannedBytes: scanned, totalBytes, hits });
+    }
+  }
+  let how: ParallelScanEnd;
+  try {
+    how = await run.ended;
+  } catch (err) {
+    if (err instanceof ScanBudgetError) {
+      let scanned = 0;
+      for (let k = 0; k < n; k++) scanned += (scannedTo[k] as number) - (cuts[k] as number);
+      const what = params.regex ? `the regular expression /${params.pattern}/` : `the search for "${params.pattern}"`;
+      throw new Error(
+        `search stopped after ${budgetMs / 1000} s, its time budget: ${what} had scanned ${mbText(scanned)} of ${mbText(totalBytes)} ` +
+          `with ${hits} hits shown; a simpler pattern (a keyword, or a regular expression without nested or repeated wildcards) is faster`,
+      );
+    }
+    throw err;
+  }
+  if (how === 'aborted' || signal.aborted) return;
+  emit({ type: 'progress', scannedBytes: stoppedAt === -1 ? totalBytes : Math.min(stoppedAt, totalBytes), totalBytes, hits });
+}
+
+function mbText(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${bytes.toLocaleString('en-US')} bytes`;
 }

@@ -3,7 +3,7 @@ import type { LogFile, LogLevelName, LogPage } from '../../shared/contract/logs.
 import { LineIndex } from '../../io/logs/lineIndex.js';
 import { countFileLines, findLogFiles, resolveLogFile } from '../../io/logs/logFiles.js';
 import { readFilteredPage, readUnfilteredPage, type PageQuery } from '../../io/logs/logPaging.js';
-import { buildLineFilter, searchLogFile } from '../../io/logs/logSearch.js';
+import { SEARCH_BUDGET_MS, buildLineFilter, searchLogFile } from '../../io/logs/logSearch.js';
 import { tailLogFile } from '../../io/logs/logTail.js';
 import { MatchIndex } from '../../io/logs/matchIndex.js';
 
@@ -14,6 +14,8 @@ export interface LogServiceOptions {
   /** Filter caches kept (least recently used dropped first). */
   maxFilters?: number;
   tailPollMs?: number;
+  /** A search ends with an error after this long (its threads are terminated). */
+  searchBudgetMs?: number;
 }
 
 /** Files up to this size are counted when listed, so the list shows their lines at once. */
@@ -39,6 +41,7 @@ export class LogService {
   private readonly maxIndexes: number;
   private readonly maxFilters: number;
   private readonly tailPollMs: number;
+  private readonly searchBudgetMs: number;
   private readonly indexes = new Map<string, LineIndex>();
   private readonly filters = new Map<string, FilterEntry>();
   private readonly counted = new Map<string, { version: string; lines: number }>();
@@ -50,6 +53,7 @@ export class LogService {
     this.maxIndexes = opts.maxIndexes ?? 8;
     this.maxFilters = opts.maxFilters ?? 6;
     this.tailPollMs = opts.tailPollMs ?? 250;
+    this.searchBudgetMs = opts.searchBudgetMs ?? SEARCH_BUDGET_MS;
   }
 
   handlers(): Pick<ApiHandlers, 'listLogFiles' | 'listLogLines'> {
@@ -94,6 +98,7 @@ export class LogService {
           { pattern: params.pattern, regex: params.regex, caseSensitive: params.caseSensitive, level: params.level, limit: params.limit },
           emit,
           signal,
+          { budgetMs: this.searchBudgetMs },
         );
       },
     };

@@ -1,0 +1,242 @@
+import { isAscii } from 'node:buffer';
+import { closeSync, openSync, readSync } from 'node:fs';
+import type { LogLine } from '../../shared/contract/logs.js';
+import { ByteKernels } from './byteKernels.js';
+import { buildLineFilter, displayLine, type LineFilterSpec } from './logSearch.js';
+
+/**
+ * One byte range of a log file searched synchronously, on a scan thread (see scanThreads.ts):
+ * the range is read in big chunks of whole lines and searched as bytes. An ASCII keyword is one
+ * Buffer.indexOf per hit over the chunk (over its case-folded copy when case does not matter);
+ * newlines are counted only to number the hits, by the SIMD kernel. Only a hit's line is
+ * decoded. A regular expression (or a non-ASCII keyword, or a level alone) runs over the chunk
+ * as text, as `scanMatches` does, latin1-decoded when the chunk is ASCII.
+ */
+
+export interface RangeScanJob {
+  path: string;
+  /** A line start. */
+  start: number;
+  /** A line start or the end of the file (exclusive). */
+  end: number;
+  filter: LineFilterSpec;
+  /** Hits after which the range stops (no later hit of it could be shown). */
+  limit: number;
+  chunkBytes?: number;
+  /** The first read is smaller so the first hit shows at once. */
+  firstChunkBytes?: number;
+}
+
+export interface RangeHit {
+  /** 0-based line index within the range. */
+  lineIndex: number;
+  /** File offset just past the hit's line. */
+  next: number;
+  /** The line, with lineNo null (the caller knows the range's first line number). */
+  line: LogLine;
+}
+
+export interface RangeScanSink {
+  /** Hits found so far in the chunk just scanned; `scannedTo` is a file offset. */
+  found(hits: RangeHit[], scannedTo: number): void;
+  /** Asked between chunks: true stops the scan. */
+  stopped(): boolean;
+}
+
+export interface RangeScanResult {
+  /** Lines of the range scanned (all of them unless stopped). */
+  lines: number;
+  hits: number;
+  scannedTo: number;
+  stopped: boolean;
+}
+
+const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
+/** A line longer than this is searched in its head only (as scanLineChunks does). */
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
+const NEWLINE = 0x0a;
+
+let kernels: ByteKernels | null = null;
+
+function kernelsFor(capacity: number): ByteKernels {
+  if (!kernels || kernels.capacity < capacity) kernels = new ByteKernels(capacity);
+  return kernels;
+}
+
+function countNewlinesInText(text: string, from: number, to: number): number {
+  let n = 0;
+  let p = text.indexOf('\n', from);
+  while (p !== -1 && p < to) {
+    n++;
+    p = text.indexOf('\n', p + 1);
+  }
+  return n;
+}
+
+/** The line's own text: without its newline and a trailing \r. */
+function lineBytesEnd(buf: Buffer, start: number, end: number): number {
+  return end > start && buf[end - 1] === 0x0d ? end - 1 : end;
+}
+
+export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResult {
+  const filter = buildLineFilter(job.filter);
+  const spec = job.filter;
+  const pattern = spec.pattern ?? '';
+  const literal = pattern.length > 0 && !spec.regex && /^[\x00-\x7f]*$/.test(pattern);
+  const folded = literal && !spec.caseSensitive;
+  const needle = literal ? Buffer.from(folded ? pattern.toLowerCase() : pattern, 'latin1') : null;
+  // A literal's byte match is exact; only a level filter still has to look at the line.
+  const exact = literal && !spec.level && !/[\r\n]/.test(pattern);
+  const chunkBytes = job.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const k = kernelsFor(chunkBytes + MAX_LINE_BYTES);
+  const buf = k.raw;
+  const fd = openSync(job.path, 'r');
+  let pos = job.start;
+  let fill = 0;
+  let lines = 0;
+  let hits = 0;
+  let batch: RangeHit[] = [];
+  let firstRead = true;
+  let stopped = false;
+
+  const hit = (ls: number, le: number, lineIndex: number, next: number, text?: string): boolean => {
+    const line = text ?? buf.toString('utf8', ls, lineBytesEnd(buf, ls, le));
+    if (!exact && !filter.test(line)) return true;
+    batch.push({ lineIndex, next, line: displayLine(line, null) });
+    hits++;
+    return hits < job.limit;
+  };
+
+  /** Lines in buf[0, to): all whole, except a last one at the end of the file. Returns false to stop. */
+  const scanChunk = (to: number): boolean => {
+    let cursor = 0;
+    let more = true;
+    if (needle) {
+      const hay = folded ? k.fold(to) : buf.subarray(0, to);
+      let m = hay.indexOf(needle, 0);
+      while (m !== -1) {
+        const ls = m === 0 ? 0 : hay.lastIndexOf(NEWLINE, m - 1) + 1;
+        const nl = hay.indexOf(NEWLINE, m);
+        const le = nl === -1 ? to : nl;
+        lines += k.countNewlines(cursor, ls);
+        cursor = nl === -1 ? to : nl + 1;
+        more = hit(ls, le, lines, pos + cursor);
+        if (nl !== -1) lines++;
+        if (!more || cursor >= to) break;
+        m = hay.indexOf(needle, cursor);
+      }
+    } else {
+      const ascii = isAscii(buf.subarray(0, to));
+      const text = buf.toString(ascii ? 'latin1' : 'utf8', 0, to);
+      const re = filter.candidates;
+      // Character → byte offsets, advanced incrementally, when the text has multi-byte characters.
+      let bytePos = 0;
+      let byteChar = 0;
+      const byteOf = (charPos: number): number => {
+        if (ascii) return charPos;
+        bytePos += Buffer.byteLength(text.slice(byteChar, charPos));
+        byteChar = charPos;
+        return bytePos;
+      };
+      const countTo = (charPos: number): number => (ascii ? k.countNewlines(cursor, charPos) : countNewlinesInText(text, cursor, charPos));
+      const visit = (ls: number, le: number): boolean => {
+        const stop = le > ls && text.charCodeAt(le - 1) === 0x0d ? le - 1 : le;
+        const line = text.slice(ls, stop);
+        lines += countTo(ls);
+        const lineIndex = lines;
+        cursor = le < text.length ? le + 1 : le;
+        if (le < text.length) lines++;
+        if (!filter.test(line)) return true;
+        return hit(0, 0, lineIndex, pos + byteOf(cursor), line);
+      };
+      if (re === null) {
+        while (cursor < text.length && more) {
+          const nl = text.indexOf('\n', cursor);
+          more = visit(cursor, nl === -1 ? text.length : nl);
+        }
+      } else {
+        re.lastIndex = 0;
+        for (;;) {
+          const m = re.exec(text);
+          if (!m || m.index >= text.length) break;
+          const ls = m.index === 0 ? 0 : text.lastIndexOf('\n', m.index - 1) + 1;
+          const nl = text.indexOf('\n', m.index);
+          more = visit(Math.max(ls, cursor), nl === -1 ? text.length : nl);
+          if (!more || cursor >= text.length) break;
+          re.lastIndex = cursor;
+        }
+      }
+      if (more) lines += countTo(text.length);
+      cursor = more ? to : byteOf(cursor);
+    }
+    if (needle && more) lines += k.countNewlines(cursor, to);
+    const scannedTo = more ? pos + to : pos + cursor;
+    if (batch.length > 0 || more) {
+      sink.found(batch, scannedTo);
+      batch = [];
+    }
+    if (!more) {
+      pos = scannedTo;
+      return false;
+    }
+    return true;
+  };
+
+  try {
+    for (;;) {
+      if (sink.stopped()) {
+        stopped = true;
+        break;
+      }
+      const readAt = pos + fill;
+      let want = Math.min(chunkBytes, buf.length - fill, job.end - readAt);
+      if (firstRead && job.firstChunkBytes) want = Math.min(want, job.firstChunkBytes);
+      firstRead = false;
+      const n = want > 0 ? readSync(fd, buf, fill, want, readAt) : 0;
+      if (n === 0) {
+        if (fill > 0 && !scanChunk(fill)) stopped = true;
+        else pos += fill;
+        break;
+      }
+      fill += n;
+      const last = buf.lastIndexOf(NEWLINE, fill - 1);
+      if (last === -1) {
+        if (fill < buf.length) continue;
+        // A giant line: its head is searched as the line; the rest is skipped.
+        const head = fill;
+        if (!scanChunk(head)) {
+          stopped = true;
+          break;
+        }
+        pos = skipPastNewline(fd, pos + fill, job.end, buf);
+        lines += 1;
+        fill = 0;
+        continue;
+      }
+      if (!scanChunk(last + 1)) {
+        stopped = true;
+        break;
+      }
+      pos += last + 1;
+      buf.copyWithin(0, last + 1, fill);
+      fill -= last + 1;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { lines, hits, scannedTo: pos, stopped };
+}
+
+/** The offset just past the next newline at or after `from` (or `end`). Uses buf's head as scratch. */
+function skipPastNewline(fd: number, from: number, end: number, buf: Buffer): number {
+  let pos = from;
+  const scratch = buf.subarray(0, Math.min(buf.length, 1024 * 1024));
+  while (pos < end) {
+    const n = readSync(fd, scratch, 0, Math.min(scratch.length, end - pos), pos);
+    if (n === 0) return pos;
+    const nl = scratch.subarray(0, n).indexOf(NEWLINE);
+    if (nl !== -1) return pos + nl + 1;
+    pos += n;
+  }
+  return pos;
+}
