@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -103,6 +103,13 @@ describe('the desktop Content-Security-Policy', () => {
     expect(directives.get('object-src')).toBe("'none'");
     expect(directives.get('frame-ancestors')).toBe("'none'");
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*|ws:(?!\/\/)/);
+  });
+
+  it("the page's own meta policy (both hosts) reaches no other host: no bare ws:", () => {
+    const html = readFileSync(join(import.meta.dirname, '..', '..', 'src', 'renderer', 'index.html'), 'utf8');
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1] ?? '';
+    const connect = meta.split(';').map((d) => d.trim()).find((d) => d.startsWith('connect-src'));
+    expect(connect).toBe("connect-src 'self'");
   });
 
   it('development: adds the dev server and its hot-reload socket, nothing else', () => {
