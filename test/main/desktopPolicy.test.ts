@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { flipDesktopFuses } from '../../scripts/flip-fuses.js';
 import { registerIpcHandlers, registerIpcStreams } from '../../src/main/electron/ipcBridge.js';
 import {
@@ -18,7 +18,7 @@ import {
 import { ipcChannel, ipcStreamChannel, type EntryName } from '../../src/shared/api.js';
 import { freshDir, waitFor } from '../helpers.js';
 import { ipcPair } from './ipcPair.js';
-import { startHarness, type Harness } from './workstationHarness.js';
+import { harnessPerTest, type Harness } from './workstationHarness.js';
 
 /** The desktop shell's decisions, under plain Node: src/main/electron only wires them into Electron. */
 
@@ -169,20 +169,11 @@ describe('the control model: risky commands ask the user first', () => {
 });
 
 describe('the IPC bridge applies the policy', () => {
-  let harness: Harness | null = null;
-  let cleanup: (() => void) | null = null;
-  afterEach(async () => {
-    await harness?.stop();
-    harness = null;
-    cleanup?.();
-  });
-
-  async function start(): Promise<{ harness: Harness; dataDir: string }> {
-    const tmp = freshDir('desktop-ipc');
-    cleanup = tmp.remove;
-    harness = await startHarness({ dataDir: tmp.dir, controlEnabled: true, settings: { demo: { enabled: false, speed: 60, seed: 1 }, variants: [] } });
-    return { harness, dataDir: tmp.dir };
-  }
+  const harness = harnessPerTest('desktop-ipc');
+  const start = async (): Promise<{ harness: Harness; dataDir: string }> => {
+    const h = await harness({ controlEnabled: true, settings: { demo: { enabled: false, speed: 60, seed: 1 }, variants: [] } });
+    return { harness: h, dataDir: h.dataDir };
+  };
 
   it('a stream can be cancelled only by our own frame', async () => {
     const { harness: h, dataDir } = await start();
