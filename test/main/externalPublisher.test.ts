@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SnapshotMonitor, type MonitoredSnapshot } from '../../src/main/workstation/snapshotMonitor.js';
 import { snapshotJsonSchema } from '../../src/shared/snapshotJsonSchema.js';
 import { freshDir, waitFor } from '../helpers.js';
+import { harnessPerTest, type Harness } from './workstationHarness.js';
 
 let cleanup: (() => void) | null = null;
 let monitor: SnapshotMonitor | null = null;
@@ -66,57 +67,49 @@ describe('the open snapshot protocol', () => {
   });
 });
 
+const ctx = { origin: 'cli' as const, controlAllowed: false };
+const externalHarness = harnessPerTest('external-ws');
+const external = (): ReturnType<typeof externalHarness> =>
+  externalHarness({ controlEnabled: false, settings: { demo: { enabled: false, speed: 60, seed: 1 }, variants: [] } });
+
+/** Writes a valid snapshot for `variant` as an outside process would, and waits until the workstation lists it. */
+async function publish(harness: Harness & { dataDir: string }, variant: string): Promise<string> {
+  const file = join(harness.dataDir, 'monitor', `snapshot_${variant}.json`);
+  const good = { version: 1, variant, strategy: 'grid', status: 'running', source: 'external', updatedAt: new Date().toISOString(), instruments: [] };
+  writeFileSync(file, JSON.stringify(good));
+  await waitFor('listed', async () => (await harness.workstation.handlers.listVariants({}, ctx)).some((v) => v.variant === variant));
+  return file;
+}
+
 describe('a corrupt snapshot in the running workstation', () => {
   it('raises a WARNING naming the file and field, and keeps serving the last good snapshot', async () => {
-    const { startHarness } = await import('./workstationHarness.js');
-    const tmp = freshDir('corrupt-ws');
-    const harness = await startHarness({ dataDir: tmp.dir, controlEnabled: false, settings: { demo: { enabled: false, speed: 60, seed: 1 }, variants: [] } });
-    try {
-      const file = join(tmp.dir, 'monitor', 'snapshot_ext.json');
-      const good = { version: 1, variant: 'ext', strategy: 'grid', status: 'running', source: 'external', updatedAt: new Date().toISOString(), instruments: [] };
-      writeFileSync(file, JSON.stringify(good));
-      const ctx = { origin: 'cli' as const, controlAllowed: false };
-      await waitFor('listed', async () => (await harness.workstation.handlers.listVariants({}, ctx)).some((v) => v.variant === 'ext'));
-      writeFileSync(file, '{"version": 1, "variant": "ext", "status": "runn');
-      const alert = await waitFor('alert', () => harness.alerts.find((a) => a.title === 'Invalid snapshot ignored'));
-      expect(alert.level).toBe('WARNING');
-      expect(alert.message).toContain(file);
-      expect(alert.message).toMatch(/not valid JSON/);
-      const snap = await harness.workstation.handlers.getSnapshot({ variant: 'ext' }, ctx);
-      expect(snap.status).toBe('running');
-      expect(snap.strategy).toBe('grid');
-      // The main process keeps its own log, where every alert is written.
-      const mainLog = readFileSync(join(tmp.dir, 'logs', 'kestrel', 'main.log'), 'utf8');
-      expect(mainLog).toMatch(/"level":"WARNING","variant":"ext","message":"alert: Invalid snapshot ignored/);
-    } finally {
-      await harness.stop();
-      tmp.remove();
-    }
+    const harness = await external();
+    const file = await publish(harness, 'ext');
+    writeFileSync(file, '{"version": 1, "variant": "ext", "status": "runn');
+    const alert = await waitFor('alert', () => harness.alerts.find((a) => a.title === 'Invalid snapshot ignored'));
+    expect(alert.level).toBe('WARNING');
+    expect(alert.message).toContain(file);
+    expect(alert.message).toMatch(/not valid JSON/);
+    const snap = await harness.workstation.handlers.getSnapshot({ variant: 'ext' }, ctx);
+    expect(snap.status).toBe('running');
+    expect(snap.strategy).toBe('grid');
+    // The main process keeps its own log, where every alert is written.
+    const mainLog = readFileSync(join(harness.dataDir, 'logs', 'kestrel', 'main.log'), 'utf8');
+    expect(mainLog).toMatch(/"level":"WARNING","variant":"ext","message":"alert: Invalid snapshot ignored/);
   });
 });
 
 describe('an external publisher that goes away', () => {
   it('emits variantRemoved when its snapshot file is deleted, and the variant leaves the list', async () => {
-    const { startHarness } = await import('./workstationHarness.js');
-    const tmp = freshDir('removed-ws');
-    const harness = await startHarness({ dataDir: tmp.dir, controlEnabled: false, settings: { demo: { enabled: false, speed: 60, seed: 1 }, variants: [] } });
-    try {
-      const removed: string[] = [];
-      const off = harness.workstation.bus.on('variantRemoved', ({ variant }) => removed.push(variant));
-      const file = join(tmp.dir, 'monitor', 'snapshot_py-gone.json');
-      const good = { version: 1, variant: 'py-gone', strategy: 'grid', status: 'running', source: 'external', updatedAt: new Date().toISOString(), instruments: [] };
-      writeFileSync(file, JSON.stringify(good));
-      const ctx = { origin: 'cli' as const, controlAllowed: false };
-      await waitFor('listed', async () => (await harness.workstation.handlers.listVariants({}, ctx)).some((v) => v.variant === 'py-gone'));
-      rmSync(file);
-      await waitFor('variantRemoved emitted', () => removed.includes('py-gone'));
-      expect(removed).toEqual(['py-gone']);
-      expect((await harness.workstation.handlers.listVariants({}, ctx)).map((v) => v.variant)).not.toContain('py-gone');
-      await expect(harness.workstation.handlers.getSnapshot({ variant: 'py-gone' }, ctx)).rejects.toMatchObject({ status: 404 });
-      off();
-    } finally {
-      await harness.stop();
-      tmp.remove();
-    }
+    const harness = await external();
+    const removed: string[] = [];
+    const off = harness.workstation.bus.on('variantRemoved', ({ variant }) => removed.push(variant));
+    const file = await publish(harness, 'py-gone');
+    rmSync(file);
+    await waitFor('variantRemoved emitted', () => removed.includes('py-gone'));
+    expect(removed).toEqual(['py-gone']);
+    expect((await harness.workstation.handlers.listVariants({}, ctx)).map((v) => v.variant)).not.toContain('py-gone');
+    await expect(harness.workstation.handlers.getSnapshot({ variant: 'py-gone' }, ctx)).rejects.toMatchObject({ status: 404 });
+    off();
   });
 });

@@ -1,4 +1,6 @@
+import { afterEach } from 'vitest';
 import type { z } from 'zod';
+import { freshDir } from '../helpers.js';
 import { settingsSchema } from '../../src/shared/config.js';
 import { KESTREL_VERSION } from '../../src/shared/version.js';
 import { ApiServer, type ApiServerOptions } from '../../src/main/node/apiServer.js';
@@ -69,5 +71,26 @@ export async function startHarness(opts: {
       await workstation.stop();
       host.killAll();
     },
+  };
+}
+
+/**
+ * For a describe block: `start()` runs a harness on a fresh data directory; after each test it is
+ * stopped and the directory removed.
+ */
+export function harnessPerTest(prefix: string): (opts: Omit<Parameters<typeof startHarness>[0], 'dataDir'>) => Promise<Harness & { dataDir: string }> {
+  let running: Harness | null = null;
+  let remove: (() => void) | null = null;
+  afterEach(async () => {
+    await running?.stop();
+    running = null;
+    remove?.();
+    remove = null;
+  });
+  return async (opts) => {
+    const tmp = freshDir(prefix);
+    remove = tmp.remove;
+    running = await startHarness({ ...opts, dataDir: tmp.dir });
+    return { ...running, dataDir: tmp.dir };
   };
 }
