@@ -438,6 +438,20 @@ export class Workstation {
           });
           return Promise.resolve({ ok: true, message: `${who} ${halted ? 'halted' : 'resumed'}` });
         }),
+      flattenVariant: ({ variant }, ctx) =>
+        this.command(ctx, 'flattenVariant', variant ?? '*', { variant: variant ?? null }, () => {
+          const targets = variant ? [this.supervisorOf(variant)] : [...this.supervisors.values()];
+          const reached = targets.filter((s) => s.flatten()).length;
+          const who = variant ?? `all ${targets.length} variants`;
+          this.alerts.raise({
+            level: 'WARNING',
+            variant: variant ?? null,
+            title: 'Flatten',
+            message: `${who}: halted; every open position closes at the next bar open${reached < targets.length ? ` (${String(targets.length - reached)} not running: halted only)` : ''}`,
+            key: `flatten:${variant ?? '*'}`,
+          });
+          return Promise.resolve({ ok: true, message: `${who} flattening` });
+        }),
       acknowledgeAlert: ({ id }, ctx) =>
         this.command(ctx, 'acknowledgeAlert', id, { id }, () => {
           if (!this.alerts.acknowledge(id)) throw new ApiError(404, `no alert with id ${id}`);
