@@ -1,6 +1,6 @@
 /**
- * The MACD-TD trading path: 1-minute bars/s through MacdTdRunner (AnalysisPipeline per product +
- * MacdTdStrategy + PaperBroker), beside the same bars through AnalysisPipeline alone (the
+ * The MACD-TD trading path: 1-minute bars/s through the TradingEngine (AnalysisPipeline per
+ * product + MACD-TD + RiskGate + PaperBroker), beside the same bars through AnalysisPipeline alone (the
  * strategy's overhead is the difference), and the size of the state a worker commits after
  * every bar. Data: 60 trading days of the simulated market's three products, 15-minute windows,
  * with stop-loss and take-profit brackets so that the broker has resting orders to match.
@@ -8,7 +8,8 @@
 import { AnalysisPipeline } from '../src/core/analysisPipeline.js';
 import { DEMO_INSTRUMENTS, SimulatedMarket, backfillStart } from '../src/core/market/simulatedMarket.js';
 import { TradingCalendar } from '../src/core/market/tradingCalendar.js';
-import { MacdTdRunner } from '../src/core/strategy/macdTdRunner.js';
+import { TradingEngine } from '../src/core/strategy/engine.js';
+import { strategyFor } from '../src/core/strategy/registry.js';
 import { vtSymbolOf, type OhlcvBar } from '../src/shared/bar.js';
 import type { MacdTdConfigInput } from '../src/shared/strategyConfig.js';
 import { parseDatetime } from '../src/shared/time.js';
@@ -30,10 +31,11 @@ export async function run(): Promise<BenchFigure[]> {
     takeProfit: { unit: 'percent', value: 0.8 },
   };
 
-  let runner = new MacdTdRunner(config, { variant: 'bench', windowMinutes: 15, calendar });
+  const bound = strategyFor('macd-td', config, 'bench');
+  let runner = new TradingEngine(bound, { variant: 'bench', windowMinutes: 15, calendar });
   let fills = 0;
   const withStrategy = bestOf(3, () => {
-    runner = new MacdTdRunner(config, { variant: 'bench', windowMinutes: 15, calendar });
+    runner = new TradingEngine(bound, { variant: 'bench', windowMinutes: 15, calendar });
     fills = 0;
     for (const t of ticks) fills += runner.onMinuteBar(t.vtSymbol, t.bar, 'live').fills.length;
   });
@@ -55,7 +57,7 @@ export async function run(): Promise<BenchFigure[]> {
   });
   return [
     {
-      name: 'MacdTdRunner, 1-minute bars',
+      name: 'TradingEngine (MACD-TD + risk gate + broker), 1-minute bars',
       value: ticks.length / withStrategy,
       unit: 'bars/s',
       peer: { name: 'AnalysisPipeline alone', value: ticks.length / pipelineOnly },

@@ -105,6 +105,12 @@ export const contract = {
     '/api/halt',
     'the kill switch: halt (or resume) trading for one variant, or all when none is named',
   ),
+  flattenVariant: command(
+    z.object({ variant: variantNameSchema.optional() }),
+    commandResultSchema,
+    '/api/flatten',
+    'the emergency stop: halt one variant, or all when none is named, and close every open position at the next bar open',
+  ),
   acknowledgeAlert: command(
     z.object({ id: z.string().min(1) }),
     commandResultSchema,

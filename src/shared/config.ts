@@ -1,17 +1,26 @@
 import { z } from 'zod';
 import { ALERT_LEVELS } from './alertLevels.js';
 import { variantNameSchema } from './snapshot.js';
-import { macdTdConfigSchema } from './strategyConfig.js';
+import { strategyNames, strategyParamsSchemaOf } from './strategyParams.js';
 
 /** One variant = one strategy with its parameters, run in its own worker process. */
-export const variantConfigSchema = z.object({
+const vtSymbolSchema = z.string().regex(/^[^.\s]+\.[A-Za-z0-9_]+$/, 'vtSymbol is SYMBOL.EXCHANGE, e.g. rb2501.SHFE');
+
+export const variantConfigSchema = z
+  .object({
   name: variantNameSchema,
-  strategy: z.enum(['macd-td']).default('macd-td'),
+  /** The strategy's registered name (src/core/strategy/registry.ts); `params` are validated by its schema. */
+  strategy: z.string().min(1).default('macd-td'),
   /**
    * The contract, e.g. rb2501.SHFE; or a product alone, e.g. rb.SHFE, to trade whichever
    * contract of it is dominant in the bar store (kept in the variant's state once chosen).
    */
-  vtSymbol: z.string().regex(/^[^.\s]+\.[A-Za-z0-9_]+$/, 'vtSymbol is SYMBOL.EXCHANGE, e.g. rb2501.SHFE'),
+  vtSymbol: vtSymbolSchema,
+  /**
+   * More instruments of the variant's universe, products (rb.SHFE) or contracts (rb2505.SHFE),
+   * traded besides `vtSymbol`; their 1-minute bars are merged on the time axis.
+   */
+  universe: z.array(vtSymbolSchema).default([]),
   windowMinutes: z
     .number()
     .int()
@@ -19,8 +28,8 @@ export const variantConfigSchema = z.object({
   /** How often the worker polls the bar store for new 1-minute rows. */
   pollMs: z.number().int().min(20).max(60_000).default(250),
   enabled: z.boolean().default(true),
-  /** Strategy and paper-broker parameters. */
-  params: macdTdConfigSchema.prefault({}),
+  /** Strategy, risk-gate and paper-broker parameters, validated by the strategy's own schema. */
+  params: z.record(z.string(), z.unknown()).default({}),
   /** Where bars come from: follow the bar store live, or replay a stored range at a speed. */
   feed: z
     .discriminatedUnion('kind', [
@@ -37,7 +46,24 @@ export const variantConfigSchema = z.object({
     .default({ kind: 'follow' }),
   /** Report the feed as stalled after this many expected bar intervals without a new bar. */
   stallAfterBars: z.number().int().positive().default(5),
-});
+  /** What a contract roll does with an open position: move it to the new contract, close it, or keep it where it is. */
+  roll: z.enum(['move', 'close', 'keep']).default('move'),
+  /** A contract becomes active when it had more volume than the active one on each of this many last trading days. */
+  rollDays: z.number().int().min(1).max(20).default(2),
+  })
+  .transform((v, ctx) => {
+    const schema = strategyParamsSchemaOf(v.strategy);
+    if (schema === null) {
+      ctx.addIssue({ code: 'custom', path: ['strategy'], message: `unknown strategy ${JSON.stringify(v.strategy)}; known: ${strategyNames().join(', ')}` });
+      return z.NEVER;
+    }
+    const parsed = schema.safeParse(v.params);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['params', ...issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k))], message: issue.message });
+      return z.NEVER;
+    }
+    return { ...v, params: parsed.data as Record<string, unknown> };
+  });
 export type VariantConfig = z.infer<typeof variantConfigSchema>;
 export type VariantConfigInput = z.input<typeof variantConfigSchema>;
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { OhlcvBar } from './bar.js';
+import { riskGateStateSchema } from './risk.js';
+import { strategyDisplaySchema } from './strategyDisplay.js';
 
 /**
  * The monitoring contract: what a worker (ours, or any other process) publishes in
@@ -167,6 +169,12 @@ export const snapshotSchema = z.object({
   /** Wall-clock ISO time of writing; moves while the market is open. */
   updatedAt: z.string(),
   instruments: z.array(instrumentSnapshotSchema).max(20),
+  /** What the strategy shows (lines, panes, marks, badges); null from a publisher that does not say. */
+  display: strategyDisplaySchema.nullable().default(null),
+  /** product → active contract. */
+  activeContracts: z.record(z.string(), z.string()).default({}),
+  /** The risk gate's state; null from a publisher without one. */
+  risk: riskGateStateSchema.nullable().default(null),
   positions: z.array(positionSchema).default([]),
   orders: z.array(orderSchema).default([]),
   recentTrades: z.array(tradeRowSchema).max(MAX_SNAPSHOT_TRADES).default([]),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { riskLimitsSchema } from './risk.js';
 import { signalParamsSchema } from './signalParams.js';
 
 /**
@@ -29,9 +30,8 @@ export const contractSpecSchema = z.object({
 });
 export type ContractSpec = z.infer<typeof contractSpecSchema>;
 
-export const macdTdConfigSchema = z.object({
-  /** Lots per entry. */
-  orderVolume: z.number().int().positive().default(1),
+/** The paper broker's parameters (DOMAIN.md "Paper broker"): every strategy's parameters include them. */
+export const brokerParamsSchema = z.object({
   /** Contract spec of every product of the variant unless `contracts` names the product. */
   priceTick: z.number().finite().positive().default(1),
   contractMultiplier: z.number().finite().positive().default(10),
@@ -40,16 +40,21 @@ export const macdTdConfigSchema = z.object({
   /** Market and stop fills: buy pays this many ticks above, sell receives this many below. */
   slippageTicks: z.number().int().nonnegative().default(1),
   commission: commissionSchema.default({ kind: 'perLot', amount: 0 }),
+});
+export type BrokerParams = z.infer<typeof brokerParamsSchema>;
+
+/**
+ * What every strategy's parameters start from: the broker's and the risk gate's. A strategy's
+ * schema extends it, so one flat `params` object configures the whole trading path of a variant.
+ */
+export const tradingParamsSchema = brokerParamsSchema.extend(riskLimitsSchema.shape);
+export type TradingParams = z.infer<typeof tradingParamsSchema>;
+
+export const macdTdConfigSchema = tradingParamsSchema.extend({
+  /** Lots per entry. */
+  orderVolume: z.number().int().positive().default(1),
   stopLoss: protectiveLevelSchema.nullable().default(null),
   takeProfit: protectiveLevelSchema.nullable().default(null),
-  /** Opens per product per trading day (the day rolls at 21:00). */
-  maxDailyOpenPerProduct: z.number().int().nonnegative().default(3),
-  /** Opens across all products of the variant per trading day. */
-  maxDailyOpenGlobal: z.number().int().nonnegative().default(10),
-  /** Go flat before a session end that is followed by a long pause (15:00, the night's end). */
-  closeAtSessionEnd: z.boolean().default(false),
-  /** A session end counts for closeAtSessionEnd when the market then stays closed this long (lunch: 120). */
-  sessionEndMinPauseMinutes: z.number().int().positive().default(180),
   /** A TD setup 9 confirms an entry when it completed on this window bar or the (n − 1) before it. */
   nineWithinBars: z.number().int().min(1).max(100).default(3),
   signal: signalParamsSchema.prefault({}),
@@ -59,7 +64,12 @@ export type MacdTdConfigInput = z.input<typeof macdTdConfigSchema>;
 
 /** Parses a config, with a message that names each wrong field (`where` says whose config). */
 export function parseMacdTdConfig(input: unknown, where = 'MACD-TD config'): MacdTdConfig {
-  const result = macdTdConfigSchema.safeParse(input ?? {});
+  return parseWith(macdTdConfigSchema, input, where);
+}
+
+/** Parses with any schema, throwing one message that names each wrong field. */
+export function parseWith<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
+  const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`);
   throw new Error(`${where}: ${problems.join('; ')}`);

@@ -27,6 +27,8 @@ export const WORKER_LAUNCH_ENV = 'KESTREL_WORKER';
 export const toWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stop') }),
   z.object({ type: z.literal('halt'), halted: z.boolean() }),
+  /** Halt, then close every position at the next bar's open. */
+  z.object({ type: z.literal('flatten') }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 

@@ -9,6 +9,7 @@ import { openBarStore } from '../io/openBarStore.js';
 import { TradingJournal } from '../io/tradingJournal.js';
 import { WORKER_LAUNCH_ENV, workerLaunchSchema, type WorkerLaunch } from '../shared/workerProtocol.js';
 import { parentChannel, type ParentChannel } from './parentChannel.js';
+import { STRATEGY_MODULES_ENV, loadStrategyModules } from './strategyModules.js';
 import { VariantRunner } from './variantRunner.js';
 
 const HEARTBEAT_MS = 5_000;
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     process.stderr.write(`kestrel worker: ${WORKER_LAUNCH_ENV} is not set; workers are started by the supervisor\n`);
     process.exit(2);
   }
+  await loadStrategyModules(process.env[STRATEGY_MODULES_ENV]);
   const launch = workerLaunchSchema.parse(JSON.parse(raw));
   const channel = parentChannel();
   const log = new JsonLinesLog(join(launch.dataDir, 'logs', launch.variant.name, 'strategy.log'), launch.variant.name);
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
   channel.onMessage((m) => {
     if (m.type === 'stop') void shutdown();
     else if (m.type === 'halt') runner?.setHalted(m.halted);
+    else if (m.type === 'flatten') runner?.flatten();
   });
   process.on('SIGTERM', () => void shutdown());
   // A parent that died (even by SIGKILL) takes its workers with it; state is committed on the way out.

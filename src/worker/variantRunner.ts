@@ -1,15 +1,17 @@
 import { join } from 'node:path';
 import { AnalysisPipeline } from '../core/analysisPipeline.js';
+import type { Order, TradeRow } from '../core/broker/paperBroker.js';
 import { TradingCalendar } from '../core/market/tradingCalendar.js';
 import { productOf, pickDominant } from '../core/strategy/activeContract.js';
-import { MacdTdRunner } from '../core/strategy/macdTdRunner.js';
-import { MacdTdStrategy, type StrategyEvents, type TradingMode } from '../core/strategy/macdTdStrategy.js';
-import type { Order, TradeRow } from '../core/broker/paperBroker.js';
+import { TradingEngine, type EngineEvents, type EngineOptions } from '../core/strategy/engine.js';
+import { mergeMinutes, type InstrumentSeries } from '../core/strategy/minuteMerge.js';
+import { strategyFor } from '../core/strategy/registry.js';
+import type { BoundStrategy, InstrumentBar, TradingMode } from '../core/strategy/strategy.js';
 import type { BarKey, BarStore } from '../io/barStore.js';
 import type { JsonLinesLog } from '../io/jsonLinesLog.js';
 import { writeSnapshotAtomic } from '../io/snapshotFile.js';
 import type { JournalOrder, JournalTrade, TradingJournal } from '../io/tradingJournal.js';
-import { parseVtSymbol, type OhlcvBar } from '../shared/bar.js';
+import { parseVtSymbol } from '../shared/bar.js';
 import { SNAPSHOT_VERSION, type SnapshotInput, type VariantStatus } from '../shared/snapshot.js';
 import { formatDatetime, nowInZone, parseDatetime } from '../shared/time.js';
 import type { WorkerAlert, WorkerLaunch } from '../shared/workerProtocol.js';
@@ -42,7 +44,8 @@ const CHINA_FUTURES_EXCHANGES = new Set(['SHFE', 'DCE', 'CZCE', 'CFFEX', 'INE', 
  * checkpoints) → resolve the active contract → load history and replay it (through the
  * strategy in `restoring` mode when there is no state, so signals are computed and no order
  * goes out; only into the chart when the state already holds the indicators) → unfreeze.
- * Live: every new 1-minute bar goes through the very same MacdTdRunner; the state and the
+ * Live: every new minute (the bars of all instruments merged) goes through the very same
+ * TradingEngine; the state and the
  * trades and orders it reflects are committed in one transaction.
  */
 export class VariantRunner {
@@ -51,12 +54,13 @@ export class VariantRunner {
   private readonly snapshotIntervalMs: number;
   private readonly commitEveryBars: number;
   private readonly calendar = new TradingCalendar();
-  private runner: MacdTdRunner | null = null;
-  private view: InstrumentView;
-  /** The chart's pipeline for history older than the state's checkpoint. */
-  private viewPipeline: AnalysisPipeline | null = null;
-  private vtSymbol: string;
-  private key: BarKey;
+  private readonly bound: BoundStrategy;
+  private engine: TradingEngine | null = null;
+  /** The instruments followed (products resolved to contracts), sorted. */
+  private instruments: string[] = [];
+  private readonly views = new Map<string, InstrumentView>();
+  /** The chart's pipelines for history older than the state's checkpoint. */
+  private readonly viewPipelines = new Map<string, AnalysisPipeline>();
   private status: VariantStatus = 'starting';
   private statusMessage: string | null = null;
   private mode: TradingMode = 'restoring';
@@ -83,9 +87,8 @@ export class VariantRunner {
     private readonly launch: WorkerLaunch,
     private readonly deps: VariantRunnerDeps,
   ) {
-    this.vtSymbol = launch.variant.vtSymbol;
-    this.key = keyOf(this.vtSymbol);
-    this.view = new InstrumentView(this.vtSymbol, launch.variant.windowMinutes);
+    this.bound = strategyFor(launch.variant.strategy, launch.variant.params, `variant ${launch.variant.name}`);
+    this.instruments = configuredInstruments(launch);
     this.monitorDir = join(launch.dataDir, 'monitor');
     this.clock = deps.clock ?? (() => new Date());
     this.snapshotIntervalMs = deps.snapshotIntervalMs ?? 200;
@@ -102,16 +105,20 @@ export class VariantRunner {
     return this.mode;
   }
 
-  get activeVtSymbol(): string {
-    return this.vtSymbol;
+  /** The instruments followed, products resolved to their active contracts. */
+  get activeInstruments(): readonly string[] {
+    return this.instruments;
   }
 
+  /** The fewest window bars any instrument has (trading waits for MIN_WINDOW_BARS_TO_TRADE on each). */
   get windowBarCount(): number {
-    return this.runner?.pipeline(this.vtSymbol)?.windowBarCount ?? 0;
+    let min = Number.POSITIVE_INFINITY;
+    for (const vt of this.instruments) min = Math.min(min, this.engine?.pipeline(vt)?.windowBarCount ?? 0);
+    return min === Number.POSITIVE_INFINITY ? 0 : min;
   }
 
-  get strategy(): MacdTdStrategy | null {
-    return this.runner?.strategy ?? null;
+  get tradingEngine(): TradingEngine | null {
+    return this.engine;
   }
 
   get lastMinuteTime(): number | null {
@@ -126,60 +133,64 @@ export class VariantRunner {
     this.writeSnapshot(true);
 
     const state = this.loadState();
-    await this.resolveContract(state);
-    const runnerOpts = {
+    this.instruments = state ? [...state.instruments] : await this.resolveUniverse();
+    this.views.clear();
+    for (const vt of this.instruments) this.views.set(vt, new InstrumentView(vt, variant.windowMinutes));
+    const engineOpts: EngineOptions = {
       variant: variant.name,
       windowMinutes: variant.windowMinutes,
       calendar: this.calendar,
-      onWindow: (vt: string, a: Parameters<InstrumentView['addWindow']>[0]) => {
-        if (vt === this.vtSymbol) this.view.addWindow(a);
-      },
+      activeContracts: Object.fromEntries(this.instruments.map((vt) => [productOf(vt), vt])),
+      onWindow: (vt, a) => this.views.get(vt)?.addWindow(a),
     };
     const wanted = this.launch.restoreWindowBars * variant.windowMinutes;
     this.restoreInfo = { ...this.restoreInfo, phase: 'replaying' };
     let replayed = 0;
     let suppressed = 0;
+    const replay = (series: InstrumentSeries[]): void => {
+      mergeMinutes(series, (group) => {
+        suppressed += (this.engine as TradingEngine).onMinuteBars(group, 'restoring').suppressed;
+        this.lastMinute = group[0]?.bar.time ?? this.lastMinute;
+      });
+    };
 
     if (state) {
-      const sameParams = state.paramsHash === MacdTdStrategy.paramsHashOf(variant.params);
+      const sameParams = state.paramsHash === TradingEngine.paramsHashOf(this.bound);
       if (!sameParams) {
         this.alert({ level: 'WARNING', title: 'Parameters changed', message: `${variant.name}: parameters differ from the saved state; positions kept, indicators rebuilt by replay` });
       }
-      this.runner = MacdTdRunner.fromState(sameParams ? state.runner : { ...state.runner, pipelines: {} }, variant.params, {
-        ...runnerOpts,
-        allowConfigChange: !sameParams,
-      });
+      this.engine = TradingEngine.fromState(state.engine, this.bound, { ...engineOpts, allowConfigChange: !sameParams });
       this.lastMinute = state.lastMinuteTime;
       this.halted = this.launch.halted ?? state.halted;
       const before = state.lastMinuteTime === null ? undefined : state.lastMinuteTime + 1;
-      const history = await this.deps.store.loadLast(this.key, wanted, before === undefined ? {} : { before });
+      const series = await this.loadHistory(wanted, before ?? null);
       if (sameParams) {
-        // The checkpoint already holds the indicators: history only draws the chart.
-        this.viewPipeline = new AnalysisPipeline({
-          windowMinutes: variant.windowMinutes,
-          params: variant.params.signal,
-          onWindow: (a) => this.view.addWindow(a),
-        });
-        for (const bar of history) this.viewPipeline.pushMinute(bar);
+        // The checkpoints already hold the indicators: history only draws the charts.
+        for (const s of series) {
+          const pipeline = new AnalysisPipeline({
+            windowMinutes: variant.windowMinutes,
+            params: this.bound.signalParams,
+            onWindow: (a) => this.views.get(s.vtSymbol)?.addWindow(a),
+          });
+          for (const bar of s.bars) pipeline.pushMinute(bar);
+          this.viewPipelines.set(s.vtSymbol, pipeline);
+        }
       } else {
-        for (const bar of history) suppressed += this.runner.onMinuteBar(this.vtSymbol, bar, 'restoring').suppressed;
+        replay(series);
+        this.lastMinute = state.lastMinuteTime;
       }
-      replayed = history.length;
+      replayed = series.reduce((n, s) => n + s.bars.length, 0);
     } else {
-      this.runner = new MacdTdRunner(variant.params, { ...runnerOpts, activeContracts: { [productOf(this.vtSymbol)]: this.vtSymbol } });
-      const before = this.replayFrom();
-      const history = await this.deps.store.loadLast(this.key, wanted, before === null ? {} : { before });
-      for (const bar of history) {
-        suppressed += this.runner.onMinuteBar(this.vtSymbol, bar, 'restoring').suppressed;
-        this.lastMinute = bar.time;
-      }
-      replayed = history.length;
+      this.engine = new TradingEngine(this.bound, engineOpts);
+      const series = await this.loadHistory(wanted, this.replayFrom());
+      replay(series);
+      replayed = series.reduce((n, s) => n + s.bars.length, 0);
     }
 
     const windows = this.windowBarCount;
-    const tooLittle = windows < MIN_WINDOW_BARS_TO_TRADE;
-    if (tooLittle && !this.degradedReason) {
-      this.degradedReason = `only ${windows} window bars of history (${MIN_WINDOW_BARS_TO_TRADE} needed before trading)`;
+    if (windows < MIN_WINDOW_BARS_TO_TRADE && !this.degradedReason) {
+      const short = this.instruments.filter((vt) => (this.engine?.pipeline(vt)?.windowBarCount ?? 0) < MIN_WINDOW_BARS_TO_TRADE);
+      this.degradedReason = `only ${windows} window bars of history${this.instruments.length > 1 ? ` for ${short.join(', ')}` : ''} (${MIN_WINDOW_BARS_TO_TRADE} needed before trading)`;
       this.alert({ level: 'WARNING', title: 'Restore degraded: too little history', message: `${variant.name}: ${this.degradedReason}`, key: `${variant.name}:little-history` });
     }
     const message = `${state ? 'state restored' : 'no saved state'}; ${replayed} one-minute bars replayed, ${windows} window bars`;
@@ -192,7 +203,7 @@ export class VariantRunner {
       suppressedDecisions: suppressed,
       from: state ? 'state' : replayed > 0 ? 'replay' : 'none',
     };
-    this.deps.log.info('restore finished', { replayed, windows, suppressed, fromState: state !== null, vtSymbol: this.vtSymbol });
+    this.deps.log.info('restore finished', { replayed, windows, suppressed, fromState: state !== null, instruments: this.instruments.join(',') });
     this.commit([], []);
     this.unfreeze();
     this.replayStartedAt = this.clock().getTime();
@@ -200,9 +211,18 @@ export class VariantRunner {
     this.writeSnapshot(true);
   }
 
-  /** Reads rows newer than the last one processed; returns how many 1-minute bars it took. */
+  /** The last `wanted` 1-minute bars of each instrument before `before` (all when null). */
+  private async loadHistory(wanted: number, before: number | null): Promise<InstrumentSeries[]> {
+    const series: InstrumentSeries[] = [];
+    for (const vt of this.instruments) {
+      series.push({ vtSymbol: vt, bars: await this.deps.store.loadLast(keyOf(vt), wanted, before === null ? {} : { before }) });
+    }
+    return series;
+  }
+
+  /** Reads rows newer than the last ones processed, merged on the time axis; returns how many 1-minute bars it took. */
   async follow(): Promise<number> {
-    if (!this.runner) return 0;
+    if (!this.engine) return 0;
     let total = 0;
     const feed = this.launch.variant.feed;
     const end = feed.kind === 'replay' && feed.to ? parseDatetime(feed.to) : null;
@@ -213,12 +233,20 @@ export class VariantRunner {
         limit = Math.min(limit, due);
         if (limit <= 0) break;
       }
-      let bars = await this.deps.store.loadAfter(this.key, this.lastMinute ?? 0, limit);
-      if (end !== null) bars = bars.filter((b) => b.time <= end);
-      for (const bar of bars) this.process(bar);
-      total += bars.length;
-      this.replayBars += bars.length;
-      if (bars.length < limit) break;
+      const series: InstrumentSeries[] = [];
+      // An instrument whose batch came back full may have more: no minute after its last one is taken yet.
+      let horizon = Number.POSITIVE_INFINITY;
+      for (const vt of this.instruments) {
+        let bars = await this.deps.store.loadAfter(keyOf(vt), this.engine.lastMinuteOf(vt) ?? this.lastMinute ?? 0, limit);
+        if (bars.length >= limit) horizon = Math.min(horizon, bars[bars.length - 1]?.time ?? horizon);
+        if (end !== null) bars = bars.filter((b) => b.time <= end);
+        series.push({ vtSymbol: vt, bars });
+      }
+      const consumed = mergeMinutes(series, (group) => this.process(group), horizon);
+      const taken = consumed.reduce((n, c) => n + c, 0);
+      total += taken;
+      this.replayBars += taken;
+      if (horizon === Number.POSITIVE_INFINITY || taken === 0) break;
     }
     if (total > 0) {
       this.lastNewBarAt = this.clock().getTime();
@@ -245,9 +273,24 @@ export class VariantRunner {
     this.writeSnapshot(true);
   }
 
+  /**
+   * Flatten: halts, then sends a market close for every open position (and cancels every
+   * pending order); the closes fill at each instrument's next bar open, halted or not.
+   */
+  flatten(): void {
+    if (!this.engine) return;
+    this.halted = true;
+    if (this.mode !== 'restoring') this.unfreeze();
+    const events = this.engine.flatten();
+    this.deps.log.warn('flatten: trading halted, every position closed at the next bar open', { orders: events.ordersSent.length });
+    this.record(events);
+    this.commit([], [...events.ordersSent, ...events.cancelled]);
+    this.writeSnapshot(true);
+  }
+
   /** Graceful stop: the state is committed and the last snapshot says stopped. */
   stop(): void {
-    if (this.runner) this.commit([], []);
+    if (this.engine) this.commit([], []);
     this.setStatus('stopped', 'stopped by the supervisor');
     this.deps.log.info('stopped');
     this.writeSnapshot(true);
@@ -256,68 +299,65 @@ export class VariantRunner {
   /** Heartbeat: rewrites the snapshot so a live worker never looks stale, and watches the feed. */
   heartbeat(): void {
     this.checkStall();
-    if (this.barsSinceCommit > 0 && this.runner) this.commit([], []);
+    if (this.barsSinceCommit > 0 && this.engine) this.commit([], []);
     this.writeSnapshot(true);
   }
 
-  private process(bar: OhlcvBar): void {
-    const runner = this.runner as MacdTdRunner;
-    if (this.lastMinute !== null && bar.time <= this.lastMinute) return;
-    const events = runner.onMinuteBar(this.vtSymbol, bar, this.mode);
-    this.lastMinute = bar.time;
+  private process(group: readonly InstrumentBar[]): void {
+    const engine = this.engine as TradingEngine;
+    const events = engine.onMinuteBars(group, this.mode);
+    const time = group[0]?.bar.time;
+    if (time !== undefined && (this.lastMinute === null || time > this.lastMinute)) this.lastMinute = time;
     this.barsSinceCommit += 1;
-    for (const line of events.log) this.deps.log.write(line.level, line.message, line.context);
+    this.record(events);
     const changedOrders = [...events.ordersSent, ...events.ordersPlaced, ...events.cancelled, ...events.fills.map((f) => f.order)];
     if (events.fills.length > 0 || changedOrders.length > 0) {
-      this.commit(events.fills.map((f) => f.trade), changedOrders);
+      this.commit(
+        events.fills.map((f) => f.trade),
+        changedOrders,
+      );
       for (const f of events.fills) {
         this.deps.log.info('trade', { id: f.trade.id, vtSymbol: f.trade.vtSymbol, side: f.trade.side, offset: f.trade.offset, price: f.trade.price, volume: f.trade.volume, pnl: f.trade.pnl });
       }
     } else if (this.barsSinceCommit >= this.commitEveryBars) {
       this.commit([], []);
     }
-    this.noteRefusals(events);
   }
 
-  private noteRefusals(events: StrategyEvents): void {
+  /** Logs an engine call's lines and alerts its refusals and a REDUCING entered. */
+  private record(events: EngineEvents): void {
+    for (const line of events.log) this.deps.log.write(line.level, line.message, line.context);
+    const name = this.launch.variant.name;
     for (const d of events.decisions) {
       if (d.outcome === 'refused') {
-        this.alert({ level: 'WARNING', title: 'Risk limit hit', message: `${this.launch.variant.name}: ${d.detail}`, key: `${this.launch.variant.name}:risk-limit:${d.kind}` });
+        this.alert({ level: 'WARNING', title: 'Risk limit hit', message: `${name}: ${d.kind} ${d.direction} ${d.vtSymbol} refused (${d.refusal ?? '?'}): ${d.detail}`, key: `${name}:risk-limit:${d.refusal ?? d.kind}` });
       }
+    }
+    if (events.reducingEntered) {
+      this.alert({ level: 'ERROR', title: 'Maximum daily loss passed: reducing only', message: `${name}: only orders that reduce a position pass until the next trading day`, key: `${name}:reducing` });
     }
   }
 
   private commit(trades: readonly TradeRow[], orders: readonly Order[]): void {
-    const runner = this.runner;
-    if (!runner) return;
+    const engine = this.engine;
+    if (!engine) return;
     const variant = this.launch.variant.name;
     const state: VariantState = {
       version: VARIANT_STATE_VERSION,
       variant,
-      paramsHash: runner.strategy.paramsHash,
-      vtSymbol: this.vtSymbol,
+      strategy: this.bound.name,
+      paramsHash: engine.paramsHash,
+      instruments: [...this.instruments],
       lastMinuteTime: this.lastMinute,
       halted: this.halted,
-      runner: runner.toState(),
+      engine: engine.toState(),
     };
-    const tradingDay = runner.strategy.tradingDay ?? '';
+    const tradingDay = engine.tradingDay ?? '';
     this.deps.journal.commit(variant, {
       version: VARIANT_STATE_VERSION,
       state,
       savedAt: this.clock().toISOString(),
-      trades: trades.map((t): JournalTrade => ({
-        id: t.id,
-        variant,
-        vtSymbol: t.vtSymbol,
-        side: t.side,
-        offset: t.offset,
-        price: t.price,
-        volume: t.volume,
-        time: t.time,
-        commission: t.commission,
-        pnl: t.pnl,
-        tradingDay,
-      })),
+      trades: trades.map((t): JournalTrade => journalTradeOf(t, variant, tradingDay)),
       orders: orders.map((o): JournalOrder => ({
         id: o.id,
         variant,
@@ -351,40 +391,30 @@ export class VariantRunner {
   }
 
   /**
-   * The contract to trade: the one in the state; else the configured contract; else, for a
-   * product given alone (`rb.SHFE`), the dominant contract in the bar store.
+   * The universe's instruments: a contract as configured; a product given alone (`rb.SHFE`)
+   * resolved to its dominant contract in the bar store (kept in the state from then on).
    */
-  private async resolveContract(state: VariantState | null): Promise<void> {
-    if (state) {
-      this.setContract(state.vtSymbol);
-      return;
-    }
-    const { symbol, exchange } = parseVtSymbol(this.launch.variant.vtSymbol);
-    if (!/^[A-Za-z]+$/.test(symbol)) return;
+  private async resolveUniverse(): Promise<string[]> {
+    const out = new Set<string>();
+    for (const configured of this.instruments) out.add(await this.resolveProduct(configured));
+    return [...out].sort();
+  }
+
+  private async resolveProduct(configured: string): Promise<string> {
+    const { symbol, exchange } = parseVtSymbol(configured);
+    if (!/^[A-Za-z]+$/.test(symbol)) return configured;
     const overview = await this.deps.store.overview();
     const candidates = [];
     for (const o of overview) {
       if (o.exchange !== exchange || o.interval !== '1m' || o.symbol === symbol || productOf(o.symbol) !== symbol) continue;
       const last = await this.deps.store.loadLast({ symbol: o.symbol, exchange, interval: '1m' }, 240);
       const lastBar = last[last.length - 1];
-      candidates.push({
-        symbol: `${o.symbol}.${exchange}`,
-        volume: last.reduce((sum, b) => sum + b.volume, 0),
-        openInterest: lastBar?.openInterest ?? 0,
-      });
+      candidates.push({ symbol: `${o.symbol}.${exchange}`, volume: last.reduce((sum, b) => sum + b.volume, 0), openInterest: lastBar?.openInterest ?? 0 });
     }
     const dominant = pickDominant(candidates);
-    if (dominant) {
-      this.setContract(dominant);
-      this.deps.log.info('active contract chosen', { product: symbol, vtSymbol: dominant, candidates: candidates.length });
-    }
-  }
-
-  private setContract(vtSymbol: string): void {
-    if (vtSymbol === this.vtSymbol) return;
-    this.vtSymbol = vtSymbol;
-    this.key = keyOf(vtSymbol);
-    this.view = new InstrumentView(vtSymbol, this.launch.variant.windowMinutes);
+    if (dominant === null) return configured;
+    this.deps.log.info('active contract chosen', { product: symbol, vtSymbol: dominant, candidates: candidates.length });
+    return dominant;
   }
 
   /** For a replay feed, restore uses the history before the replayed range. */
@@ -423,7 +453,7 @@ export class VariantRunner {
   /** Simulated markets never close (closed hours are skipped); China futures follow their sessions. */
   private marketOpenNow(): boolean {
     if (this.launch.sourceLabel === 'simulated') return true;
-    if (!CHINA_FUTURES_EXCHANGES.has(this.key.exchange)) return true;
+    if (!this.instruments.some((vt) => CHINA_FUTURES_EXCHANGES.has(keyOf(vt).exchange))) return true;
     return this.calendar.isOpen(nowInZone(8, this.clock().getTime()));
   }
 
@@ -447,8 +477,8 @@ export class VariantRunner {
 
   buildSnapshot(): SnapshotInput {
     const { variant } = this.launch;
-    const pipeline = this.runner?.pipeline(this.vtSymbol) ?? this.viewPipeline;
-    const strategy = this.runner?.strategy.snapshot();
+    const engine = this.engine;
+    const trading = engine?.snapshot(this.mode);
     const feed = variant.feed;
     return {
       version: SNAPSHOT_VERSION,
@@ -458,18 +488,24 @@ export class VariantRunner {
       source: feed.kind === 'replay' ? 'replay' : this.launch.sourceLabel,
       pid: process.pid,
       updatedAt: this.clock().toISOString(),
-      instruments: [
-        this.view.toSnapshot(
+      display: this.bound.display,
+      instruments: this.instruments.map((vt) => {
+        const pipeline = engine?.pipeline(vt) ?? this.viewPipelines.get(vt) ?? null;
+        const view = this.views.get(vt) ?? new InstrumentView(vt, variant.windowMinutes);
+        const last = engine?.lastMinuteOf(vt) ?? null;
+        return view.toSnapshot(
           pipeline?.formingAnalysis() ?? null,
           pipeline?.forming() ?? null,
           pipeline?.signalState() ?? new AnalysisPipeline({ windowMinutes: variant.windowMinutes }).signalState(),
-          this.lastMinute === null ? null : formatDatetime(this.lastMinute),
+          last === null ? null : formatDatetime(last),
           pipeline?.minuteBarCount ?? 0,
-        ),
-      ],
-      positions: strategy?.positions ?? [],
-      orders: (strategy?.orders ?? []).map((o) => ({ ...o, status: String(o.status) })),
-      recentTrades: (strategy?.recentTrades ?? []).map((t) => ({
+        );
+      }),
+      activeContracts: trading?.activeContracts ?? {},
+      risk: trading?.risk ?? null,
+      positions: trading?.positions ?? [],
+      orders: (trading?.orders ?? []).map((o) => ({ ...o, status: String(o.status) })),
+      recentTrades: (trading?.recentTrades ?? []).map((t) => ({
         id: t.id,
         vtSymbol: t.vtSymbol,
         side: t.side,
@@ -480,15 +516,24 @@ export class VariantRunner {
         pnl: t.pnl,
         commission: t.commission,
       })),
-      counters: strategy?.counters ?? {},
-      pnl: strategy?.pnl ?? { realized: 0, unrealized: 0, today: 0 },
+      counters: trading?.counters ?? {},
+      pnl: trading?.pnl ?? { realized: 0, unrealized: 0, today: 0 },
       restore: this.restoreInfo,
       message: this.statusMessage,
     };
   }
 }
 
+/** The configured universe: `vtSymbol` first, then `universe`, without repeats. */
+function configuredInstruments(launch: WorkerLaunch): string[] {
+  return [...new Set([launch.variant.vtSymbol, ...launch.variant.universe])];
+}
+
 function keyOf(vtSymbol: string): BarKey {
   const { symbol, exchange } = parseVtSymbol(vtSymbol);
   return { symbol, exchange, interval: '1m' };
+}
+
+function journalTradeOf(t: TradeRow, variant: string, tradingDay: string): JournalTrade {
+  return { id: t.id, variant, vtSymbol: t.vtSymbol, side: t.side, offset: t.offset, price: t.price, volume: t.volume, time: t.time, commission: t.commission, pnl: t.pnl, tradingDay };
 }

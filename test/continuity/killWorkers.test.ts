@@ -98,12 +98,13 @@ async function runKillTest(tape: TapeSource, historyMinutes: number, kills: numb
     const b = tradesOf(journal, 'cont-b');
     expect(a.length).toBeGreaterThan(5);
     expect(b).toEqual(a);
-    const stateA = JSON.parse(journal.loadState('cont-a')?.json ?? '{}') as { runner: { strategy: unknown }; lastMinuteTime: number };
-    const stateB = JSON.parse(journal.loadState('cont-b')?.json ?? '{}') as { runner: { strategy: unknown }; lastMinuteTime: number };
+    type Row = { engine: { pipelines: unknown }; lastMinuteTime: number };
+    const stateA = JSON.parse(journal.loadState('cont-a')?.json ?? '{}') as Row;
+    const stateB = JSON.parse(journal.loadState('cont-b')?.json ?? '{}') as Row;
     expect(stateB.lastMinuteTime).toBe(stateA.lastMinuteTime);
-    // Strategy state (positions, orders, counters, contracts) with the variant name taken out.
+    // Engine state (strategy, gate, positions, orders, counters, contracts, indicator checkpoints) with the variant name taken out.
     const neutral = (v: unknown, name: string) => JSON.parse(JSON.stringify(v).split(name).join('VARIANT')) as unknown;
-    expect(neutral(stateB.runner.strategy, 'cont-b')).toEqual(neutral(stateA.runner.strategy, 'cont-a'));
+    expect(neutral(stateB.engine, 'cont-b')).toEqual(neutral(stateA.engine, 'cont-a'));
   } finally {
     journal.close();
   }

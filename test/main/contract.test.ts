@@ -77,6 +77,7 @@ const sampleParams: { [K in keyof typeof contract]: Parameters<KestrelApi[K]>[0]
   restartVariant: { variant: 'nonexistent' },
   acknowledgeAlert: { id: 'no-such-alert' },
   setTradingHalted: { variant: 'nonexistent', halted: true },
+  flattenVariant: { variant: 'nonexistent' },
   listLogFiles: {},
   listLogLines: { file: 'demo-15m/strategy.log', pageSize: 5 },
   listTrades: { side: 'buy', pageSize: 5 },

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { EngineState } from '../../src/core/strategy/engine.js';
 import { readSnapshotFile } from '../../src/io/snapshotFile.js';
 import { SqliteBarStore } from '../../src/io/sqliteBarStore.js';
 import { TradingJournal } from '../../src/io/tradingJournal.js';
@@ -178,7 +179,7 @@ describe('restore', () => {
     await r1.store.write(tape.next(30 * DAY));
     await r1.runner.follow();
     expect(r1.journal.trades()).toEqual([]);
-    expect(r1.runner.strategy?.suppressedDecisions).toBeGreaterThan(0);
+    expect(r1.runner.tradingEngine?.suppressedDecisions).toBeGreaterThan(0);
     await r1.close();
     const r2 = open(d);
     await r2.runner.restore();
@@ -189,7 +190,7 @@ describe('restore', () => {
     expect(r2.journal.trades().length).toBeGreaterThan(0);
   });
 
-  it('migrates a version-1 state row (before the kill switch was kept) on load', async () => {
+  it('migrates a version-1 state row (a MACD-TD runner, before the kill switch was kept) on load', async () => {
     const d = dir('migrate');
     const tape = new Tape(13);
     const r1 = rig(d);
@@ -198,16 +199,45 @@ describe('restore', () => {
     await r1.close();
     const db = new Database(join(d, 'kestrel.db'));
     const row = db.prepare("SELECT state FROM variant_state WHERE variant = 'rig-15m'").get() as { state: string };
-    const v1 = JSON.parse(row.state) as Record<string, unknown>;
-    delete v1.halted;
-    v1.version = 1;
+    const v3 = JSON.parse(row.state) as { variant: string; paramsHash: string; instruments: string[]; lastMinuteTime: number; engine: EngineState };
+    const e = v3.engine;
+    const tracks = (e.strategyState.data as { symbols: Record<string, object> }).symbols;
+    // The row as version 1 wrote it: one runner object holding strategy, broker and daily counters.
+    const v1 = {
+      version: 1,
+      variant: v3.variant,
+      paramsHash: 'an older hash',
+      vtSymbol: v3.instruments[0],
+      lastMinuteTime: v3.lastMinuteTime,
+      runner: {
+        version: 1,
+        windowMinutes: e.windowMinutes,
+        pipelines: e.pipelines,
+        strategy: {
+          version: 1,
+          paramsHash: 'an older hash',
+          variant: e.variant,
+          broker: e.broker,
+          activeContracts: e.activeContracts,
+          counters: e.gate.counters,
+          symbols: Object.fromEntries(Object.entries(tracks).map(([vt, t]) => [vt, { ...t, lastMinuteTime: e.lastMinutes[vt] ?? null }])),
+          suppressedDecisions: e.suppressedDecisions,
+          refusedByLimit: 0,
+          dayStartEquity: e.dayStartEquity,
+          recentTrades: e.recentTrades,
+        },
+      },
+    };
     db.prepare("UPDATE variant_state SET version = 1, state = ? WHERE variant = 'rig-15m'").run(JSON.stringify(v1));
     db.close();
     const r2 = open(d);
     await r2.runner.restore();
     expect(r2.runner.buildSnapshot().restore?.from).toBe('state');
     expect(r2.runner.currentStatus).toBe('running');
-    expect(JSON.parse(r2.journal.loadState('rig-15m')?.json ?? '{}')).toMatchObject({ version: 2, halted: false });
+    // Its hash is of the old form: positions kept, indicators rebuilt, and the user told.
+    expect(r2.alerts.some((a) => a.title === 'Parameters changed')).toBe(true);
+    expect(r2.runner.buildSnapshot().positions).toEqual(r1.runner.buildSnapshot().positions);
+    expect(JSON.parse(r2.journal.loadState('rig-15m')?.json ?? '{}')).toMatchObject({ version: 3, halted: false, strategy: 'macd-td', instruments: v3.instruments });
   });
 });
 

@@ -115,6 +115,9 @@ export interface BrokerBarEvents {
   cancelled: Order[];
 }
 
+/** The answer for a bar on which nothing happened; shared, so callers must only read it. */
+const QUIET_BAR: BrokerBarEvents = Object.freeze({ fills: [], placed: [], cancelled: [] }) as unknown as BrokerBarEvents;
+
 export interface Position {
   vtSymbol: string;
   direction: PositionDirection;
@@ -263,13 +266,14 @@ export class PaperBroker {
   onMinuteBar(vtSymbol: string, bar: OhlcvBar): BrokerBarEvents {
     const last = this.lastBarTimes.get(vtSymbol);
     // A bar at or before the last one (a restore replay overlapping the live feed) changes nothing.
-    const events: BrokerBarEvents = { fills: [], placed: [], cancelled: [] };
-    if (last !== undefined && !(bar.time > last)) return events;
+    if (last !== undefined && !(bar.time > last)) return QUIET_BAR;
     this.lastBarTimes.set(vtSymbol, bar.time);
     if (this.orders.length === 0) {
+      // Most bars: nothing rests, nothing to fill, nothing allocated.
       this.marks.set(vtSymbol, bar.close);
-      return events;
+      return QUIET_BAR;
     }
+    const events: BrokerBarEvents = { fills: [], placed: [], cancelled: [] };
 
     for (const order of this.orders.slice()) {
       if (order.vtSymbol !== vtSymbol || order.type !== 'market' || !(order.createdAt < bar.time) || order.status !== 'pending') continue;

@@ -103,6 +103,16 @@ export class VariantSupervisor {
     this.onChange(this.info());
   }
 
+  /** Flatten: halted from now on, and the worker closes every position at the next bar open. */
+  flatten(): boolean {
+    this.halted = true;
+    const sent = this.handle !== null && this.handle !== undefined;
+    this.handle?.send({ type: 'halt', halted: true });
+    this.handle?.send({ type: 'flatten' });
+    this.onChange(this.info());
+    return sent;
+  }
+
   async restart(): Promise<void> {
     await this.stop();
     this.start();

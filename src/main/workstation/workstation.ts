@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SignalParams } from '../../core/signalEngine.js';
+import { isRegisteredStrategy, strategyFor } from '../../core/strategy/registry.js';
 import { openBarStore } from '../../io/openBarStore.js';
 import type { BarStore } from '../../io/barStore.js';
 import { AuditJournal } from '../../io/auditJournal.js';
@@ -115,7 +117,7 @@ export class Workstation {
     const configured = opts.settings.variants.length > 0 ? opts.settings.variants : opts.settings.demo.enabled ? DEMO_VARIANTS.map((v) => variantConfigSchema.parse(v)) : [];
     this.variants = configured;
     this.logs = new LogService({ logsDir: join(opts.dataDir, 'logs') });
-    this.history = new HistoryService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, signalParamsOf: (v) => this.variants.find((c) => c.name === v)?.params.signal });
+    this.history = new HistoryService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, signalParamsOf: (v) => this.signalParamsOf(v) });
     this.trades = new TradeService({ dbPath: join(opts.dataDir, 'kestrel.db') });
     const command: CommandRunner = (ctx, action, target, params, run) => this.command(ctx, action, target, params, run);
     this.data = new DataService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, command });
@@ -218,6 +220,13 @@ export class Workstation {
 
   supervisorInfo(variant: string): SupervisedInfo | undefined {
     return this.supervisors.get(variant)?.info();
+  }
+
+  /** The analysis periods a variant's strategy uses (the history view draws with them). */
+  private signalParamsOf(variant: string): Partial<SignalParams> | undefined {
+    const config = this.variants.find((c) => c.name === variant);
+    if (config === undefined || !isRegisteredStrategy(config.strategy)) return undefined;
+    return strategyFor(config.strategy, config.params, `variant ${variant}`).signalParams;
   }
 
   private launchOf(variant: VariantConfig): WorkerLaunch {
@@ -437,6 +446,20 @@ export class Workstation {
             key: `halt:${variant ?? '*'}:${String(halted)}`,
           });
           return Promise.resolve({ ok: true, message: `${who} ${halted ? 'halted' : 'resumed'}` });
+        }),
+      flattenVariant: ({ variant }, ctx) =>
+        this.command(ctx, 'flattenVariant', variant ?? '*', { variant: variant ?? null }, () => {
+          const targets = variant ? [this.supervisorOf(variant)] : [...this.supervisors.values()];
+          const reached = targets.filter((s) => s.flatten()).length;
+          const who = variant ?? `all ${targets.length} variants`;
+          this.alerts.raise({
+            level: 'WARNING',
+            variant: variant ?? null,
+            title: 'Flatten',
+            message: `${who}: halted; every open position closes at the next bar open${reached < targets.length ? ` (${String(targets.length - reached)} not running: halted only)` : ''}`,
+            key: `flatten:${variant ?? '*'}`,
+          });
+          return Promise.resolve({ ok: true, message: `${who} flattening` });
         }),
       acknowledgeAlert: ({ id }, ctx) =>
         this.command(ctx, 'acknowledgeAlert', id, { id }, () => {

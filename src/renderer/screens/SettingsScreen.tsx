@@ -1,5 +1,5 @@
 import { useEffect, useState, type ReactNode } from 'react';
-import type { ProtectiveLevel } from '../../shared/strategyConfig.js';
+import type { MacdTdConfig, ProtectiveLevel } from '../../shared/strategyConfig.js';
 import { ALERT_LEVELS } from '../../shared/alertLevels.js';
 import type { Settings, VariantConfig } from '../../shared/config.js';
 import type { SettingsSection } from '../../shared/contract/settings.js';
@@ -539,6 +539,8 @@ function VariantRow({ variant, index }: { variant: VariantConfig; index: number 
   const update = (change: (v: VariantConfig) => VariantConfig): void => store.updateVariant(index, change);
   const p = `variants.${index}`;
   const cellError = (key: string): ReactNode => <FieldMessages path={`${p}.${key}`} />;
+  // The key columns are MACD-TD's (the one strategy with a form); other strategies edit params as JSON below.
+  const params = variant.params as Partial<MacdTdConfig>;
   // Whatever the key columns do not show (commission, signal periods, feed …) is shown under the row.
   const other = Object.entries(errors).filter(([key]) => key.startsWith(`${p}.`) && !KEY_CELLS.some((c) => key === `${p}.${c}` || key.startsWith(`${p}.${c}.`)));
   return (
@@ -560,20 +562,20 @@ function VariantRow({ variant, index }: { variant: VariantConfig; index: number 
           <input type="checkbox" checked={variant.enabled} onChange={(e) => update((v) => ({ ...v, enabled: e.target.checked }))} data-testid={`input-${p}.enabled`} />
         </td>
         <td className="num">
-          <NumberInput value={variant.params.orderVolume} path={`${p}.params.orderVolume`} width={52} onChange={(n) => update((v) => ({ ...v, params: { ...v.params, orderVolume: n } }))} />
+          <NumberInput value={params.orderVolume ?? 1} path={`${p}.params.orderVolume`} width={52} onChange={(n) => update((v) => ({ ...v, params: { ...v.params, orderVolume: n } }))} />
           {cellError('params.orderVolume')}
         </td>
         <td>
-          <LevelInput level={variant.params.stopLoss} path={`${p}.params.stopLoss`} onChange={(l) => update((v) => ({ ...v, params: { ...v.params, stopLoss: l } }))} />
+          <LevelInput level={params.stopLoss ?? null} path={`${p}.params.stopLoss`} onChange={(l) => update((v) => ({ ...v, params: { ...v.params, stopLoss: l } }))} />
           {cellError('params.stopLoss')}
         </td>
         <td>
-          <LevelInput level={variant.params.takeProfit} path={`${p}.params.takeProfit`} onChange={(l) => update((v) => ({ ...v, params: { ...v.params, takeProfit: l } }))} />
+          <LevelInput level={params.takeProfit ?? null} path={`${p}.params.takeProfit`} onChange={(l) => update((v) => ({ ...v, params: { ...v.params, takeProfit: l } }))} />
           {cellError('params.takeProfit')}
         </td>
         <td className="num">
           <NumberInput
-            value={variant.params.maxDailyOpenPerProduct}
+            value={params.maxDailyOpenPerProduct ?? 3}
             path={`${p}.params.maxDailyOpenPerProduct`}
             width={52}
             onChange={(n) => update((v) => ({ ...v, params: { ...v.params, maxDailyOpenPerProduct: n } }))}

@@ -2,13 +2,14 @@
  * Continuity: a variant interrupted after any 1-minute bar and resumed from its JSON state
  * continues exactly as the uninterrupted run: the same fills (ids, prices, pnl), orders,
  * decisions, positions, counters and PnL. Data: the simulated market (three correlated
- * products), 15-minute windows, the real AnalysisPipeline and MacdTdStrategy via MacdTdRunner.
+ * products), 15-minute windows, the real AnalysisPipeline and MACD-TD through the TradingEngine.
  */
 import { describe, expect, it } from 'vitest';
 import { DEMO_INSTRUMENTS, SimulatedMarket, backfillStart } from '../../../src/core/market/simulatedMarket.js';
 import { TradingCalendar } from '../../../src/core/market/tradingCalendar.js';
-import { MacdTdRunner, type MacdTdRunnerState } from '../../../src/core/strategy/macdTdRunner.js';
-import type { StrategyEvents, TradingMode } from '../../../src/core/strategy/macdTdStrategy.js';
+import { TradingEngine, copyEvents, type EngineEvents as StrategyEvents, type EngineState } from '../../../src/core/strategy/engine.js';
+import { strategyFor } from '../../../src/core/strategy/registry.js';
+import type { TradingMode } from '../../../src/core/strategy/strategy.js';
 import { vtSymbolOf, type OhlcvBar } from '../../../src/shared/bar.js';
 import type { MacdTdConfigInput } from '../../../src/shared/strategyConfig.js';
 import { parseDatetime, weekdayOf, minuteOfDay } from '../../../src/shared/time.js';
@@ -67,11 +68,11 @@ interface Record_ {
   at: number[];
 }
 
-function drive(runner: MacdTdRunner, ticks: readonly Tick[], from: number, to: number, withModes: boolean, into: Record_): void {
+function drive(runner: TradingEngine, ticks: readonly Tick[], from: number, to: number, withModes: boolean, into: Record_): void {
   for (let i = from; i < to; i++) {
     const t = ticks[i];
     if (t === undefined) continue;
-    const e = runner.onMinuteBar(t.vtSymbol, t.bar, modeAt(t.bar.time, withModes));
+    const e = copyEvents(runner.onMinuteBar(t.vtSymbol, t.bar, modeAt(t.bar.time, withModes)));
     if (e.fills.length + e.ordersSent.length + e.decisions.length + e.cancelled.length + e.ordersPlaced.length > 0) {
       into.events.push(e);
       into.at.push(i);
@@ -94,13 +95,13 @@ function flatten(events: readonly StrategyEvents[]): unknown[] {
 
 const SEED = 20260101;
 const ticks = marketTape(SEED);
-const straightRuns = new Map<string, { runner: MacdTdRunner; rec: Record_ }>();
-function straight(name: string): { runner: MacdTdRunner; rec: Record_ } {
+const straightRuns = new Map<string, { runner: TradingEngine; rec: Record_ }>();
+function straight(name: string): { runner: TradingEngine; rec: Record_ } {
   let s = straightRuns.get(name);
   if (s === undefined) {
     const c = CONFIGS[name];
     if (c === undefined) throw new Error(name);
-    const runner = new MacdTdRunner(c.config, { variant: `demo-${name}`, windowMinutes: 15, calendar });
+    const runner = new TradingEngine(strategyFor('macd-td', c.config, name), { variant: `demo-${name}`, windowMinutes: 15, calendar });
     const rec: Record_ = { events: [], at: [] };
     drive(runner, ticks, 0, ticks.length, c.modes, rec);
     s = { runner, rec };
@@ -109,7 +110,7 @@ function straight(name: string): { runner: MacdTdRunner; rec: Record_ } {
   return s;
 }
 
-describe('MacdTdRunner continuity on simulated data', () => {
+describe('TradingEngine (MACD-TD) continuity on simulated data', () => {
   it('has data that trades: every config produces opens and closes', () => {
     expect(ticks.length).toBeGreaterThan(DAYS * 345 * 3 - 1);
     for (const name of Object.keys(CONFIGS)) {
@@ -117,14 +118,14 @@ describe('MacdTdRunner continuity on simulated data', () => {
       const trades = rec.events.flatMap((e) => e.fills.map((f) => f.trade));
       expect(trades.filter((t) => t.offset === 'open').length, name).toBeGreaterThan(5);
       expect(trades.filter((t) => t.pnl !== null).length, name).toBeGreaterThan(5);
-      expect(runner.strategy.snapshot().counters.trades).toBe(trades.length);
+      expect(runner.snapshot().counters.trades).toBe(trades.length);
     }
     const roles = (name: string) => straight(name).rec.events.flatMap((e) => e.fills.map((f) => f.trade.role ?? f.trade.tag));
     expect(roles('brackets')).toContain('stopLoss');
     expect(roles('brackets')).toContain('takeProfit');
     expect(roles('sessionEnd')).toContain('sessionEnd');
-    expect(straight('sessionEnd').runner.strategy.refusedByLimit).toBeGreaterThan(0);
-    expect(straight('modes').runner.strategy.suppressedDecisions).toBeGreaterThan(0);
+    expect(straight('sessionEnd').runner.snapshot().counters.refusedByLimit).toBeGreaterThan(0);
+    expect(straight('modes').runner.suppressedDecisions).toBeGreaterThan(0);
     // Every trade's id is deterministic and sequential.
     const ids = straight('plain').rec.events.flatMap((e) => e.fills.map((f) => f.trade.id));
     expect(ids).toEqual(ids.map((_, i) => `demo-plain-T${String(i + 1)}`));
@@ -148,20 +149,20 @@ describe('MacdTdRunner continuity on simulated data', () => {
     if (c === undefined) throw new Error(name);
     const full = straight(name);
     const opts = { variant: `demo-${name}`, windowMinutes: 15, calendar };
-    const first = new MacdTdRunner(c.config, opts);
+    const first = new TradingEngine(strategyFor('macd-td', c.config, name), opts);
     const rec: Record_ = { events: [], at: [] };
     drive(first, ticks, 0, split, c.modes, rec);
     const text = JSON.stringify(first.toState());
     expect(text).not.toMatch(/Infinity|NaN/);
     // No bars or series in the strategy's own state: it stays small however long the run.
     expect(JSON.stringify(first.strategy.toState()).length).toBeLessThan(8000);
-    const resumed = MacdTdRunner.fromState(JSON.parse(text) as MacdTdRunnerState, c.config, opts);
+    const resumed = TradingEngine.fromState(JSON.parse(text) as EngineState, strategyFor('macd-td', c.config, name), opts);
     expect(JSON.stringify(resumed.toState())).toBe(text);
     drive(resumed, ticks, split, ticks.length, c.modes, rec);
 
     expect(flatten(rec.events)).toEqual(flatten(full.rec.events));
-    expect(resumed.strategy.positions()).toEqual(full.runner.strategy.positions());
-    expect(resumed.strategy.snapshot()).toEqual(full.runner.strategy.snapshot());
+    expect(resumed.positions()).toEqual(full.runner.positions());
+    expect(resumed.snapshot()).toEqual(full.runner.snapshot());
     expect(resumed.toState()).toEqual(full.runner.toState());
   });
 
@@ -170,11 +171,11 @@ describe('MacdTdRunner continuity on simulated data', () => {
     if (c === undefined) throw new Error(name);
     const full = straight(name);
     const opts = { variant: `demo-${name}`, windowMinutes: 15, calendar };
-    const first = new MacdTdRunner(c.config, opts);
+    const first = new TradingEngine(strategyFor('macd-td', c.config, name), opts);
     const rec: Record_ = { events: [], at: [] };
     drive(first, ticks, 0, split, c.modes, rec);
-    const state = JSON.parse(JSON.stringify(first.toState())) as MacdTdRunnerState;
-    const resumed = MacdTdRunner.fromState({ ...state, pipelines: {} }, c.config, opts);
+    const state = JSON.parse(JSON.stringify(first.toState())) as EngineState;
+    const resumed = TradingEngine.fromState({ ...state, pipelines: {} }, strategyFor('macd-td', c.config, name), opts);
     // The replay covers bars the strategy has already seen: it must change nothing.
     for (let i = 0; i < split; i++) {
       const t = ticks[i];

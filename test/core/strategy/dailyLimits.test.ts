@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TradingCalendar } from '../../../src/core/market/tradingCalendar.js';
-import { MacdTdStrategy } from '../../../src/core/strategy/macdTdStrategy.js';
 import { DailyOpenCounters, type DailyOpenCountersState } from '../../../src/core/strategy/tradingDay.js';
 import { at } from '../fixtures.js';
-import { Tape } from './tape.js';
+import { Tape, macdTdEngine } from './tape.js';
 
 const BASE = { priceTick: 1, contractMultiplier: 10, slippageTicks: 0 } as const;
 const bottom = { bottomDivergence: true } as const;
@@ -42,7 +41,7 @@ describe('DailyOpenCounters', () => {
   });
 });
 
-describe('MacdTdStrategy daily open limits', () => {
+describe('the risk gate\'s daily open limits (MACD-TD)', () => {
   /** Opens a long on a fresh bottom episode and closes it on a top signal: one open per call. */
   function roundTrip(tape: Tape, windowStart: string): number {
     const start = at(windowStart);
@@ -54,7 +53,7 @@ describe('MacdTdStrategy daily open limits', () => {
   }
 
   it('refuses opens beyond maxDailyOpenPerProduct (logged once per episode), and counts again after the 21:00 roll', () => {
-    const s = new MacdTdStrategy({ ...BASE, maxDailyOpenPerProduct: 2, maxDailyOpenGlobal: 10 }, { variant: 'v' });
+    const s = macdTdEngine({ ...BASE, maxDailyOpenPerProduct: 2, maxDailyOpenGlobal: 10 }, { variant: 'v' });
     const tape = new Tape(s, 'rb2505.SHFE');
     expect(roundTrip(tape, '2025-01-10 09:00')).toBe(1);
     expect(roundTrip(tape, '2025-01-10 09:45')).toBe(1);
@@ -66,7 +65,8 @@ describe('MacdTdStrategy daily open limits', () => {
     expect(refused.log.filter((l) => l.level === 'WARNING').map((l) => l.message)).toEqual([
       'open long rb2505.SHFE refused: daily open limit per product reached: 2 of 2 for rb on 2025-01-10',
     ]);
-    expect(s.refusedByLimit).toBe(1);
+    expect(s.snapshot().counters.refusedByLimit).toBe(1);
+    expect(s.refusals('dailyOpenLimitProduct')).toBe(1);
     // The same episode on the next bar: already decided, no second refusal.
     expect(tape.step('2025-01-10 13:45', 3600, bottom).decisions).toEqual([]);
     tape.step('2025-01-10 14:00', 3600);
@@ -81,7 +81,7 @@ describe('MacdTdStrategy daily open limits', () => {
   });
 
   it('refuses opens beyond maxDailyOpenGlobal across the products of the variant', () => {
-    const s = new MacdTdStrategy({ ...BASE, maxDailyOpenPerProduct: 5, maxDailyOpenGlobal: 3 }, { variant: 'v' });
+    const s = macdTdEngine({ ...BASE, maxDailyOpenPerProduct: 5, maxDailyOpenGlobal: 3 }, { variant: 'v' });
     const sent = ['rb2505.SHFE', 'i2505.DCE', 'm2505.DCE', 'p2505.DCE'].map(
       (vt) => new Tape(s, vt).step('2025-01-06 09:00', 3600, bottom).decisions.map((d) => d.outcome)[0],
     );
@@ -91,7 +91,7 @@ describe('MacdTdStrategy daily open limits', () => {
   });
 
   it('does not advance the counters for a decision suppressed while restoring', () => {
-    const s = new MacdTdStrategy({ ...BASE, maxDailyOpenPerProduct: 1 }, { variant: 'v' });
+    const s = macdTdEngine({ ...BASE, maxDailyOpenPerProduct: 1 }, { variant: 'v' });
     const tape = new Tape(s, 'rb2505.SHFE');
     tape.step('2025-01-06 09:00', 3600, bottom, 'restoring');
     expect(s.opensToday()).toBe(0);

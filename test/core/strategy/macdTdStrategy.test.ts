@@ -1,22 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { MacdTdStrategy, type MacdTdState } from '../../../src/core/strategy/macdTdStrategy.js';
+import { TradingEngine, type EngineState } from '../../../src/core/strategy/engine.js';
+import { strategyFor } from '../../../src/core/strategy/registry.js';
 import type { MacdTdConfigInput } from '../../../src/shared/strategyConfig.js';
 import { at } from '../fixtures.js';
-import { Tape, analysis, minuteBar } from './tape.js';
+import { Tape, analysis, macdTdEngine, minuteBar } from './tape.js';
 
 const RB = 'rb2505.SHFE';
 /** Tick 1, multiplier 10, 1 tick slippage, 2 per lot each way: easy sums. */
 const BASE: MacdTdConfigInput = { priceTick: 1, contractMultiplier: 10, slippageTicks: 1, commission: { kind: 'perLot', amount: 2 } };
 
-function make(over: MacdTdConfigInput = {}, activeContracts?: Record<string, string>): { s: MacdTdStrategy; tape: Tape } {
-  const s = new MacdTdStrategy({ ...BASE, ...over }, { variant: 'rb-15m', ...(activeContracts ? { activeContracts } : {}) });
+function make(over: MacdTdConfigInput = {}, activeContracts?: Record<string, string>): { s: TradingEngine; tape: Tape } {
+  const s = macdTdEngine({ ...BASE, ...over }, { variant: 'rb-15m', ...(activeContracts ? { activeContracts } : {}) });
   return { s, tape: new Tape(s, RB) };
 }
 
 const bottomDiv = { bottomDivergence: true } as const;
 const topDiv = { topDivergence: true } as const;
 
-describe('MacdTdStrategy entries', () => {
+describe('MACD-TD through the engine entries', () => {
   it('opens long on a bottom divergence with a not-bear EMA; the order fills at the next minute open + slippage', () => {
     const { s, tape } = make();
     const e = tape.step('2025-01-06 09:00', 3600, { ...bottomDiv, emaState: 'neutral' });
@@ -90,8 +91,8 @@ describe('MacdTdStrategy entries', () => {
   });
 });
 
-describe('MacdTdStrategy exits', () => {
-  function longAt3603(over: MacdTdConfigInput = {}): { s: MacdTdStrategy; tape: Tape } {
+describe('MACD-TD through the engine exits', () => {
+  function longAt3603(over: MacdTdConfigInput = {}): { s: TradingEngine; tape: Tape } {
     const m = make(over);
     m.tape.step('2025-01-06 09:00', 3600, bottomDiv);
     m.tape.minute('2025-01-06 09:15', 3602);
@@ -146,7 +147,7 @@ describe('MacdTdStrategy exits', () => {
   });
 });
 
-describe('MacdTdStrategy session end', () => {
+describe('MACD-TD through the engine session end', () => {
   it('closes before 15:00 (sent on the second-to-last minute, filled at the last minute open), not before lunch', () => {
     const { s, tape } = make({ closeAtSessionEnd: true });
     tape.step('2025-01-06 11:00', 3600, bottomDiv);
@@ -181,7 +182,7 @@ describe('MacdTdStrategy session end', () => {
   });
 });
 
-describe('MacdTdStrategy modes', () => {
+describe('MACD-TD through the engine modes', () => {
   it('while restoring it decides but sends nothing and counts nothing; live again, it orders', () => {
     const { s, tape } = make();
     const r = tape.step('2025-01-06 09:00', 3600, bottomDiv, 'restoring');
@@ -213,9 +214,9 @@ describe('MacdTdStrategy modes', () => {
   });
 });
 
-describe('MacdTdStrategy active contract', () => {
+describe('MACD-TD through the engine active contract', () => {
   it('opens only on the active contract, manages a position left on the old one, one position per product', () => {
-    const s = new MacdTdStrategy(BASE, { variant: 'rb-15m', activeContracts: { rb: 'rb2505.SHFE' } });
+    const s = macdTdEngine(BASE, { variant: 'rb-15m', activeContracts: { rb: 'rb2505.SHFE' } });
     const old = new Tape(s, 'rb2501.SHFE');
     const cur = new Tape(s, 'rb2505.SHFE');
     expect(old.step('2025-01-06 09:00', 3500, bottomDiv).ordersSent).toEqual([]);
@@ -245,7 +246,7 @@ describe('MacdTdStrategy active contract', () => {
   });
 });
 
-describe('MacdTdStrategy replay and state', () => {
+describe('MACD-TD through the engine replay and state', () => {
   it('ignores minute and window bars it has already processed (restore replay overlapping)', () => {
     const { s, tape } = make();
     tape.step('2025-01-06 09:00', 3600, bottomDiv);
@@ -260,14 +261,15 @@ describe('MacdTdStrategy replay and state', () => {
     const { s, tape } = make({ stopLoss: { unit: 'ticks', value: 10 } });
     tape.step('2025-01-06 09:00', 3600, bottomDiv);
     tape.minute('2025-01-06 09:15', 3602);
-    const state = JSON.parse(JSON.stringify(s.toState())) as MacdTdState;
-    expect(JSON.stringify(state).length).toBeLessThan(3000);
+    const state = JSON.parse(JSON.stringify(s.toState())) as EngineState;
+    expect(JSON.stringify(state).length).toBeLessThan(4000);
     expect(state.paramsHash).toMatch(/^[0-9a-f]{16}$/);
     // Key order does not matter; values do.
-    expect(MacdTdStrategy.paramsHashOf({ stopLoss: { value: 10, unit: 'ticks' }, ...BASE })).toBe(state.paramsHash);
+    expect(TradingEngine.paramsHashOf(strategyFor('macd-td', { stopLoss: { value: 10, unit: 'ticks' }, ...BASE }, 'test'))).toBe(state.paramsHash);
     const changed = { ...BASE, stopLoss: { unit: 'ticks', value: 12 } } as const;
-    expect(() => MacdTdStrategy.fromState(state, changed, { variant: 'rb-15m' })).toThrow(/saved under other parameters/);
-    const restored = MacdTdStrategy.fromState(state, changed, { variant: 'rb-15m', allowConfigChange: true });
+    const bound = strategyFor('macd-td', changed, 'test');
+    expect(() => TradingEngine.fromState(state, bound, { variant: 'rb-15m', windowMinutes: 15 })).toThrow(/saved under other parameters/);
+    const restored = TradingEngine.fromState(state, bound, { variant: 'rb-15m', windowMinutes: 15, allowConfigChange: true });
     expect(restored.positions()).toEqual(s.positions());
     expect(restored.paramsHash).not.toBe(state.paramsHash);
     expect(restored.toState().paramsHash).toBe(restored.paramsHash);

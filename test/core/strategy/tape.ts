@@ -1,5 +1,7 @@
-import { mergeEvents } from '../../../src/core/strategy/macdTdRunner.js';
-import type { MacdTdStrategy, StrategyEvents, TradingMode } from '../../../src/core/strategy/macdTdStrategy.js';
+import { TradingEngine, copyEvents, type EngineEvents, type EngineOptions } from '../../../src/core/strategy/engine.js';
+import { strategyFor } from '../../../src/core/strategy/registry.js';
+import type { TradingMode } from '../../../src/core/strategy/strategy.js';
+import type { MacdTdConfigInput } from '../../../src/shared/strategyConfig.js';
 import type { WindowAnalysis } from '../../../src/core/signalEngine.js';
 import type { OhlcvBar } from '../../../src/shared/bar.js';
 import { at } from '../fixtures.js';
@@ -31,6 +33,11 @@ export function minuteBar(time: number, open: number, high = open + 1, low = ope
 
 export const WINDOW = 15;
 
+/** A MACD-TD TradingEngine (strategy + risk gate + paper broker) on 15-minute windows. */
+export function macdTdEngine(config: MacdTdConfigInput, opts: Partial<EngineOptions> & { variant: string }): TradingEngine {
+  return new TradingEngine(strategyFor('macd-td', config, `MACD-TD config of ${opts.variant}`), { windowMinutes: WINDOW, externalWindows: true, ...opts });
+}
+
 /**
  * Feeds one vtSymbol the way the worker does: the minute bar first, then (if it closed one)
  * the window bar. `step('2025-01-06 09:00', price, flags)` feeds the minute 09:14 (flat at
@@ -38,18 +45,26 @@ export const WINDOW = 15;
  */
 export class Tape {
   constructor(
-    readonly strategy: MacdTdStrategy,
+    readonly engine: TradingEngine,
     readonly vtSymbol: string,
   ) {}
 
-  minute(when: string, open: number, high?: number, low?: number, close?: number, mode: TradingMode = 'live'): StrategyEvents {
-    return this.strategy.onMinuteBar(this.vtSymbol, minuteBar(at(when), open, high, low, close), mode);
+  minute(when: string, open: number, high?: number, low?: number, close?: number, mode: TradingMode = 'live'): EngineEvents {
+    return copyEvents(this.engine.onMinuteBar(this.vtSymbol, minuteBar(at(when), open, high, low, close), mode));
   }
 
-  step(windowStart: string, price: number, over: Partial<WindowAnalysis> = {}, mode: TradingMode = 'live'): StrategyEvents {
+  /** The window's last minute, then the hand-made window bar (the engine's pipeline never closes a window from one bar). */
+  step(windowStart: string, price: number, over: Partial<WindowAnalysis> = {}, mode: TradingMode = 'live'): EngineEvents {
     const start = at(windowStart);
-    const events = this.strategy.onMinuteBar(this.vtSymbol, minuteBar(start + (WINDOW - 1) * 60, price), mode);
-    mergeEvents(events, this.strategy.onWindowBar(this.vtSymbol, analysis(start, price, over), mode));
+    const events = copyEvents(this.engine.onMinuteBar(this.vtSymbol, minuteBar(start + (WINDOW - 1) * 60, price), mode));
+    const more = this.engine.onWindowAnalysis(this.vtSymbol, analysis(start, price, over), mode);
+    events.fills.push(...more.fills);
+    events.ordersSent.push(...more.ordersSent);
+    events.ordersPlaced.push(...more.ordersPlaced);
+    events.cancelled.push(...more.cancelled);
+    events.decisions.push(...more.decisions);
+    events.suppressed += more.suppressed;
+    events.log.push(...more.log);
     return events;
   }
 }
