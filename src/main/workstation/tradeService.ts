@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { tradeStatistics } from '../../core/statistics.js';
+import { statisticsPeriodRows, statisticsTotals, tradeStatistics } from '../../core/statistics.js';
 import type { TradingCalendar } from '../../core/market/tradingCalendar.js';
 import { TradingJournal, type JournalTrade, type TradeFilter } from '../../io/tradingJournal.js';
 import { ApiError, type ApiHandlers } from '../../shared/api.js';
@@ -111,29 +111,8 @@ export class TradeService {
       period: s.period,
       periodsPerYear: s.periodsPerYear,
       capital: capital ?? null,
-      totals: {
-        fills: rows.length,
-        trades: s.totalTrades,
-        wins: s.wins,
-        losses: s.losses,
-        winRate: s.winRate,
-        totalPnl: s.totalPnl,
-        averagePnl: s.averagePnl,
-        commission: s.totalCommission,
-        maxDrawdown: s.maxDrawdown,
-        maxDrawdownPct: s.maxDrawdownPct,
-        sharpe: s.sharpe,
-      },
-      periods: s.periods.map((p) => ({
-        period: p.period,
-        start: p.start,
-        trades: p.trades,
-        wins: p.wins,
-        losses: p.losses,
-        winRate: p.trades > 0 ? p.wins / p.trades : null,
-        pnl: p.pnl,
-        cumulativePnl: p.cumulativePnl,
-      })),
+      totals: statisticsTotals(s, rows.length),
+      periods: statisticsPeriodRows(s),
       bySymbol: s.bySymbol.map((b) => ({ ...b })),
       equity: s.equityCurve.map((p) => ({ time: p.time, equity: p.equity })),
     };
