@@ -19,6 +19,8 @@ export default defineConfig({
           index: resolve('src/main/electron/main.ts'),
           cli: resolve('src/main/cli/main.ts'),
           worker: resolve('src/worker/main.ts'),
+          jobRunner: resolve('src/worker/backtest/jobRunnerMain.ts'),
+          backtestThread: resolve('src/worker/backtest/jobThread.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

@@ -16,12 +16,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBacktest } from '../src/core/backtest/runBacktest.js';
 import { BAR_COLUMNS } from '../src/core/backtest/columnarBars.js';
-import { columnsOf, ensureBarCache, readSharedBars } from '../src/io/barCache.js';
+import { columnsOf, ensureBarCache, readSharedBars } from '../src/io/backtest/barCache.js';
 import { SqliteBarStore } from '../src/io/sqliteBarStore.js';
 import { backtestJobSchema } from '../src/shared/backtest.js';
 import type { StoredBar } from '../src/shared/bar.js';
 import { formatDatetime } from '../src/shared/time.js';
-import { JobPool } from '../src/worker/backtest/jobPool.js';
+import { JobPool } from '../src/io/backtest/jobPool.js';
 import { generateBarColumns, type BarColumns } from './barColumns.js';
 import { bestOf, type BenchFigure } from './figure.js';
 

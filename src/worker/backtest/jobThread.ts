@@ -6,8 +6,8 @@
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { runBacktest } from '../../core/backtest/runBacktest.js';
-import { columnsOf } from '../../io/barCache.js';
-import { CONTROL_CANCEL, CONTROL_PAUSE, type FromThread, type RunJobMessage } from './threadProtocol.js';
+import { columnsOf } from '../../io/backtest/barCache.js';
+import { CONTROL_CANCEL, CONTROL_PAUSE, type FromThread, type RunJobMessage } from '../../io/backtest/threadProtocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('jobThread runs as a worker thread');
@@ -33,9 +33,11 @@ port.on('message', (m: RunJobMessage) => {
           activeMs += now - since;
           since = now;
           const final = at.barsDone === at.barsTotal;
-          if (final || now - lastPost >= m.progressEveryMs) {
+          // A pause is always reported: it says where the bar count stands still.
+          const paused = Atomics.load(control, 0) === CONTROL_PAUSE;
+          if (final || paused || now - lastPost >= m.progressEveryMs) {
             lastPost = now;
-            post({ type: 'progress', id: m.id, ...at, barsPerSecond: activeMs > 0 ? (at.barsDone * 1000) / activeMs : 0 });
+            post({ type: 'progress', id: m.id, ...at, paused, barsPerSecond: activeMs > 0 ? (at.barsDone * 1000) / activeMs : 0 });
           }
           while (Atomics.load(control, 0) === CONTROL_PAUSE) Atomics.wait(control, 0, CONTROL_PAUSE, 1000);
           // Time spent paused is not time spent computing: bars/s counts only the latter.

@@ -12,9 +12,9 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
-import { BAR_COLUMNS, type BarColumn, type ColumnarBars } from '../core/backtest/columnarBars.js';
-import { parseVtSymbol, type BarOverview } from '../shared/bar.js';
-import type { BarKey, BarStore } from './barStore.js';
+import { BAR_COLUMNS, type BarColumn, type ColumnarBars } from '../../core/backtest/columnarBars.js';
+import { parseVtSymbol, type BarOverview } from '../../shared/bar.js';
+import type { BarKey, BarStore } from '../barStore.js';
 
 /** Bumped when the file layout changes: an older file is rebuilt. */
 const CACHE_FORMAT = 1;
@@ -166,4 +166,12 @@ export function cacheDirFor(dataDir: string, store: BarStore): string {
   if (store.kind === 'sqlite' && store.description.includes(join(dataDir, 'kestrel.db'))) return join(dataDir, 'cache');
   // Another store's series must not overwrite these: one folder per store, named from its description.
   return join(dataDir, 'cache', store.description.replace(/[^A-Za-z0-9@._-]+/g, '_').slice(0, 120));
+}
+
+/** What a job pool needs: a vtSymbol's bars in shared memory, the cache brought up to date first. */
+export function sharedBarsLoader(store: BarStore, cacheDir: string): (vtSymbol: string) => Promise<SharedBars> {
+  return async (vtSymbol) => {
+    const { file } = await ensureBarCache(store, cacheDir, vtSymbol);
+    return readSharedBars(file, vtSymbol);
+  };
 }

@@ -1,5 +1,5 @@
 import type { BacktestCheckpoint, BacktestRun } from '../../core/backtest/runBacktest.js';
-import type { SharedBars } from '../../io/barCache.js';
+import type { SharedBars } from './barCache.js';
 import type { BacktestJob } from '../../shared/backtest.js';
 
 /**
@@ -23,6 +23,8 @@ export interface RunJobMessage {
 
 export interface JobProgress extends BacktestCheckpoint {
   barsPerSecond: number;
+  /** The thread is waiting at this checkpoint (paused); no bar moves until resumed. */
+  paused: boolean;
 }
 
 export type FromThread =

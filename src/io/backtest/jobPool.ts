@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BacktestRun } from '../../core/backtest/runBacktest.js';
-import type { SharedBars } from '../../io/barCache.js';
+import type { SharedBars } from './barCache.js';
 import type { BacktestJob } from '../../shared/backtest.js';
 import { CONTROL_CANCEL, CONTROL_PAUSE, CONTROL_RUN, type FromThread, type JobProgress, type RunJobMessage } from './threadProtocol.js';
 
@@ -49,7 +49,7 @@ interface Entry {
 /** Where the thread entry is: beside this module's source under tsx, or beside the built bundle. */
 export function resolveThreadEntry(): URL {
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) return new URL('./jobThread.ts', import.meta.url);
+  if (here.endsWith('.ts')) return new URL('../../worker/backtest/jobThread.ts', import.meta.url);
   for (const candidate of [join(dirname(here), 'backtestThread.js'), join(dirname(here), '..', 'backtestThread.js')]) {
     if (existsSync(candidate)) return new URL(`file://${candidate}`);
   }
@@ -63,6 +63,7 @@ export function resolveThreadEntry(): URL {
  */
 async function devThreadEntry(entry: URL): Promise<URL> {
   const root = join(dirname(fileURLToPath(entry)), '..', '..', '..');
+  // entry = <root>/src/worker/backtest/jobThread.ts
   const outfile = join(root, 'out', 'dev', `backtestThread-${process.pid}.mjs`);
   devEntryBuilt ??= import('esbuild').then((esbuild) =>
     esbuild.build({ entryPoints: [fileURLToPath(entry)], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'error' }),
