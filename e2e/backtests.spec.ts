@@ -84,8 +84,11 @@ test('backtests: form, progress, cancel, result, compare, sweep heatmap', async 
   // A sweep over two parameters: its heatmap, and a cell that opens its run.
   const sweep = await host.api<{ id: string }>('/api/sweeps/start', {
     method: 'POST',
-    body: JSON.stringify({ job: { ...job, symbols: ['rb9999.SIM'], windowMinutes: 15 }, parameters: { 'stopLoss.value': { values: [20, 40] }, 'takeProfit.value': { values: [40, 80] } } }),
+    body: JSON.stringify({
+      job: { ...job, symbols: ['rb9999.SIM'], windowMinutes: 15, params: { stopLoss: { unit: 'ticks', value: 30 }, takeProfit: { unit: 'ticks', value: 60 } } },
+      parameters: { 'stopLoss.value': { values: [20, 40] }, 'takeProfit.value': { values: [40, 80] } } }),
   });
+  expect(sweep.status, JSON.stringify(sweep.body)).toBe(200);
   await expect.poll(async () => (await host.api<{ aggregate: { counts: { completed: number } } }>(`/api/sweeps/${sweep.body.id}`)).body.aggregate.counts.completed, { timeout: 180_000 }).toBe(4);
   await page.getByTestId('bt-back').click();
   await page.getByTestId('bt-open-sweep').first().click();

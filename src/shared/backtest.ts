@@ -90,6 +90,11 @@ export const backtestTradeSchema = z.object({
 });
 export type BacktestTrade = z.infer<typeof backtestTradeSchema>;
 
+/** A fill's own fields out of any richer row (the broker's TradeRow, a journal row): one mapping for all. */
+export function tradeFieldsOf(t: BacktestTrade): BacktestTrade {
+  return { id: t.id, vtSymbol: t.vtSymbol, side: t.side, offset: t.offset, price: t.price, volume: t.volume, time: t.time, commission: t.commission, pnl: t.pnl };
+}
+
 export const backtestEquityPointSchema = z.object({
   time: z.number(),
   equity: z.number(),

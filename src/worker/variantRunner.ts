@@ -9,6 +9,7 @@ import type { BarKey, BarStore } from '../io/barStore.js';
 import type { JsonLinesLog } from '../io/jsonLinesLog.js';
 import { writeSnapshotAtomic } from '../io/snapshotFile.js';
 import type { JournalOrder, JournalTrade, TradingJournal } from '../io/tradingJournal.js';
+import { tradeFieldsOf } from '../shared/backtest.js';
 import { parseVtSymbol, type OhlcvBar } from '../shared/bar.js';
 import { SNAPSHOT_VERSION, type SnapshotInput, type VariantStatus } from '../shared/snapshot.js';
 import { formatDatetime, nowInZone, parseDatetime } from '../shared/time.js';
@@ -314,19 +315,7 @@ export class VariantRunner {
       version: VARIANT_STATE_VERSION,
       state,
       savedAt: this.clock().toISOString(),
-      trades: trades.map((t): JournalTrade => ({
-        id: t.id,
-        variant,
-        vtSymbol: t.vtSymbol,
-        side: t.side,
-        offset: t.offset,
-        price: t.price,
-        volume: t.volume,
-        time: t.time,
-        commission: t.commission,
-        pnl: t.pnl,
-        tradingDay,
-      })),
+      trades: trades.map((t): JournalTrade => ({ ...tradeFieldsOf(t), variant, tradingDay })),
       orders: orders.map((o): JournalOrder => ({
         id: o.id,
         variant,

@@ -55,7 +55,7 @@ describe('the job pool', () => {
     } finally {
       await pool.close();
     }
-  });
+  }, 180_000);
 
   it('holds the bar count still while paused, resumes to completion, and a cancel while paused stops at that count', async () => {
     const progress = new Map<string, JobProgress[]>();
@@ -84,7 +84,7 @@ describe('the job pool', () => {
     } finally {
       await pool.close();
     }
-  });
+  }, 180_000);
 
   it('cancels a running job at its next checkpoint, and a queued one at once', async () => {
     const progress = new Map<string, JobProgress[]>();
@@ -102,7 +102,7 @@ describe('the job pool', () => {
     } finally {
       await pool.close();
     }
-  });
+  }, 180_000);
 
   it('starts queued jobs by priority, then in submission order', async () => {
     const progress = new Map<string, JobProgress[]>();
@@ -118,5 +118,5 @@ describe('the job pool', () => {
     } finally {
       await pool.close();
     }
-  });
+  }, 180_000);
 });

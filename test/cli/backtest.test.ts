@@ -66,7 +66,7 @@ describe('kestrel backtest and sweep', () => {
     expect(result.status).toBe('completed');
     expect(result.trades).toEqual(direct.trades);
     expect(result.statistics).toEqual(direct.statistics);
-  });
+  }, 180_000);
 
   it('runs a grid into results.jsonl and aggregated.json under --outdir/<run_id>/', async () => {
     const sweep = { job: JOB, parameters: { 'stopLoss.value': { values: [20, 40] }, 'takeProfit.value': { min: 40, max: 80, step: 40 } } };
@@ -89,7 +89,7 @@ describe('kestrel backtest and sweep', () => {
     expect(agg.counts).toEqual({ total: 4, completed: 4, failed: 0, cancelled: 0 });
     const best = Math.max(...lines.map((l) => l.statistics.totalPnl));
     expect(agg.best.totalPnl?.value).toBe(best);
-  });
+  }, 180_000);
 
   it('Ctrl-C cancels cleanly: exit 130, nothing written', async () => {
     const out = join(dir.dir, 'interrupted.json');
@@ -111,5 +111,5 @@ describe('kestrel backtest and sweep', () => {
     expect(stderr).toMatch(/cancelled after [\d,]+ bars; nothing written/);
     expect(code).toBe(130);
     expect(existsSync(out)).toBe(false);
-  });
+  }, 180_000);
 });

@@ -35,7 +35,7 @@ const statusOf = async (id: string) => (await h().listBacktests({}, ctx)).find((
 describe('backtests through the workstation', () => {
   it('runs a job in the job runner: progress events rise, the result is stored and served, equal to runBacktest', async () => {
     const { id } = await h().startBacktest(backtestJobSchema.parse(JOB), ctx);
-    await waitFor('completed', async () => (await statusOf(id)) === 'completed', 120_000);
+    await waitFor('completed', async () => (await statusOf(id)) === 'completed', 240_000);
     const mine = progress.filter((p) => p.id === id).map((p) => p.barsDone);
     expect(mine.length).toBeGreaterThan(2);
     for (let i = 1; i < mine.length; i++) expect(mine[i]).toBeGreaterThan(mine[i - 1] as number);
@@ -49,11 +49,11 @@ describe('backtests through the workstation', () => {
     expect(result.months.length).toBeGreaterThan(0);
     const csv = await h().exportBacktest({ id, what: 'trades' }, ctx);
     expect(csv.csv.trim().split('\n')).toHaveLength(direct.trades.length + 1);
-  });
+  }, 300_000);
 
   it('pause holds the bar count still; cancel ends the job as cancelled', async () => {
     const { id } = await h().startBacktest(backtestJobSchema.parse(JOB), ctx);
-    await waitFor('running', () => progress.some((p) => p.id === id));
+    await waitFor('running', () => progress.some((p) => p.id === id), 120_000);
     await h().pauseBacktest({ id }, ctx);
     const paused = await waitFor('a paused report', () => progress.filter((p) => p.id === id).find((p) => p.status === 'paused'));
     expect(await statusOf(id)).toBe('paused');
@@ -63,19 +63,19 @@ describe('backtests through the workstation', () => {
     // Nothing moved between the pause and the cancel.
     expect(done.barsDone).toBe(paused.barsDone);
     expect(progress.filter((p) => p.id === id).at(-1)?.barsDone).toBe(paused.barsDone);
-  });
+  }, 300_000);
 
   it('a job whose runner is SIGKILLed is marked interrupted, and re-runs with one call', async () => {
     const { id } = await h().startBacktest(backtestJobSchema.parse(JOB), ctx);
-    await waitFor('running', () => progress.some((p) => p.id === id));
+    await waitFor('running', () => progress.some((p) => p.id === id), 120_000);
     const pid = harness.workstation.backtests.runnerPid;
     expect(pid).not.toBeNull();
     process.kill(pid as number, 'SIGKILL');
     await waitFor('interrupted', async () => (await statusOf(id)) === 'interrupted');
     expect(updates.some((u) => u.id === id && u.status === 'interrupted')).toBe(true);
     const again = await h().rerunBacktest({ id }, ctx);
-    await waitFor('re-run completed', async () => (await statusOf(again.id)) === 'completed', 120_000);
-  });
+    await waitFor('re-run completed', async () => (await statusOf(again.id)) === 'completed', 240_000);
+  }, 300_000);
 
   it('refuses a bad job with the field named', async () => {
     await expect(h().startBacktest(backtestJobSchema.parse({ ...JOB, symbols: ['nope.SIM'] }), ctx)).rejects.toMatchObject({ status: 400, fields: [{ path: 'symbols.0' }] });
@@ -88,8 +88,8 @@ describe('backtests through the workstation', () => {
     const sweep = await waitFor('sweep done', async () => {
       const s = await h().getSweep({ id }, ctx);
       return s.aggregate.counts.completed === 2 ? s : undefined;
-    }, 120_000);
+    }, 240_000);
     expect(Object.values(sweep.points)).toEqual([{ 'stopLoss.value': 20 }, { 'stopLoss.value': 40 }]);
     expect(sweep.aggregate.best.totalPnl).not.toBeUndefined();
-  });
+  }, 300_000);
 });

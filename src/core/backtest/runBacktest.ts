@@ -1,4 +1,4 @@
-import { rangeOfJob, type BacktestEquityPoint, type BacktestJob, type BacktestStatistics, type BacktestTrade } from '../../shared/backtest.js';
+import { rangeOfJob, tradeFieldsOf, type BacktestEquityPoint, type BacktestJob, type BacktestStatistics, type BacktestTrade } from '../../shared/backtest.js';
 import type { TradePeriodRow } from '../../shared/contract/trades.js';
 import type { MacdTdConfig } from '../../shared/strategyConfig.js';
 import { TradingCalendar } from '../market/tradingCalendar.js';
@@ -61,17 +61,7 @@ function strategyDriver(job: BacktestJob): StrategyDriver {
     onMinuteBar(vtSymbol, time, open, high, low, close, volume, turnover, openInterest) {
       const { fills } = runner.onMinuteBar(vtSymbol, { time, open, high, low, close, volume, turnover, openInterest }, 'live');
       if (fills.length === 0) return NO_TRADES;
-      return fills.map(({ trade: t }) => ({
-        id: t.id,
-        vtSymbol: t.vtSymbol,
-        side: t.side,
-        offset: t.offset,
-        price: t.price,
-        volume: t.volume,
-        time: t.time,
-        commission: t.commission,
-        pnl: t.pnl,
-      }));
+      return fills.map(({ trade }) => tradeFieldsOf(trade));
     },
   };
 }

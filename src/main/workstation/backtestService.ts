@@ -241,11 +241,10 @@ export class BacktestService {
       this.opts.bus.emit('backtestProgress', m.progress);
     } else if (m.type === 'status') {
       const p = this.progress.get(m.id);
+      // The runner writes every status change of a row it runs, in order; here they are only relayed
+      // (a 'running' arriving late must never overwrite the 'completed' written after it).
       if (m.status === 'running' || m.status === 'paused') {
-        // The runner owns the row's status while it runs a job; pauses are only in its memory.
         if (p) this.progress.set(m.id, { ...p, status: m.status });
-        if (m.status === 'paused') this.store?.setStatus(m.id, 'paused');
-        else this.store?.setStatus(m.id, 'running');
       } else {
         this.progress.delete(m.id);
       }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { tradeFieldsOf } from '../../shared/backtest.js';
 import { statisticsPeriodRows, statisticsTotals, tradeStatistics } from '../../core/statistics.js';
 import type { TradingCalendar } from '../../core/market/tradingCalendar.js';
 import { TradingJournal, type JournalTrade, type TradeFilter } from '../../io/tradingJournal.js';
@@ -46,20 +47,7 @@ export function journalFilterOf(params: TradeFilterParams): TradeFilter {
 }
 
 function wireTrade(t: JournalTrade): Trade {
-  return {
-    id: t.id,
-    variant: t.variant,
-    vtSymbol: t.vtSymbol,
-    side: t.side,
-    offset: t.offset,
-    price: t.price,
-    volume: t.volume,
-    time: t.time,
-    datetime: formatDatetime(t.time),
-    commission: t.commission,
-    pnl: t.pnl,
-    tradingDay: t.tradingDay,
-  };
+  return { ...tradeFieldsOf(t), variant: t.variant, datetime: formatDatetime(t.time), tradingDay: t.tradingDay };
 }
 
 /**

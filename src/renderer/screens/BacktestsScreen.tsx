@@ -35,7 +35,10 @@ function formatStat(stat: RankedStatistic, s: BacktestStatistics | null): string
 }
 
 function Field({ label, path, errors, children }: { label: string; path: string; errors: Record<string, string[]>; children: React.ReactNode }) {
-  const mine = Object.entries(errors).filter(([p]) => p === path || p.startsWith(`${path}.`)).flatMap(([, m]) => m);
+  // A nested field (params.signal.fast) is named inside its field's message.
+  const mine = Object.entries(errors)
+    .filter(([p]) => p === path || p.startsWith(`${path}.`))
+    .flatMap(([p, m]) => m.map((text) => (p === path ? text : `${p.slice(path.length + 1)}: ${text}`)));
   return (
     <label className={`bt-field${mine.length > 0 ? ' invalid' : ''}`}>
       <span className="bt-field-label">{label}</span>

@@ -67,7 +67,10 @@ async function main(): Promise<void> {
       case 'resume': {
         const ok = m.type === 'pause' ? pool.pause(m.id) : pool.resume(m.id);
         const state = pool.stateOf(m.id);
-        if (ok && state !== null) channel.send({ type: 'status', id: m.id, status: state, error: null });
+        if (ok && state !== null) {
+          results.setStatus(m.id, state);
+          channel.send({ type: 'status', id: m.id, status: state, error: null });
+        }
         return;
       }
       case 'cancel':
