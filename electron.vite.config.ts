@@ -21,6 +21,8 @@ export default defineConfig({
           worker: resolve('src/worker/main.ts'),
           // Log search threads (src/io/logs/scanThreads.ts looks for it beside the bundle).
           logScan: resolve('src/io/logs/scanThread.ts'),
+          jobRunner: resolve('src/worker/backtest/jobRunnerMain.ts'),
+          backtestThread: resolve('src/worker/backtest/jobThread.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

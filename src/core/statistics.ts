@@ -1,3 +1,4 @@
+import type { TradePeriodRow, TradeTotals } from '../shared/contract/trades.js';
 import { SECONDS_PER_DAY } from '../shared/time.js';
 import { TradingCalendar } from './market/tradingCalendar.js';
 
@@ -307,4 +308,35 @@ export function tradeStatistics(trades: readonly StatisticsTrade[], opts: TradeS
     equityCurve,
     bySymbol,
   };
+}
+
+/** The totals as the contract carries them (Trades screen, backtest results): `fills` = rows given. */
+export function statisticsTotals(s: TradeStatistics, fills: number): TradeTotals {
+  return {
+    fills,
+    trades: s.totalTrades,
+    wins: s.wins,
+    losses: s.losses,
+    winRate: s.winRate,
+    totalPnl: s.totalPnl,
+    averagePnl: s.averagePnl,
+    commission: s.totalCommission,
+    maxDrawdown: s.maxDrawdown,
+    maxDrawdownPct: s.maxDrawdownPct,
+    sharpe: s.sharpe,
+  };
+}
+
+/** The periods as the contract carries them (win rate per period; null without trades). */
+export function statisticsPeriodRows(s: TradeStatistics): TradePeriodRow[] {
+  return s.periods.map((p) => ({
+    period: p.period,
+    start: p.start,
+    trades: p.trades,
+    wins: p.wins,
+    losses: p.losses,
+    winRate: p.trades > 0 ? p.wins / p.trades : null,
+    pnl: p.pnl,
+    cumulativePnl: p.cumulativePnl,
+  }));
 }

@@ -1,5 +1,6 @@
 import type { KestrelApi, Unsubscribe } from '../shared/api.js';
 import { useAlerts } from './stores/alerts.js';
+import { useBacktests } from './stores/backtests.js';
 import { useConnection, type ConnectionState } from './stores/connection.js';
 import { useTrading } from './stores/trading.js';
 import { useVariants } from './stores/variants.js';
@@ -59,6 +60,8 @@ export function startSync(
     useVariants.getState().remove(variant);
     useTrading.getState().remove(variant);
   });
+  const offBacktestProgress = api.events.backtestProgress((p) => useBacktests.getState().progressed(p));
+  const offBacktestUpdated = api.events.backtestUpdated((run) => useBacktests.getState().updated(run));
   let previous: ConnectionState | null = null;
   const offConnection = onConnectionChange((state) => {
     useConnection.getState().setState(state, Date.now());
@@ -84,5 +87,7 @@ export function startSync(
     offRaised();
     offAcknowledged();
     offConnection();
+    offBacktestProgress();
+    offBacktestUpdated();
   };
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { alertLevelSchema } from './alertLevels.js';
 import { ApiError, command, fieldErrorsOfIssues, query, type CallContext, type ContractEntry, type FieldError, type StreamEntry } from './contractKit.js';
+import { backtestEntries } from './contract/backtests.js';
+import { backtestProgressSchema, backtestSummarySchema } from './backtest.js';
 import { dataEntries } from './contract/data.js';
 import { historyEntries } from './contract/history.js';
 import { logEntries, logStreams } from './contract/logs.js';
@@ -122,6 +124,7 @@ export const contract = {
   ...tradeEntries,
   ...dataEntries,
   ...settingsEntries,
+  ...backtestEntries,
 } as const satisfies Record<string, ContractEntry>;
 
 /** Answers that arrive item by item (log tail, log search). */
@@ -169,6 +172,8 @@ export const events = {
   variantRemoved: z.object({ variant: z.string() }),
   alertRaised: alertSchema,
   alertAcknowledged: z.object({ id: z.string() }),
+  backtestProgress: backtestProgressSchema,
+  backtestUpdated: backtestSummarySchema,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Contract = typeof contract;

@@ -93,6 +93,19 @@ const sampleParams: { [K in keyof typeof contract]: Parameters<KestrelApi[K]>[0]
   getSettings: {},
   updateSettings: { settings: { demo: { speed: -1 } } },
   testBarSource: { barSource: { kind: 'sqlite', path: null } },
+  // Backtests: answers that cannot differ between two calls (no job is left running).
+  listBacktestStrategies: {},
+  listBacktests: {},
+  getBacktest: { id: 'no-such-run' },
+  exportBacktest: { id: 'no-such-run', what: 'trades' },
+  startBacktest: { strategy: 'turtle', symbols: ['rb9999.SIM'], from: '2025-01-01', to: '2025-01-31', windowMinutes: 15 },
+  pauseBacktest: { id: 'no-such-run' },
+  resumeBacktest: { id: 'no-such-run' },
+  cancelBacktest: { id: 'no-such-run' },
+  rerunBacktest: { id: 'no-such-run' },
+  setBacktestQueuePaused: { paused: false },
+  startSweep: { job: { strategy: 'macd-td', symbols: ['rb9999.SIM'], from: '2025-01-01', to: '2025-01-31', windowMinutes: 15 }, parameters: { 'signal.fast': { values: [0] } } },
+  getSweep: { id: 'no-such-sweep' },
 };
 
 /** One call per stream; `take` items, then cancel (a tail never ends by itself). */

@@ -21,6 +21,8 @@ export const commands: readonly CommandEntry[] = [
   { name: 'serve', summary: 'start the headless workstation (web UI on 127.0.0.1, built-in demo)', load: async () => (await import('./serve.js')).serveCommand },
   { name: 'import', summary: 'import bars from a CSV or JSON file into the bar store', load: async () => (await import('./import.js')).importCommand },
   { name: 'export', summary: 'export bars from the bar store as CSV', load: async () => (await import('./export.js')).exportCommand },
+  { name: 'backtest', summary: 'run one backtest job (a strategy over stored bars) and print its result', load: async () => (await import('./backtest.js')).backtestCommand },
+  { name: 'sweep', summary: 'run a grid or random sample of backtests; results.jsonl + aggregated.json', load: async () => (await import('./sweep.js')).sweepCommand },
   { name: 'analyze', summary: 'print window bars with MACD, EMA, TD, dullness and divergence from the bar store', load: async () => (await import('./analyze.js')).analyzeCommand },
 ];
 

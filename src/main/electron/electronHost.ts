@@ -1,7 +1,9 @@
 import { utilityProcess, Notification, type UtilityProcess } from 'electron';
 import { WORKER_LAUNCH_ENV, fromWorkerSchema, type WorkerLaunch } from '../../shared/workerProtocol.js';
 import type { Alert } from '../../shared/api.js';
-import type { Host, WorkerHandle } from '../workstation/host.js';
+import type { z } from 'zod';
+import { JOB_RUNNER_LAUNCH_ENV, fromJobRunnerSchema, type JobRunnerLaunch } from '../../shared/jobRunnerProtocol.js';
+import type { ChildHandle, Host, JobRunnerHandle, WorkerHandle } from '../workstation/host.js';
 
 /** The desktop host: workers are Electron utility processes; alerts become notifications. */
 export class ElectronHost implements Host {
@@ -11,12 +13,22 @@ export class ElectronHost implements Host {
   constructor(
     private readonly workerEntry: string,
     private readonly onAlert: (alert: Alert) => void,
+    /** out/main/jobRunner.js, beside the worker entry. */
+    private readonly jobRunnerEntry: string = workerEntry.replace(/worker\.js$/, 'jobRunner.js'),
   ) {}
 
   forkWorker(launch: WorkerLaunch): WorkerHandle {
-    const child = utilityProcess.fork(this.workerEntry, [], {
-      serviceName: `kestrel-${launch.variant.name}`,
-      env: { ...process.env, [WORKER_LAUNCH_ENV]: JSON.stringify(launch) },
+    return this.forkChild(this.workerEntry, `kestrel-${launch.variant.name}`, { [WORKER_LAUNCH_ENV]: JSON.stringify(launch) }, fromWorkerSchema);
+  }
+
+  forkJobRunner(launch: JobRunnerLaunch): JobRunnerHandle {
+    return this.forkChild(this.jobRunnerEntry, 'kestrel-backtests', { [JOB_RUNNER_LAUNCH_ENV]: JSON.stringify(launch) }, fromJobRunnerSchema);
+  }
+
+  private forkChild<In, Out>(entry: string, serviceName: string, env: Record<string, string>, schema: z.ZodType<Out>): ChildHandle<In, Out> {
+    const child = utilityProcess.fork(entry, [], {
+      serviceName,
+      env: { ...process.env, ...env },
       stdio: 'inherit',
     });
     this.children.add(child);
@@ -39,7 +51,7 @@ export class ElectronHost implements Host {
       },
       onMessage: (listener) =>
         child.on('message', (raw: unknown) => {
-          const parsed = fromWorkerSchema.safeParse(raw);
+          const parsed = schema.safeParse(raw);
           if (parsed.success) listener(parsed.data);
         }),
       onExit: (listener) => exitListeners.push(listener),

@@ -1,10 +1,12 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type Serializable } from 'node:child_process';
+import type { z } from 'zod';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Alert } from '../../shared/api.js';
 import { WORKER_LAUNCH_ENV, fromWorkerSchema, type WorkerLaunch } from '../../shared/workerProtocol.js';
-import type { Host, WorkerHandle } from '../workstation/host.js';
+import { JOB_RUNNER_LAUNCH_ENV, fromJobRunnerSchema, type JobRunnerLaunch } from '../../shared/jobRunnerProtocol.js';
+import type { ChildHandle, Host, JobRunnerHandle, WorkerHandle } from '../workstation/host.js';
 
 export interface WorkerEntry {
   path: string;
@@ -26,6 +28,18 @@ export function resolveWorkerEntry(): WorkerEntry {
   throw new Error(`the worker entry (worker.js) is not beside ${here}; run \`npm run build\``);
 }
 
+/** The job-runner entry: beside the built worker (out/main/jobRunner.js), or its TypeScript source. */
+export function resolveJobRunnerEntry(): WorkerEntry {
+  const here = dirname(fileURLToPath(import.meta.url));
+  if (import.meta.url.endsWith('.ts')) {
+    return { path: join(here, '..', '..', 'worker', 'backtest', 'jobRunnerMain.ts'), execArgv: ['--import', 'tsx'] };
+  }
+  for (const candidate of [join(here, 'jobRunner.js'), join(here, '..', 'jobRunner.js')]) {
+    if (existsSync(candidate)) return { path: candidate, execArgv: [] };
+  }
+  throw new Error(`the job-runner entry (jobRunner.js) is not beside ${here}; run \`npm run build\``);
+}
+
 /** The headless host: workers are plain Node child processes. */
 export class NodeHost implements Host {
   readonly kind = 'node' as const;
@@ -34,19 +48,27 @@ export class NodeHost implements Host {
   constructor(
     private readonly entry: WorkerEntry = resolveWorkerEntry(),
     private readonly onAlert: (alert: Alert) => void = () => undefined,
+    private readonly jobRunnerEntry: () => WorkerEntry = resolveJobRunnerEntry,
   ) {}
 
   forkWorker(launch: WorkerLaunch): WorkerHandle {
-    const logDir = join(launch.dataDir, 'logs', launch.variant.name);
+    return this.forkChild(this.entry, { [WORKER_LAUNCH_ENV]: JSON.stringify(launch) }, join(launch.dataDir, 'logs', launch.variant.name), fromWorkerSchema);
+  }
+
+  forkJobRunner(launch: JobRunnerLaunch): JobRunnerHandle {
+    return this.forkChild(this.jobRunnerEntry(), { [JOB_RUNNER_LAUNCH_ENV]: JSON.stringify(launch) }, join(launch.dataDir, 'logs', 'backtests'), fromJobRunnerSchema);
+  }
+
+  private forkChild<In, Out>(entry: WorkerEntry, env: Record<string, string>, logDir: string, schema: z.ZodType<Out>): ChildHandle<In, Out> {
     mkdirSync(logDir, { recursive: true });
-    const child = fork(this.entry.path, [], {
-      execArgv: this.entry.execArgv,
-      env: { ...process.env, [WORKER_LAUNCH_ENV]: JSON.stringify(launch) },
+    const child = fork(entry.path, [], {
+      execArgv: entry.execArgv,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
     this.children.add(child);
-    // Whatever a worker prints (a stack trace as it dies) is kept beside its log.
+    // Whatever a child prints (a stack trace as it dies) is kept beside its log.
     const stderr = createWriteStream(join(logDir, 'stderr.log'), { flags: 'a' });
     child.stdout?.pipe(stderr, { end: false });
     child.stderr?.pipe(stderr, { end: false });
@@ -57,14 +79,14 @@ export class NodeHost implements Host {
     return {
       pid: child.pid ?? null,
       send: (m) => {
-        if (child.connected) child.send(m);
+        if (child.connected) child.send(m as Serializable);
       },
       kill: (signal) => {
         child.kill(signal ?? 'SIGTERM');
       },
       onMessage: (listener) =>
         child.on('message', (raw) => {
-          const parsed = fromWorkerSchema.safeParse(raw);
+          const parsed = schema.safeParse(raw);
           if (parsed.success) listener(parsed.data);
         }),
       onExit: (listener) => child.once('exit', (code, signal) => listener(code, signal)),

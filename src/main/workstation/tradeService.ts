@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { tradeStatistics } from '../../core/statistics.js';
+import { tradeFieldsOf } from '../../shared/backtest.js';
+import { statisticsPeriodRows, statisticsTotals, tradeStatistics } from '../../core/statistics.js';
 import type { TradingCalendar } from '../../core/market/tradingCalendar.js';
 import { TradingJournal, type JournalTrade, type TradeFilter } from '../../io/tradingJournal.js';
 import { ApiError, type ApiHandlers } from '../../shared/api.js';
@@ -46,20 +47,7 @@ export function journalFilterOf(params: TradeFilterParams): TradeFilter {
 }
 
 function wireTrade(t: JournalTrade): Trade {
-  return {
-    id: t.id,
-    variant: t.variant,
-    vtSymbol: t.vtSymbol,
-    side: t.side,
-    offset: t.offset,
-    price: t.price,
-    volume: t.volume,
-    time: t.time,
-    datetime: formatDatetime(t.time),
-    commission: t.commission,
-    pnl: t.pnl,
-    tradingDay: t.tradingDay,
-  };
+  return { ...tradeFieldsOf(t), variant: t.variant, datetime: formatDatetime(t.time), tradingDay: t.tradingDay };
 }
 
 /**
@@ -111,29 +99,8 @@ export class TradeService {
       period: s.period,
       periodsPerYear: s.periodsPerYear,
       capital: capital ?? null,
-      totals: {
-        fills: rows.length,
-        trades: s.totalTrades,
-        wins: s.wins,
-        losses: s.losses,
-        winRate: s.winRate,
-        totalPnl: s.totalPnl,
-        averagePnl: s.averagePnl,
-        commission: s.totalCommission,
-        maxDrawdown: s.maxDrawdown,
-        maxDrawdownPct: s.maxDrawdownPct,
-        sharpe: s.sharpe,
-      },
-      periods: s.periods.map((p) => ({
-        period: p.period,
-        start: p.start,
-        trades: p.trades,
-        wins: p.wins,
-        losses: p.losses,
-        winRate: p.trades > 0 ? p.wins / p.trades : null,
-        pnl: p.pnl,
-        cumulativePnl: p.cumulativePnl,
-      })),
+      totals: statisticsTotals(s, rows.length),
+      periods: statisticsPeriodRows(s),
       bySymbol: s.bySymbol.map((b) => ({ ...b })),
       equity: s.equityCurve.map((p) => ({ time: p.time, equity: p.equity })),
     };

@@ -31,6 +31,7 @@ import { LogService } from './logService.js';
 import { TradeService } from './tradeService.js';
 import { DataService } from './dataService.js';
 import { SettingsService } from './settingsService.js';
+import { BacktestService } from './backtestService.js';
 import type { CommandRunner, SettingsStore } from './settingsStore.js';
 import type { Host } from './host.js';
 import { SnapshotMonitor, type MonitoredSnapshot } from './snapshotMonitor.js';
@@ -72,6 +73,7 @@ export class Workstation {
   private readonly trades: TradeService;
   private readonly data: DataService;
   private readonly settingsService: SettingsService;
+  readonly backtests: BacktestService;
   private readonly supervisors = new Map<string, VariantSupervisor>();
   private readonly monitor: SnapshotMonitor;
   private readonly startedAt = new Date().toISOString();
@@ -122,8 +124,10 @@ export class Workstation {
     const command: CommandRunner = (ctx, action, target, params, run) => this.command(ctx, action, target, params, run);
     this.data = new DataService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, command });
     this.settingsService = new SettingsService({ store: opts.settingsStore ?? null, running: opts.settings, dataDir: opts.dataDir, command });
+    this.backtests = new BacktestService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, host: opts.host, bus: this.bus, command, version: opts.version });
     this.handlers = {
       ...this.buildHandlers(),
+      ...this.backtests.handlers(),
       ...this.logs.handlers(),
       ...this.history.handlers(),
       ...this.trades.handlers(),
@@ -141,6 +145,7 @@ export class Workstation {
     const { dataDir, settings } = this.opts;
     mkdirSync(join(dataDir, 'logs'), { recursive: true });
     this.audit = new AuditJournal(join(dataDir, 'kestrel.db'));
+    this.backtests.start();
     if (settings.demo.enabled && settings.barSource.kind === 'sqlite') {
       this.demoStore = await openBarStore({ sqlitePath: settings.barSource.path ?? join(dataDir, 'kestrel.db') });
       this.demo = new DemoMarket({
@@ -201,6 +206,7 @@ export class Workstation {
     this.metrics = null;
     await this.demo?.stop();
     await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
+    await this.backtests.stop();
     this.monitor.stop();
     this.logs.close();
     this.trades.close();
@@ -408,6 +414,7 @@ export class Workstation {
     | keyof ReturnType<TradeService['handlers']>
     | keyof ReturnType<DataService['handlers']>
     | keyof ReturnType<SettingsService['handlers']>
+    | keyof ReturnType<BacktestService['handlers']>
   > {
     return {
       listVariants: () => Promise.resolve(this.allVariantNames().map((v) => this.summaryOf(v))),

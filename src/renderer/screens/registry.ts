@@ -1,5 +1,6 @@
 import type { ComponentType } from 'react';
 import type { ScreenId } from '../stores/navigation.js';
+import { BacktestsScreen } from './BacktestsScreen.js';
 import { CompareScreen } from './CompareScreen.js';
 import { DashboardScreen } from './DashboardScreen.js';
 import { DataScreen } from './DataScreen.js';
@@ -57,6 +58,13 @@ export const SCREENS: readonly ScreenDef[] = [
     key: 'c',
     description: 'variants side by side (e.g. 15m and 30m of one product), crosshair and time range linked',
     Component: CompareScreen,
+  },
+  {
+    id: 'backtests',
+    label: 'Backtests',
+    key: 'k',
+    description: 'backtest jobs: new job, queue with progress/pause/cancel, history, results, compare, sweeps',
+    Component: BacktestsScreen,
   },
   {
     id: 'data',

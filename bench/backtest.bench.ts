@@ -1,0 +1,150 @@
+/**
+ * Backtests (issue 10), on KESTREL_BENCH_BARS (default 10 M) generated 1-minute bars:
+ *  - the Arrow cache read (file → SharedArrayBuffer → float64 column views), beside SQLite's
+ *    read of the same rows (SqliteBarStore.loadRangeSync) in the same run;
+ *  - MACD-TD on 15-minute windows end to end from the cache (runBacktest: cache read, k-way merge,
+ *    strategy, paper broker, statistics), one core;
+ *  - a 16-job sweep through the job runner's thread pool on every core, beside 16 × the one-core
+ *    figure (KESTREL_BENCH_SWEEP_BARS bars per job, default 1 M, so it finishes on a busy machine).
+ * Published peers, for scale (their own hardware, their own strategies; not measured here):
+ *  backtrader ≈ 15 k bars/s, vnpy CtaBacktester ≈ 6 k bars/s, LEAN ≈ 0.65 M data points/s,
+ *  NautilusTrader ≈ 3 M data points/s — sources in ARCHITECTURE.md "Backtests".
+ */
+import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBacktest } from '../src/core/backtest/runBacktest.js';
+import { BAR_COLUMNS } from '../src/core/backtest/columnarBars.js';
+import { columnsOf, ensureBarCache, readSharedBars } from '../src/io/backtest/barCache.js';
+import { SqliteBarStore } from '../src/io/sqliteBarStore.js';
+import { backtestJobSchema } from '../src/shared/backtest.js';
+import type { StoredBar } from '../src/shared/bar.js';
+import { formatDatetime } from '../src/shared/time.js';
+import { JobPool } from '../src/io/backtest/jobPool.js';
+import { generateBarColumns, type BarColumns } from './barColumns.js';
+import { bestOf, type BenchFigure } from './figure.js';
+
+const BARS = Number(process.env.KESTREL_BENCH_BARS ?? 10_000_000);
+const SWEEP_BARS = Number(process.env.KESTREL_BENCH_SWEEP_BARS ?? 1_000_000);
+const PEERS = 'published: backtrader ≈ 15,000 bars/s, vnpy CtaBacktester ≈ 6,000 bars/s, LEAN ≈ 650,000 data points/s, NautilusTrader ≈ 3,000,000 data points/s';
+
+/**
+ * Fills the store fast: one raw INSERT transaction for all but the last rows (writeSync recounts the
+ * overview after every batch, which would dominate at 10 M rows), then writeSync for the last batch
+ * so that dbbaroverview comes out right.
+ */
+function writeStore(store: SqliteBarStore, symbol: string, cols: BarColumns): void {
+  const insert = store.db.prepare(
+    `INSERT INTO "dbbardata" ("symbol", "exchange", "datetime", "interval", "volume", "turnover", "open_interest", "open_price", "high_price", "low_price", "close_price") VALUES (?, 'SHFE', ?, '1m', ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const tail = Math.max(0, cols.length - 1000);
+  store.db.transaction(() => {
+    for (let i = 0; i < tail; i++) {
+      insert.run(symbol, formatDatetime(cols.time[i] as number), cols.volume[i], cols.turnover[i], cols.openInterest[i], cols.open[i], cols.high[i], cols.low[i], cols.close[i]);
+    }
+  })();
+  const last: StoredBar[] = [];
+  for (let i = tail; i < cols.length; i++) {
+    last.push({
+      symbol,
+      exchange: 'SHFE',
+      interval: '1m',
+      time: cols.time[i] as number,
+      open: cols.open[i] as number,
+      high: cols.high[i] as number,
+      low: cols.low[i] as number,
+      close: cols.close[i] as number,
+      volume: cols.volume[i] as number,
+      turnover: cols.turnover[i] as number,
+      openInterest: cols.openInterest[i] as number,
+    });
+  }
+  store.writeSync(last);
+}
+
+function jobOver(symbol: string, cols: BarColumns): ReturnType<typeof backtestJobSchema.parse> {
+  return backtestJobSchema.parse({
+    strategy: 'macd-td',
+    params: { stopLoss: { unit: 'ticks', value: 12 }, takeProfit: { unit: 'percent', value: 0.8 } },
+    symbols: [`${symbol}.SHFE`],
+    from: formatDatetime(cols.time[0] as number),
+    to: formatDatetime(cols.time[cols.length - 1] as number),
+    windowMinutes: 15,
+  });
+}
+
+export async function run(): Promise<BenchFigure[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'kestrel-bench-bt-'));
+  const figures: BenchFigure[] = [];
+  try {
+    const cols = generateBarColumns(BARS);
+    const store = SqliteBarStore.open(join(dir, 'kestrel.db'));
+    writeStore(store, 'rb8888', cols);
+    const t0 = process.hrtime.bigint();
+    const { file } = await ensureBarCache(store, join(dir, 'cache'), 'rb8888.SHFE');
+    const buildSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+
+    let sum = 0;
+    const arrowRead = bestOf(3, () => {
+      const bars = columnsOf(readSharedBars(file, 'rb8888.SHFE'));
+      sum = bars.close[bars.length - 1] as number;
+    });
+    let rows = 0;
+    const sqliteRead = bestOf(1, () => {
+      rows = 0;
+      for (const chunk of store.loadRangeSync({ symbol: 'rb8888', exchange: 'SHFE', interval: '1m' }, { chunkSize: 50_000 })) rows += chunk.length;
+    });
+    if (rows !== BARS || sum !== cols.close[BARS - 1]) throw new Error('the cache and the store disagree');
+    figures.push({
+      name: 'Arrow cache read → float64 columns',
+      value: BARS / arrowRead,
+      unit: 'bars/s',
+      peer: { name: 'SqliteBarStore.loadRangeSync, same rows', value: BARS / sqliteRead },
+      note: `${BARS.toLocaleString('en-US')} bars, ${BAR_COLUMNS.length} columns; best of 3 (SQLite: 1); cache built from SQLite in ${buildSeconds.toFixed(1)} s; target ≥ 100 M bars/s`,
+    });
+    store.closeSync();
+
+    const job = jobOver('rb8888', cols);
+    let trades = 0;
+    const e2e = bestOf(1, () => {
+      const r = runBacktest(job, [columnsOf(readSharedBars(file, 'rb8888.SHFE'))]);
+      trades = r.trades.length;
+    });
+    figures.push({
+      name: 'MACD-TD 15m end to end from the cache, 1 core',
+      value: BARS / e2e,
+      unit: 'bars/s',
+      note: `${trades} fills, statistics included. Today's MacdTdRunner path (object per bar) limits this; target ≥ 10 M bars/s once the seam's fast path lands. ${PEERS}`,
+    });
+
+    // The sweep: 16 jobs over the first SWEEP_BARS bars, one-core time vs the pool on every core.
+    const sweepCols = generateBarColumns(SWEEP_BARS, 7);
+    const sweepStore = SqliteBarStore.open(join(dir, 'sweep.db'));
+    writeStore(sweepStore, 'hc8888', sweepCols);
+    const cacheDir = join(dir, 'cache');
+    await ensureBarCache(sweepStore, cacheDir, 'hc8888.SHFE');
+    const sweepJob = jobOver('hc8888', sweepCols);
+    const oneCore = bestOf(1, () => {
+      runBacktest(sweepJob, [columnsOf(readSharedBars(join(cacheDir, 'hc8888.SHFE.1m.arrow'), 'hc8888.SHFE'))]);
+    });
+    const cores = availableParallelism();
+    const pool = new JobPool({ threads: cores, loadBars: async (vt) => readSharedBars(join(cacheDir, `${vt}.1m.arrow`), vt) });
+    const s0 = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: 16 }, (_, i) => pool.submit(`sweep-${i}`, { ...sweepJob, params: { ...sweepJob.params, nineWithinBars: 1 + (i % 4) } })));
+    const sweepSeconds = Number(process.hrtime.bigint() - s0) / 1e9;
+    await pool.close();
+    sweepStore.closeSync();
+    const perCore = SWEEP_BARS / oneCore;
+    figures.push({
+      name: `16-job sweep on ${cores} threads`,
+      value: (16 * SWEEP_BARS) / sweepSeconds,
+      unit: 'bars/s',
+      peer: { name: `0.9 × ${cores} cores × one-core figure`, value: 0.9 * cores * perCore },
+      note: `one core: ${Math.round(perCore).toLocaleString('en-US')} bars/s; ${SWEEP_BARS.toLocaleString('en-US')} bars per job, bars shared through one SharedArrayBuffer`,
+    });
+    return figures;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,100 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Page } from '@playwright/test';
+import type { BacktestSummary } from '../src/shared/backtest.js';
+import type { BarOverviewResult } from '../src/shared/contract/data.js';
+import { expect, test, type KestrelHost } from './host.js';
+
+/**
+ * The Backtests screens on the headless host's demo bars (the simulated market's backfill):
+ * a job from the form (field errors first), its progress bar to 100 %, a queued job cancelled
+ * from the queue, a result page, two runs compared, a sweep's heatmap whose cell opens its run.
+ */
+const SCREENS_DIR = resolve(import.meta.dirname, '..', 'test-results', 'screens');
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENS_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENS_DIR, `${name}.png`), fullPage: true });
+}
+
+async function demoRange(host: KestrelHost): Promise<{ from: string; to: string }> {
+  for (;;) {
+    const res = await host.api<BarOverviewResult>('/api/data/overview');
+    const row = res.body.rows.find((r) => r.vtSymbol === 'rb9999.SIM');
+    if (row && row.count > 5000) return { from: row.start.slice(0, 10), to: row.end.slice(0, 10) };
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function statusOf(host: KestrelHost, id: string): Promise<string | undefined> {
+  return (await host.api<BacktestSummary[]>('/api/backtests')).body.find((b) => b.id === id)?.status;
+}
+
+test('backtests: form, progress, cancel, result, compare, sweep heatmap', async ({ page, controlHost: host }) => {
+  test.setTimeout(300_000);
+  const range = await demoRange(host);
+  await page.goto(`${host.url}#/backtests`);
+  await expect(page.getByTestId('backtests-screen')).toBeVisible();
+
+  // A parameter outside its schema: the error sits next to the field.
+  await page.getByTestId('bt-symbols').fill('rb9999.SIM');
+  await page.getByTestId('bt-from').fill(range.from);
+  await page.getByTestId('bt-to').fill(range.to);
+  await page.getByTestId('bt-params').fill('{ "signal": { "fast": 0 } }');
+  await page.getByTestId('bt-submit').click();
+  await expect(page.getByTestId('bt-error-params')).toContainText('signal.fast');
+  await screenshot(page, 'backtests-field-error');
+
+  // A good job: its progress bar runs to 100 % and it lands in the history.
+  await page.getByTestId('bt-params').fill('{ "stopLoss": { "unit": "ticks", "value": 30 }, "takeProfit": { "unit": "ticks", "value": 60 } }');
+  await page.getByTestId('bt-submit').click();
+  const first = page.getByTestId('bt-history').getByTestId('bt-row').first();
+  await expect(first).toHaveAttribute('data-status', 'completed', { timeout: 120_000 });
+  await expect(first.getByTestId('bt-progress')).toHaveAttribute('data-percent', '100.0');
+  await screenshot(page, 'backtests-completed');
+
+  // Another job held in the paused queue, cancelled from the screen.
+  await host.api('/api/backtests/queue', { method: 'POST', body: JSON.stringify({ paused: true }) });
+  const job = { strategy: 'macd-td', symbols: ['i9999.SIM'], from: range.from, to: range.to, windowMinutes: 30 };
+  const held = await host.api<{ id: string }>('/api/backtests/start', { method: 'POST', body: JSON.stringify(job) });
+  const queued = page.locator(`[data-testid="bt-row"][data-id="${held.body.id}"]`);
+  await expect(queued).toHaveAttribute('data-status', 'queued');
+  await queued.getByTestId('bt-cancel').click();
+  await expect(page.locator(`[data-testid="bt-row"][data-id="${held.body.id}"]`)).toHaveAttribute('data-status', 'cancelled');
+  await host.api('/api/backtests/queue', { method: 'POST', body: JSON.stringify({ paused: false }) });
+
+  // A second completed run, then both compared.
+  const second = await host.api<{ id: string }>('/api/backtests/start', { method: 'POST', body: JSON.stringify({ ...job, symbols: ['rb9999.SIM'], windowMinutes: 15 }) });
+  await expect.poll(() => statusOf(host, second.body.id), { timeout: 120_000 }).toBe('completed');
+  const picks = page.getByTestId('bt-history').locator('[data-status="completed"]').getByTestId('bt-compare-pick');
+  await picks.nth(0).check();
+  await picks.nth(1).check();
+  await page.getByTestId('bt-compare').click();
+  await expect(page.getByTestId('bt-compare-equity')).toHaveAttribute('data-series', '2');
+  await screenshot(page, 'backtests-compare');
+
+  // A result page.
+  await page.getByTestId('bt-back').click();
+  await page.locator(`[data-testid="bt-row"][data-id="${second.body.id}"]`).getByTestId('bt-open').click();
+  await expect(page.getByTestId('bt-result')).toHaveAttribute('data-id', second.body.id);
+  await expect(page.getByTestId('equity-chart')).toBeVisible();
+  await expect(page.getByTestId('bt-months').locator('tbody tr').first()).toBeVisible();
+  await screenshot(page, 'backtests-result');
+
+  // A sweep over two parameters: its heatmap, and a cell that opens its run.
+  const sweep = await host.api<{ id: string }>('/api/sweeps/start', {
+    method: 'POST',
+    body: JSON.stringify({
+      job: { ...job, symbols: ['rb9999.SIM'], windowMinutes: 15, params: { stopLoss: { unit: 'ticks', value: 30 }, takeProfit: { unit: 'ticks', value: 60 } } },
+      parameters: { 'stopLoss.value': { values: [20, 40] }, 'takeProfit.value': { values: [40, 80] } } }),
+  });
+  expect(sweep.status, JSON.stringify(sweep.body)).toBe(200);
+  await expect.poll(async () => (await host.api<{ aggregate: { counts: { completed: number } } }>(`/api/sweeps/${sweep.body.id}`)).body.aggregate.counts.completed, { timeout: 180_000 }).toBe(4);
+  await page.getByTestId('bt-back').click();
+  await page.getByTestId('bt-open-sweep').first().click();
+  await expect(page.getByTestId('bt-heatmap').getByTestId('bt-heat-cell')).toHaveCount(4);
+  await page.getByTestId('bt-sort-sharpe').click();
+  await screenshot(page, 'backtests-sweep-heatmap');
+  await page.getByTestId('bt-heat-cell').first().click();
+  await expect(page.getByTestId('bt-result')).toBeVisible();
+});

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { command, query } from '../contractKit.js';
+import {
+  backtestJobSchema,
+  backtestResultSchema,
+  backtestSummarySchema,
+  sweepAggregateSchema,
+  sweepConfigSchema,
+} from '../backtest.js';
+
+/**
+ * Backtests and sweeps: jobs run by the workstation's job-runner process, results kept in
+ * kestrel.db. Progress arrives as the `backtestProgress` event (≤ 10/s per job), status changes
+ * as `backtestUpdated`.
+ */
+
+const idParam = z.object({ id: z.string().min(1).max(64) });
+const started = z.object({ ok: z.boolean(), message: z.string(), id: z.string() });
+
+export const backtestStrategySchema = z.object({ name: z.string(), summary: z.string() });
+
+export const sweepViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  config: z.custom<z.infer<typeof sweepConfigSchema>>((v) => typeof v === 'object' && v !== null),
+  /** The swept parameter of each run, by run id. */
+  points: z.record(z.string(), z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]))),
+  runs: z.array(backtestSummarySchema),
+  aggregate: sweepAggregateSchema,
+});
+export type SweepView = z.infer<typeof sweepViewSchema>;
+
+export const backtestEntries = {
+  listBacktestStrategies: query(z.object({}), z.array(backtestStrategySchema), '/api/backtest-strategies', 'the strategies a backtest can run'),
+  listBacktests: query(z.object({}), z.array(backtestSummarySchema), '/api/backtests', 'every backtest, newest first (queue and history)'),
+  getBacktest: query(idParam, backtestResultSchema, '/api/backtests/:id', 'one backtest: statistics, trades, equity (thinned), months'),
+  exportBacktest: query(
+    idParam.extend({ what: z.enum(['trades', 'equity']) }),
+    z.object({ filename: z.string(), csv: z.string() }),
+    '/api/backtests/:id/export',
+    "a backtest's trades or whole equity curve as CSV",
+  ),
+  startBacktest: command(backtestJobSchema, started, '/api/backtests/start', 'queue a backtest job'),
+  pauseBacktest: command(idParam, started, '/api/backtests/:id/pause', 'pause a queued or running backtest'),
+  resumeBacktest: command(idParam, started, '/api/backtests/:id/resume', 'resume a paused backtest'),
+  cancelBacktest: command(idParam, started, '/api/backtests/:id/cancel', 'cancel a backtest (a running one stops within 100 ms)'),
+  rerunBacktest: command(idParam, started, '/api/backtests/:id/rerun', 'run an interrupted, failed or finished job again, as a new backtest'),
+  setBacktestQueuePaused: command(z.object({ paused: z.boolean() }), z.object({ ok: z.boolean(), message: z.string() }), '/api/backtests/queue', 'pause or resume the whole backtest queue'),
+  startSweep: command(sweepConfigSchema, started.extend({ runs: z.number().int() }), '/api/sweeps/start', 'queue a sweep: one job per grid or random point'),
+  getSweep: query(idParam, sweepViewSchema, '/api/sweeps/:id', 'a sweep: its runs and their aggregate'),
+} as const;
