@@ -42,7 +42,7 @@ export interface WorkstationOptions {
   controlEnabled: boolean;
   version: string;
   log?: (line: string) => void;
-  /** Where the host keeps the settings (conf headless, electron-store desktop); absent: nothing can be saved. */
+  /** Where the host keeps the settings (settings.json in the data directory headless, in the user-data folder on desktop); absent: nothing can be saved. */
   settingsStore?: SettingsStore;
 }
 
