@@ -21,6 +21,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'serve', summary: 'start the headless workstation (web UI on 127.0.0.1, built-in demo)', load: async () => (await import('./serve.js')).serveCommand },
   { name: 'import', summary: 'import bars from a CSV or JSON file into the bar store', load: async () => (await import('./import.js')).importCommand },
   { name: 'export', summary: 'export bars from the bar store as CSV', load: async () => (await import('./export.js')).exportCommand },
+  { name: 'repair', summary: 'check kestrel.db and copy what is readable from a damaged one into a new file', load: async () => (await import('./repair.js')).repairCommand },
   { name: 'analyze', summary: 'print window bars with MACD, EMA, TD, dullness and divergence from the bar store', load: async () => (await import('./analyze.js')).analyzeCommand },
 ];
 

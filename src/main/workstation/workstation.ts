@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openBarStore } from '../../io/openBarStore.js';
 import type { BarStore } from '../../io/barStore.js';
 import { AuditJournal } from '../../io/auditJournal.js';
+import { checkDatabase, type DatabaseCheck } from '../../io/databaseHealth.js';
 import { JsonLinesLog } from '../../io/jsonLinesLog.js';
 import {
   ApiError,
@@ -75,6 +76,7 @@ export class Workstation {
   private demo: DemoMarket | null = null;
   private demoStore: BarStore | null = null;
   private audit: AuditJournal | null = null;
+  private damaged: DatabaseCheck | null = null;
   private metrics: MetricsExporter | null = null;
   private readonly variants: VariantConfig[];
   private readonly mainLog: JsonLinesLog;
@@ -135,7 +137,13 @@ export class Workstation {
   async start(): Promise<void> {
     const { dataDir, settings } = this.opts;
     mkdirSync(join(dataDir, 'logs'), { recursive: true });
-    this.audit = new AuditJournal(join(dataDir, 'kestrel.db'));
+    const journal = join(dataDir, 'kestrel.db');
+    const check = existsSync(journal) ? checkDatabase(journal) : null;
+    if (check && !check.ok) {
+      this.refuseToTrade(check);
+      return;
+    }
+    this.audit = new AuditJournal(journal);
     if (settings.demo.enabled && settings.barSource.kind === 'sqlite') {
       this.demoStore = await openBarStore({ sqlitePath: settings.barSource.path ?? join(dataDir, 'kestrel.db') });
       this.demo = new DemoMarket({
@@ -162,6 +170,29 @@ export class Workstation {
     }
     this.demo?.start();
     if (settings.metrics.port !== null) await this.serveMetrics(settings.metrics.host, settings.metrics.port);
+  }
+
+  /**
+   * A kestrel.db that fails quick_check holds the positions and trades: trading on it could lose
+   * or double them, and every write could spread the damage. Nothing is started and nothing is
+   * written to it; the UI and API still serve what can be read, and the alert says what to do.
+   */
+  private refuseToTrade(check: DatabaseCheck): void {
+    this.damaged = check;
+    this.monitor.start();
+    this.alerts.raise({
+      level: 'CRITICAL',
+      variant: null,
+      title: 'Database damaged: trading refused',
+      message: `${check.path} fails PRAGMA quick_check (${check.problems.slice(0, 3).join('; ')}). No variant and no demo were started and the file is left untouched. Stop Kestrel, run \`npx kestrel repair --data-dir ${this.opts.dataDir}\`, and follow what it prints.`,
+      context: { file: check.path },
+      key: 'database:damaged',
+    });
+  }
+
+  /** The failed start-up check of kestrel.db, when trading was refused for it. */
+  databaseDamage(): DatabaseCheck | null {
+    return this.damaged;
   }
 
   /** A port that cannot be bound costs the metrics, never the trading: alerted, and the start goes on. */
