@@ -1,5 +1,9 @@
 import type Database from 'better-sqlite3';
+import { reportWriteFailure } from './diskGuard.js';
 import { openSqliteDatabase } from './sqliteDatabase.js';
+
+/** Audit entries kept in memory while the disk is full; beyond it the oldest are dropped. */
+const MAX_HELD = 1_000;
 
 export interface AuditEntry {
   time: string;
@@ -18,6 +22,7 @@ export interface AuditEntry {
 export class AuditJournal {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
+  private held: AuditEntry[] = [];
 
   constructor(path: string) {
     this.db = openSqliteDatabase(path);
@@ -32,7 +37,17 @@ export class AuditJournal {
   }
 
   record(e: AuditEntry): void {
-    this.insert.run(e.time, e.origin, e.action, e.target, JSON.stringify(e.params), e.outcome, e.message);
+    // Entries a full disk refused go in first, in order; a command is never failed for its audit line.
+    const entries = [...this.held, e];
+    try {
+      this.db.transaction(() => {
+        for (const x of entries) this.insert.run(x.time, x.origin, x.action, x.target, JSON.stringify(x.params), x.outcome, x.message);
+      })();
+      this.held = [];
+    } catch (err) {
+      if (!reportWriteFailure(this.db.name, err)) throw err;
+      this.held = entries.slice(-MAX_HELD);
+    }
   }
 
   recent(limit = 100): AuditEntry[] {

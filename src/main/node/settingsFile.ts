@@ -1,5 +1,6 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { reportWriteFailure } from '../../io/diskGuard.js';
 import type { Settings } from '../../shared/config.js';
 import { checkSettings, type SettingsStore } from '../workstation/settingsStore.js';
 
@@ -58,6 +59,8 @@ export class SettingsFile implements SettingsStore {
       renameSync(tmp, this.path);
     } catch (err) {
       rmSync(tmp, { force: true });
+      // The file in place is untouched; a full disk is also the guard's to announce.
+      reportWriteFailure(this.path, err);
       throw err;
     }
   }
