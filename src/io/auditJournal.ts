@@ -1,5 +1,9 @@
 import type Database from 'better-sqlite3';
+import { reportWriteFailure } from './diskGuard.js';
 import { openSqliteDatabase } from './sqliteDatabase.js';
+
+/** Audit entries kept in memory while the disk is full; beyond it the oldest are dropped. */
+const MAX_HELD = 1_000;
 
 export interface AuditEntry {
   time: string;
@@ -43,6 +47,7 @@ export class AuditJournal {
   private readonly insert: Database.Statement;
   private readonly limits: AuditLimits;
   private rows: number;
+  private held: AuditEntry[] = [];
 
   constructor(path: string, limits: Partial<AuditLimits> = {}) {
     this.limits = { ...DEFAULT_AUDIT_LIMITS, ...limits };
@@ -60,8 +65,21 @@ export class AuditJournal {
 
   record(e: AuditEntry): void {
     const cap = (text: string): string => (text.length > this.limits.maxTextChars ? `${text.slice(0, this.limits.maxTextChars)}…` : text);
-    this.insert.run(e.time, cap(e.origin), cap(e.action), e.target === null ? null : cap(e.target), this.boundedParams(e.params), e.outcome, cap(e.message));
-    this.rows++;
+    // Entries a full disk refused go in first, in order; a command is never failed for its audit line.
+    const entries = [...this.held, e];
+    try {
+      this.db.transaction(() => {
+        for (const x of entries) {
+          this.insert.run(x.time, cap(x.origin), cap(x.action), x.target === null ? null : cap(x.target), this.boundedParams(x.params), x.outcome, cap(x.message));
+        }
+      })();
+      this.held = [];
+    } catch (err) {
+      if (!reportWriteFailure(this.db.name, err)) throw err;
+      this.held = entries.slice(-MAX_HELD);
+      return;
+    }
+    this.rows += entries.length;
     // Folding a tenth at a time keeps the summary rows few and the work per record small.
     if (this.rows > this.limits.maxRows) this.summariseOldest(this.rows - this.limits.maxRows + Math.ceil(this.limits.maxRows / 10));
   }

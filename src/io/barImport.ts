@@ -18,8 +18,8 @@ import { createInterface } from 'node:readline';
 import type { BarInterval, StoredBar } from '../shared/bar.js';
 import { formatDatetime } from '../shared/time.js';
 import type { BarKey, BarStore } from './barStore.js';
-import { compileDatetimeFormat, DatetimeFormatError, type DatetimeFormat } from './datetimeFormat.js';
-import { TimeZone, TimeZoneError, convertWall } from './timeZone.js';
+import { compileDatetimeFormat, DatetimeFormatError, type DatetimeFormat, type WrittenDatetime } from './datetimeFormat.js';
+import { TimeZone, TimeZoneError, convertWall, exchangeTimeZone } from './timeZone.js';
 
 /** The user described the import wrongly, or the file cannot be used: exit code 2 in the CLI. */
 export class ImportUsageError extends Error {
@@ -157,8 +157,13 @@ export interface ImportResult {
   /** Earliest and latest bar datetime of the file, exchange-local 'YYYY-MM-DD HH:MM:SS'. */
   first: string | null;
   last: string | null;
-  /** Rows whose datetime was not after the previous row's (repeats keep the last row). */
+  /** Rows whose datetime was before the previous row's. */
   outOfOrder: number;
+  /** Rows repeating an earlier row's datetime (the file's last row for a datetime is kept). */
+  repeated: number;
+  /** Things stored but worth a look (a repeated datetime with different values), at most maxProblems. */
+  warnings: string[];
+  warningCount: number;
   /** Formatted problems, at most maxProblems. */
   problems: string[];
   /** Rows (or file-level issues) with a problem, all counted. */
@@ -207,6 +212,8 @@ class RowParser {
   private readonly format: DatetimeFormat;
   private readonly fromZone: TimeZone | null;
   private readonly toZone: TimeZone | null;
+  /** Where a time written with its own UTC offset is turned into the exchange's wall clock. */
+  private readonly offsetZone: TimeZone | null;
   private readonly alignment: number;
   private readonly spec: ImportSpec;
 
@@ -216,6 +223,7 @@ class RowParser {
     this.format = format;
     this.fromZone = fromZone;
     this.toZone = toZone;
+    this.offsetZone = toZone ?? exchangeTimeZone(spec.exchange);
     this.alignment = spec.interval === '1m' ? 60 : spec.interval === '1h' ? 3600 : spec.interval === 'd' ? 86_400 : 1;
   }
 
@@ -261,12 +269,14 @@ class RowParser {
       if (d !== undefined && t !== undefined) datetimeText = t === '' ? String(d) : `${String(d).trim()} ${String(t).trim()}`;
     }
     if (datetimeText !== undefined) {
-      const parsed = this.format.parse(datetimeText);
+      const parsed = this.format.read(datetimeText);
       if (parsed === null) {
         problems.push(`${where}: ${datetimeLabel}: ${show(datetimeText)} is not a datetime in format ${this.format.description}`);
       } else {
-        time = this.toExchangeWall(parsed);
-        if (time % this.alignment !== 0) {
+        const converted = this.toExchangeWall(parsed, where, datetimeText);
+        if (typeof converted === 'string') problems.push(`${where}: ${datetimeLabel}: ${converted}`);
+        else time = converted;
+        if (Number.isFinite(time) && time % this.alignment !== 0) {
           const unit = this.alignment === 60 ? 'minute' : this.alignment === 3600 ? 'hour' : 'day';
           problems.push(
             `${where}: ${datetimeLabel}: ${show(datetimeText)} (${formatDatetime(time)} exchange time) is not on a whole ${unit} (interval ${this.spec.interval})`,
@@ -305,10 +315,31 @@ class RowParser {
     };
   }
 
-  private toExchangeWall(parsed: number): number {
-    if (this.format.isEpoch) return (this.toZone as TimeZone).toWall(parsed);
-    if (this.fromZone && this.toZone) return convertWall(parsed, this.fromZone, this.toZone);
-    return parsed;
+  /** The exchange's wall clock, or why the written time cannot become one. */
+  private toExchangeWall(written: WrittenDatetime, where: string, text: string): number | string {
+    const { seconds, utcOffset } = written;
+    if (this.format.isEpoch) return (this.toZone as TimeZone).toWall(seconds);
+    if (utcOffset !== null) {
+      if (!this.offsetZone) {
+        // Not a row problem: every row would say it, and only a flag mends it.
+        throw new ImportUsageError(
+          `${where}: ${show(text)} carries its UTC offset, and the time zone of exchange "${this.spec.exchange}" is not known: give --exchange-tz (e.g. Asia/Shanghai, UTC) so it is stored as the exchange's local time`,
+        );
+      }
+      return this.offsetZone.toWall(seconds - utcOffset);
+    }
+    if (!this.fromZone && this.toZone) {
+      // --exchange-tz alone serves times that carry their offset; this one does not.
+      return `${show(text)} carries no UTC offset: give --tz, the zone the file's times are written in`;
+    }
+    if (this.fromZone) {
+      const gap = this.fromZone.gapAt(seconds);
+      if (gap !== null) {
+        return `${show(text)} does not exist in ${this.fromZone.name}: the clocks jumped ${gap / 60} minutes forward over it (daylight saving); nothing is guessed, correct the row`;
+      }
+    }
+    if (this.fromZone && this.toZone) return convertWall(seconds, this.fromZone, this.toZone);
+    return seconds;
   }
 }
 
@@ -444,12 +475,20 @@ async function openCsv(spec: ImportSpec, label: string): Promise<OpenedSource> {
   };
   let header: string[] | null = null;
   let headerLine = 0;
-  if (headerMode !== 'none') {
-    for await (const line of lines()) {
+  let hasRows = false;
+  for await (const line of lines()) {
+    if (headerMode !== 'none' && header === null) {
       header = splitCsvLine(line.text, delimiter);
       headerLine = line.n;
-      break;
+      continue;
     }
+    hasRows = true;
+    break;
+  }
+  // Said before anything asks for columns: an empty file has none to describe.
+  if (!hasRows && header === null) throw new ImportUsageError(`${label}: the file is empty: no bars to import`);
+  if (!hasRows) {
+    throw new ImportUsageError(`${label}: the file holds only its header line (line ${headerLine}), no bars to import`);
   }
   return {
     header: headerMode === 'use' ? header : null,
@@ -474,6 +513,7 @@ async function openJson(spec: ImportSpec, label: string): Promise<OpenedSource> 
     throw new ImportUsageError(`${label}: expected a JSON array of bars (arrays or objects), got ${typeof data}`);
   }
   const rows = data as unknown[];
+  if (rows.length === 0) throw new ImportUsageError(`${label}: the JSON array is empty: no bars to import`);
   const first = rows.find((r) => r !== null && typeof r === 'object');
   const rowsAreObjects = first !== undefined && !Array.isArray(first);
   let header: string[] | null = null;
@@ -537,8 +577,6 @@ export async function prepareImport(spec: ImportSpec): Promise<PreparedImport> {
   if (format.isEpoch) {
     // An epoch is an instant: it needs a zone to become the exchange's wall clock.
     toZone = toZone ?? fromZone ?? TimeZone.of('UTC');
-  } else if (toZone && !fromZone) {
-    throw new ImportUsageError('--exchange-tz needs --tz: the zone the file\'s times are written in');
   } else if (fromZone && !toZone) {
     toZone = fromZone;
   }
@@ -579,11 +617,15 @@ export async function importBars(
     first: null,
     last: null,
     outOfOrder: 0,
+    repeated: 0,
+    warnings: [],
+    warningCount: 0,
     problems: [],
     problemCount: 0,
     stored: false,
   };
   let buffered: StoredBar[] | null = [];
+  const repeats = new RepeatedDatetimes(memoryRows);
   let min = Infinity;
   let max = -Infinity;
   let previous = -Infinity;
@@ -605,8 +647,16 @@ export async function importBars(
     }
     if (parsed.time < min) min = parsed.time;
     if (parsed.time > max) max = parsed.time;
-    if (parsed.time <= previous) result.outOfOrder++;
+    if (parsed.time < previous) result.outOfOrder++;
     previous = parsed.time;
+    const repeat = repeats.check(parsed, source.where);
+    if (repeat) {
+      result.repeated++;
+      if (repeat.conflict) {
+        result.warningCount++;
+        if (result.warnings.length < maxProblems) result.warnings.push(repeat.conflict);
+      }
+    }
     if (buffered) {
       if (buffered.length < memoryRows) buffered.push(parsed);
       else buffered = null;
@@ -615,6 +665,11 @@ export async function importBars(
   if (result.rowsRead === 0) {
     result.problemCount++;
     result.problems.push(`${prepared.label}: no bars in the file`);
+  }
+  if (result.problemCount > 0) {
+    // A file that is not stored has nothing to warn about yet.
+    result.warnings = [];
+    result.warningCount = 0;
   }
   if (result.problemCount > 0) return result;
   result.first = formatDatetime(min);
@@ -638,6 +693,38 @@ export async function importBars(
   }
   result.stored = true;
   return result;
+}
+
+const BAR_VALUES = ['open', 'high', 'low', 'close', 'volume', 'turnover', 'openInterest'] as const;
+
+/**
+ * Rows that repeat an earlier row's datetime: the store keeps the file's last one, so a repeat
+ * with other values silently replaces a bar, and the trader is told which two lines disagree.
+ * Every datetime is remembered while the file fits in memory (the rows are kept then anyway);
+ * past that, only a repeat of the row just before is caught (sorted files, the usual case).
+ */
+class RepeatedDatetimes {
+  private seen: Map<number, { where: string; bar: StoredBar }> | null = new Map();
+  private last: { where: string; bar: StoredBar } | null = null;
+
+  constructor(private readonly limit: number) {}
+
+  check(bar: StoredBar, where: string): { conflict: string | null } | null {
+    const earlier = this.seen?.get(bar.time) ?? (this.last?.bar.time === bar.time ? this.last : null);
+    const entry = { where, bar };
+    this.last = entry;
+    if (this.seen) {
+      this.seen.set(bar.time, entry);
+      if (this.seen.size > this.limit) this.seen = null;
+    }
+    if (!earlier) return null;
+    const differing = BAR_VALUES.filter((f) => earlier.bar[f] !== bar[f]);
+    if (differing.length === 0) return { conflict: null };
+    const values = differing.map((f) => `${f} ${earlier.bar[f]} vs ${bar[f]}`).join(', ');
+    return {
+      conflict: `${earlier.where} and ${where}: the same datetime ${formatDatetime(bar.time)} with different values (${values}); the later row, ${where}, is stored`,
+    };
+  }
 }
 
 /** `csv` or `json` from the file name, for a missing --format. */

@@ -21,6 +21,26 @@ export interface DatetimeFormat {
   readonly isEpoch: boolean;
   /** Seconds (wall as local-as-UTC, or epoch), or null when the text does not match. */
   parse(text: string): number | null;
+  /** As parse, plus the UTC offset the text itself carries (ISO 8601 `Z`, `+08:00`), null when none. */
+  read(text: string): WrittenDatetime | null;
+}
+
+export interface WrittenDatetime {
+  /** The wall time as written (local-as-UTC), or the epoch for an epoch format. */
+  seconds: number;
+  /** Seconds east of UTC written with the time; null: the text names no offset. */
+  utcOffset: number | null;
+}
+
+/** A format with no offsets of its own: read is parse. */
+function withoutOffsets(format: Omit<DatetimeFormat, 'read'>): DatetimeFormat {
+  return {
+    ...format,
+    read(text: string): WrittenDatetime | null {
+      const seconds = format.parse(text);
+      return seconds === null ? null : { seconds, utcOffset: null };
+    },
+  };
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -42,7 +62,7 @@ const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function epochFormat(unit: 's' | 'ms'): DatetimeFormat {
   const scale = unit === 'ms' ? 1000 : 1;
-  return {
+  return withoutOffsets({
     description: `epoch-${unit}`,
     isEpoch: true,
     parse(text: string): number | null {
@@ -51,7 +71,7 @@ function epochFormat(unit: 's' | 'ms'): DatetimeFormat {
       const seconds = Number(t) / scale;
       return Number.isInteger(seconds) ? seconds : null;
     },
-  };
+  });
 }
 
 /** Zero fraction only: a bar starts on a whole second. */
@@ -59,27 +79,40 @@ function zeroFraction(fraction: string | undefined): boolean {
   return fraction === undefined || /^0*$/.test(fraction);
 }
 
+// ISO 8601 and pandas write an offset after the time: `Z`, `+08:00`, `+0800`, `+08`.
 const AUTO_DASHED =
-  /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?$/;
+  /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:\s*(Z|[+-]\d{2}(?::?\d{2})?))?)?$/i;
 const AUTO_COMPACT = /^(\d{4})(\d{2})(\d{2})(?:[ T]?(\d{2}):?(\d{2})(?::?(\d{2}))?)?$/;
 
+/** `Z`, `+08:00`, `-0530`, `+08` → seconds east of UTC; null when out of range. */
+function offsetSeconds(text: string): number | null {
+  if (/^z$/i.test(text)) return 0;
+  const digits = text.slice(1).replace(':', '');
+  const hours = Number(digits.slice(0, 2));
+  const minutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+  if (hours > 14 || minutes > 59) return null;
+  return (text.startsWith('-') ? -1 : 1) * (hours * 3600 + minutes * 60);
+}
+
+function readAuto(text: string): WrittenDatetime | null {
+  const t = text.trim();
+  const dashed = AUTO_DASHED.exec(t);
+  const m = dashed ?? AUTO_COMPACT.exec(t);
+  if (!m) return null;
+  if (!zeroFraction(m[7])) return null;
+  const seconds = wallTime(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? '0'), Number(m[5] ?? '0'), Number(m[6] ?? '0'));
+  if (seconds === null) return null;
+  const offsetText = dashed ? dashed[8] : undefined;
+  if (offsetText === undefined) return { seconds, utcOffset: null };
+  const utcOffset = offsetSeconds(offsetText);
+  return utcOffset === null ? null : { seconds, utcOffset };
+}
+
 const AUTO: DatetimeFormat = {
-  description: 'auto (YYYY-MM-DD[ HH:MM[:SS]], YYYY/MM/DD …, YYYYMMDD[ HHMMSS])',
+  description: 'auto (YYYY-MM-DD[ HH:MM[:SS]][Z|±HH:MM], YYYY/MM/DD …, YYYYMMDD[ HHMMSS])',
   isEpoch: false,
-  parse(text: string): number | null {
-    const t = text.trim();
-    const m = AUTO_DASHED.exec(t) ?? AUTO_COMPACT.exec(t);
-    if (!m) return null;
-    if (!zeroFraction(m[7])) return null;
-    return wallTime(
-      Number(m[1]),
-      Number(m[2]),
-      Number(m[3]),
-      Number(m[4] ?? '0'),
-      Number(m[5] ?? '0'),
-      Number(m[6] ?? '0'),
-    );
-  },
+  parse: (text) => readAuto(text)?.seconds ?? null,
+  read: readAuto,
 };
 
 type Slot = 'Y' | 'y' | 'm' | 'b' | 'd' | 'H' | 'I' | 'p' | 'M' | 'S' | 'f';
@@ -137,7 +170,7 @@ function compilePattern(pattern: string): DatetimeFormat {
   const regex = new RegExp(re);
   const index = (s: Slot): number => slots.indexOf(s) + 1;
   const at = (m: RegExpExecArray, s: Slot): string | undefined => (has(s) ? m[index(s)] : undefined);
-  return {
+  return withoutOffsets({
     description: pattern,
     isEpoch: false,
     parse(text: string): number | null {
@@ -168,7 +201,7 @@ function compilePattern(pattern: string): DatetimeFormat {
       if (!zeroFraction(at(m, 'f'))) return null;
       return wallTime(year, month, Number(at(m, 'd')), hour, Number(at(m, 'M') ?? '0'), Number(at(m, 'S') ?? '0'));
     },
-  };
+  });
 }
 
 /**

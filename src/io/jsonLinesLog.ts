@@ -1,3 +1,4 @@
+import { reportWriteFailure } from './diskGuard.js';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogLevelName } from '../shared/contract/logs.js';
@@ -29,6 +30,7 @@ export const DEFAULT_ROTATION: RotationPolicy = { maxBytes: 20 * 1024 * 1024, ke
 export class JsonLinesLog {
   private fd: number;
   private size: number;
+  private dropped = 0;
 
   constructor(
     readonly path: string,
@@ -45,9 +47,21 @@ export class JsonLinesLog {
     const line: LogLine = { time: this.clock().toISOString(), level, variant: this.variant, message, ...context };
     const text = `${JSON.stringify(line)}\n`;
     const bytes = Buffer.byteLength(text);
-    if (this.size > 0 && this.size + bytes > this.rotation.maxBytes) this.rotate();
+    try {
+      if (this.size > 0 && this.size + bytes > this.rotation.maxBytes) this.rotate();
+      if (this.dropped > 0) this.append(`${JSON.stringify({ time: line.time, level: 'WARNING', variant: this.variant, message: `${this.dropped} log lines were not written: the disk was full` })}\n`);
+      this.dropped = 0;
+      this.append(text);
+    } catch (err) {
+      // A full disk costs log lines (counted, and said when writes work again), never the process.
+      if (!reportWriteFailure(this.path, err)) throw err;
+      this.dropped++;
+    }
+  }
+
+  private append(text: string): void {
     writeSync(this.fd, text);
-    this.size += bytes;
+    this.size += Buffer.byteLength(text);
   }
 
   info(message: string, context?: Record<string, unknown>): void {

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { reportWriteFailure } from './diskGuard.js';
 import { join } from 'node:path';
 import { snapshotFileName, snapshotSchema, type Snapshot, type SnapshotInput } from '../shared/snapshot.js';
 
@@ -10,8 +11,14 @@ export function writeSnapshotAtomic(monitorDir: string, snapshot: SnapshotInput)
   mkdirSync(monitorDir, { recursive: true });
   const target = join(monitorDir, snapshotFileName(snapshot.variant));
   const tmp = `${target}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(snapshot));
-  renameSync(tmp, target);
+  try {
+    writeFileSync(tmp, JSON.stringify(snapshot));
+    renameSync(tmp, target);
+  } catch (err) {
+    // The last whole snapshot stays; the next write (every bar, every heartbeat) tries again.
+    rmSync(tmp, { force: true });
+    if (!reportWriteFailure(target, err)) throw err;
+  }
   return target;
 }
 

@@ -87,20 +87,36 @@ export class TimeZone {
   /**
    * This zone's wall clock → the instant. A wall time that occurs twice (clocks set back) is the
    * first occurrence; one that never occurs (clocks set forward) is moved forward by the gap,
-   * as Python's and Java's zone libraries do.
+   * as Python's and Java's zone libraries do (the importer refuses such a time first: gapAt).
    */
   toEpoch(wall: number): number {
     if (this.fixedOffset !== null) return wall - this.fixedOffset;
-    const before = this.offsetAt(wall - 86_400);
-    const after = this.offsetAt(wall + 86_400);
-    let best: number | null = null;
-    for (const offset of before === after ? [before] : [before, after]) {
-      const epoch = wall - offset;
-      if (this.offsetAt(epoch) === offset && (best === null || epoch < best)) best = epoch;
-    }
-    if (best !== null) return best;
+    const { before, after, first } = this.instantsOf(wall);
+    if (first !== null) return first;
     // In a gap: read the wall time with the offset in force before the change.
     return wall - Math.min(before, after);
+  }
+
+  /**
+   * How far the clocks jumped over this wall time, in seconds, when it never occurs in this zone
+   * (a daylight-saving gap); null when it does occur.
+   */
+  gapAt(wall: number): number | null {
+    if (this.fixedOffset !== null) return null;
+    const { before, after, first } = this.instantsOf(wall);
+    return first === null ? Math.abs(after - before) : null;
+  }
+
+  /** The offsets a day either side of a wall time, and its first instant (null: it falls in a gap). */
+  private instantsOf(wall: number): { before: number; after: number; first: number | null } {
+    const before = this.offsetAt(wall - 86_400);
+    const after = this.offsetAt(wall + 86_400);
+    let first: number | null = null;
+    for (const offset of before === after ? [before] : [before, after]) {
+      const epoch = wall - offset;
+      if (this.offsetAt(epoch) === offset && (first === null || epoch < first)) first = epoch;
+    }
+    return { before, after, first };
   }
 
   private computeOffset(epochSeconds: number): number {
@@ -144,4 +160,15 @@ export class TimeZone {
 export function convertWall(wall: number, from: TimeZone, to: TimeZone): number {
   if (from === to || from.name === to.name) return wall;
   return to.toWall(from.toEpoch(wall));
+}
+
+/**
+ * Exchanges whose local time Kestrel knows without being told: China's futures and stock
+ * exchanges (and the demo's SIM, which runs on China time). Anything else needs --exchange-tz
+ * before a time written with a UTC offset can be stored as its local time.
+ */
+const CHINA_EXCHANGES = new Set(['SHFE', 'INE', 'DCE', 'CZCE', 'CFFEX', 'GFEX', 'SSE', 'SZSE', 'BSE', 'SGE', 'SIM']);
+
+export function exchangeTimeZone(exchange: string): TimeZone | null {
+  return CHINA_EXCHANGES.has(exchange.trim().toUpperCase()) ? TimeZone.of('Asia/Shanghai') : null;
 }

@@ -1,6 +1,15 @@
 import type Database from 'better-sqlite3';
+import { reportWriteFailure } from './diskGuard.js';
 import { openSqliteDatabase } from './sqliteDatabase.js';
 import { formatDatetime, parseDatetime } from '../shared/time.js';
+
+export interface JournalChange {
+  version: number;
+  state: unknown;
+  trades?: readonly JournalTrade[];
+  orders?: readonly JournalOrder[];
+  savedAt: string;
+}
 
 /** A fill as journalled: one row per trade, never updated. */
 export interface JournalTrade {
@@ -132,6 +141,7 @@ function tradeOf(r: TradeRowDb): JournalTrade {
  */
 export class TradingJournal {
   private readonly db: Database.Database;
+  private held: { trades: JournalTrade[]; orders: JournalOrder[] } | null = null;
   private readonly upsertState: Database.Statement;
   private readonly insertTrade: Database.Statement;
   private readonly upsertOrder: Database.Statement;
@@ -171,18 +181,38 @@ export class TradingJournal {
     return row ? { version: row.version, savedAt: row.saved_at, json: row.state } : null;
   }
 
-  /** State, new trades and order changes, all or nothing. */
-  commit(variant: string, change: { version: number; state: unknown; trades?: readonly JournalTrade[]; orders?: readonly JournalOrder[]; savedAt: string }): void {
+  /**
+   * State, new trades and order changes, all or nothing. A full disk refuses the transaction
+   * (rolled back, nothing half-stored): its trades and orders are kept and go in with the next
+   * commit, beside the newer state, so once the disk takes writes again nothing is missing.
+   * @returns false while a full disk holds the commit back.
+   */
+  commit(variant: string, change: JournalChange): boolean {
+    const trades = [...(this.held?.trades ?? []), ...(change.trades ?? [])];
+    const orders = [...(this.held?.orders ?? []), ...(change.orders ?? [])];
     const json = JSON.stringify(change.state);
-    this.db.transaction(() => {
-      for (const t of change.trades ?? []) {
-        this.insertTrade.run({ ...t, datetime: formatDatetime(t.time) });
-      }
-      for (const o of change.orders ?? []) {
-        this.upsertOrder.run({ ...o, createdAt: formatDatetime(o.createdAt), updatedAt: change.savedAt });
-      }
-      this.upsertState.run(variant, change.version, change.savedAt, json);
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const t of trades) {
+          this.insertTrade.run({ ...t, datetime: formatDatetime(t.time) });
+        }
+        for (const o of orders) {
+          this.upsertOrder.run({ ...o, createdAt: formatDatetime(o.createdAt), updatedAt: change.savedAt });
+        }
+        this.upsertState.run(variant, change.version, change.savedAt, json);
+      })();
+    } catch (err) {
+      if (!reportWriteFailure(this.db.name, err)) throw err;
+      this.held = { trades, orders };
+      return false;
+    }
+    this.held = null;
+    return true;
+  }
+
+  /** Trades and orders a full disk has held back, waiting for the next commit. */
+  heldBack(): number {
+    return (this.held?.trades.length ?? 0) + (this.held?.orders.length ?? 0);
   }
 
   /** Moves an unreadable state aside (kept for a human to look at) so the variant can start flat. */

@@ -137,7 +137,7 @@ export type EmailChannel = z.infer<typeof emailChannelSchema>;
 export type TelegramChannel = z.infer<typeof telegramChannelSchema>;
 
 /**
- * Desktop settings (electron-store) and headless settings (conf) share this schema.
+ * Desktop and headless settings (settings.json through SettingsFile) share this schema.
  * Command-line flags override it for one run.
  */
 export const settingsSchema = z.object({

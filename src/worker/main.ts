@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { BarStoreUnavailableError, type BarStore } from '../io/barStore.js';
+import { DiskGuard, installDiskGuard } from '../io/diskGuard.js';
 import { JsonLinesLog } from '../io/jsonLinesLog.js';
 import { openBarStore } from '../io/openBarStore.js';
 import { TradingJournal } from '../io/tradingJournal.js';
@@ -57,6 +58,14 @@ async function main(): Promise<void> {
   await loadStrategyModules(process.env[STRATEGY_MODULES_ENV]);
   const launch = workerLaunchSchema.parse(JSON.parse(raw));
   const channel = parentChannel();
+  // This worker's own writes (journal, snapshot, log) report a full disk here; main hears of it.
+  installDiskGuard(
+    new DiskGuard({
+      probeDir: launch.dataDir,
+      onFull: (e) => channel.send({ type: 'alert', level: 'CRITICAL', title: 'Disk full', message: `${launch.variant.name}: ${e.message}; state and trades are held in memory and written when space returns`, key: `${launch.variant.name}:disk-full` }),
+      onRecovered: (e) => channel.send({ type: 'alert', level: 'INFO', title: 'Disk space back', message: `${launch.variant.name}: writes work again (${e.code} since ${e.since.toISOString()})`, key: `${launch.variant.name}:disk-back` }),
+    }),
+  );
   const log = new JsonLinesLog(join(launch.dataDir, 'logs', launch.variant.name, 'strategy.log'), launch.variant.name);
   log.info('worker started', { pid: process.pid, vtSymbol: launch.variant.vtSymbol, window: launch.variant.windowMinutes });
 

@@ -83,7 +83,7 @@ describe('importBars', () => {
     expect(result.problems).toEqual([
       `${file}:3: field "high": "abc" is not a number`,
       `${file}:4: field "high": 3590 is below low 3600`,
-      `${file}:5: field "datetime": "2024-01-02 9:3" is not a datetime in format auto (YYYY-MM-DD[ HH:MM[:SS]], YYYY/MM/DD …, YYYYMMDD[ HHMMSS])`,
+      `${file}:5: field "datetime": "2024-01-02 9:3" is not a datetime in format auto (YYYY-MM-DD[ HH:MM[:SS]][Z|±HH:MM], YYYY/MM/DD …, YYYYMMDD[ HHMMSS])`,
       `${file}:6: field "low" (column 3) is missing: the row has 3 columns`,
       `${file}:6: field "close" (column 4) is missing: the row has 3 columns`,
       `${file}:6: field "volume" (column 5) is missing: the row has 3 columns`,

@@ -56,12 +56,15 @@ Importing the same file again changes nothing (rows are insert-or-replace on the
                         name columns by position
   --no-header           the CSV has no header line
   --delimiter D         CSV field separator (default ","; "tab" for tabs)
-  --datetime-format F   auto (default: YYYY-MM-DD[ HH:MM[:SS]], YYYY/MM/DD …, YYYYMMDD[ HHMMSS]),
+  --datetime-format F   auto (default: YYYY-MM-DD[ HH:MM[:SS]], YYYY/MM/DD …, YYYYMMDD[ HHMMSS];
+                        ISO 8601 with an offset, 2024-01-02T09:30:00+08:00 / …Z, is converted to the
+                        exchange's time: --exchange-tz, else --tz, else China's for SHFE, DCE, …),
                         a strftime-like pattern (%Y-%m-%d %H:%M:%S, %Y%m%d, %d/%m/%Y %I:%M %p; also
                         %y %b %f %F %T), or epoch-s / epoch-ms (instants)
   --tz Z                the time zone the file's times are written in (IANA name such as
                         Europe/Berlin, UTC, or +08:00). Default: the file already holds the
-                        exchange's local time and nothing is converted
+                        exchange's local time and nothing is converted. A time that does not
+                        exist in that zone (a daylight-saving gap) is an error naming its line
   --exchange-tz Z       the exchange's time zone: the store keeps its naive local time.
                         Default: the same as --tz (no conversion); epochs without either are UTC
   --max-errors N        bad rows listed before the rest are only counted (default 20)
@@ -129,6 +132,10 @@ export const importCommand: CliCommand = {
           );
           return 2;
         }
+        for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
+        if (result.warningCount > result.warnings.length) {
+          io.stderr.write(`warning: ${result.warningCount - result.warnings.length} more repeated datetimes with different values\n`);
+        }
         const overview = (await store.overview()).find(
           (o) => o.symbol === result.key.symbol && o.exchange === result.key.exchange && o.interval === result.key.interval,
         );
@@ -140,7 +147,10 @@ export const importCommand: CliCommand = {
             `  rows written    ${result.rowsWritten}\n` +
             `  first datetime  ${result.first}\n` +
             `  last datetime   ${result.last}\n` +
-            (result.outOfOrder > 0 ? `  out of order    ${result.outOfOrder} rows (stored by datetime; a repeated datetime keeps its last row)\n` : '') +
+            (result.outOfOrder > 0 ? `  out of order    ${result.outOfOrder} rows (stored by datetime)\n` : '') +
+            (result.repeated > 0
+              ? `  repeated        ${result.repeated} rows repeat an earlier datetime (the last one is stored; ${result.warningCount} with different values)\n`
+              : '') +
             (overview ? `  now stored      ${overview.count} bars, ${overview.start} → ${overview.end}\n` : ''),
         );
         return 0;

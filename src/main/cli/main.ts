@@ -23,6 +23,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'export', summary: 'export bars from the bar store as CSV', load: async () => (await import('./export.js')).exportCommand },
   { name: 'backtest', summary: 'run one backtest job (a strategy over stored bars) and print its result', load: async () => (await import('./backtest.js')).backtestCommand },
   { name: 'sweep', summary: 'run a grid or random sample of backtests; results.jsonl + aggregated.json', load: async () => (await import('./sweep.js')).sweepCommand },
+  { name: 'repair', summary: 'check kestrel.db and copy what is readable from a damaged one into a new file', load: async () => (await import('./repair.js')).repairCommand },
   { name: 'analyze', summary: 'print window bars with MACD, EMA, TD, dullness and divergence from the bar store', load: async () => (await import('./analyze.js')).analyzeCommand },
 ];
 

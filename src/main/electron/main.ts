@@ -3,12 +3,10 @@
  * everything else to the Workstation, the same code the headless host runs.
  */
 import { app, BrowserWindow, Menu, Tray, dialog, ipcMain, nativeImage, protocol, session, shell } from 'electron';
-import Store from 'electron-store';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { settingsSchema } from '../../shared/config.js';
 import { KESTREL_VERSION } from '../../shared/version.js';
-import type { SettingsStore } from '../workstation/settingsStore.js';
+import { SettingsError, loadSettings } from '../node/settingsFile.js';
 import { Workstation } from '../workstation/workstation.js';
 import {
   APP_ENTRY_URL,
@@ -50,9 +48,18 @@ let tray: Tray | null = null;
 
 async function main(): Promise<void> {
   await app.whenReady();
-  const store = new Store<Record<string, unknown>>({ name: 'settings' });
-  const parsed = settingsSchema.safeParse(store.store);
-  const settings = parsed.success ? parsed.data : settingsSchema.parse({});
+  // The file electron-store kept (userData/settings.json), now with the headless host's safe writes.
+  let loaded;
+  try {
+    loaded = loadSettings(app.getPath('userData'));
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    // Never start on defaults over the trader's file: say which file and why, and stop.
+    dialog.showErrorBox('Kestrel cannot start', `${err.message}\n\nMend the file (or move it away to start on defaults).`);
+    app.exit(2);
+    return;
+  }
+  const { settings, store: settingsStore } = loaded;
   const dataDir = settings.dataDir ?? join(app.getPath('userData'), 'data');
 
   protocol.handle(APP_SCHEME, serveApp);
@@ -73,13 +80,6 @@ async function main(): Promise<void> {
 
   const windows: BrowserWindow[] = [];
   const host = new ElectronHost(join(import.meta.dirname, 'worker.js'), (alert) => tray?.setToolTip(`Kestrel: ${alert.title}`));
-  const settingsStore: SettingsStore = {
-    path: store.path,
-    read: () => store.store,
-    write: (value) => {
-      store.store = value as Record<string, unknown>;
-    },
-  };
   const workstation = new Workstation({ host, dataDir, settings, controlEnabled: true, version: KESTREL_VERSION, settingsStore });
   const confirm: ConfirmCommand = async (entry, params) => {
     const question = confirmationFor(entry, params);

@@ -312,7 +312,9 @@ export class DataService {
       const key = describeBarKey(result.key);
       return {
         ok: true,
-        message: `${result.rowsWritten} bars of ${key} stored from ${fileName} (${result.first ?? '—'} → ${result.last ?? '—'})`,
+        message: `${result.rowsWritten} bars of ${key} stored from ${fileName} (${result.first ?? '—'} → ${result.last ?? '—'})${
+          result.warningCount > 0 ? `; ${result.warningCount} repeated datetime${result.warningCount === 1 ? '' : 's'} with different values: ${result.warnings.slice(0, 3).map(named).join('; ')}` : ''
+        }`,
         fileName,
         vtSymbol: vtSymbolOf(result.key.symbol, result.key.exchange),
         interval: result.key.interval,
@@ -321,6 +323,8 @@ export class DataService {
         first: result.first,
         last: result.last,
         outOfOrder: result.outOfOrder,
+        repeated: result.repeated,
+        warnings: result.warnings.map(named),
         store: store.description,
       };
     } finally {

@@ -17,6 +17,13 @@ export interface DemoMarketOptions {
   backfillDays?: number;
   now?: () => number;
   onProgress?: (message: string) => void;
+  /**
+   * A write failed: true when the disk is full (the market pauses, keeps the minutes it could
+   * not write and retries them on each tick); false rethrows. Default: always rethrow.
+   */
+  onWriteFailure?: (path: string, err: unknown) => boolean;
+  /** The bar store's file, for the message when writing to it fails. */
+  storePath?: string;
 }
 
 const CHINA_UTC_OFFSET_HOURS = 8;
@@ -37,6 +44,10 @@ export class DemoMarket {
   private minutesSinceLive = 0;
   private lastTime: number | null = null;
   private writing: Promise<void> = Promise.resolve();
+  private ticking = false;
+  /** Minutes made but refused by a full disk, stored before any newer one. */
+  private blocked: StoredBar[] | null = null;
+  private backfilled = false;
 
   constructor(private readonly opts: DemoMarketOptions) {
     this.market = this.load() ?? this.fresh();
@@ -46,13 +57,14 @@ export class DemoMarket {
   async prepare(): Promise<number> {
     const liveStart = this.liveStart();
     let written = 0;
-    while (this.market.peekNextTime() < liveStart) {
+    while (!this.blocked && this.market.peekNextTime() < liveStart) {
       const batch: StoredBar[] = [];
       for (let i = 0; i < BACKFILL_BATCH_MINUTES && this.market.peekNextTime() < liveStart; i++) {
         batch.push(...this.market.nextMinute());
       }
-      written += await this.commit(batch);
+      if (await this.commit(batch)) written += batch.length;
     }
+    this.backfilled = !this.blocked;
     if (written > 0) this.opts.onProgress?.(`demo market: backfilled ${written} one-minute bars`);
     return written;
   }
@@ -64,14 +76,34 @@ export class DemoMarket {
     this.minutesSinceLive = 0;
     const tickMs = Math.min(1_000, Math.max(20, 60_000 / this.opts.speed));
     this.timer = setInterval(() => {
-      const due = Math.floor(((now() - this.liveSince) * this.opts.speed) / 60_000) - this.minutesSinceLive;
-      if (due <= 0) return;
-      const minutes = Math.min(due, MAX_MINUTES_PER_TICK);
-      this.minutesSinceLive += minutes;
-      const batch: StoredBar[] = [];
-      for (let i = 0; i < minutes; i++) batch.push(...this.market.nextMinute());
-      this.writing = this.writing.then(() => this.commit(batch).then(() => undefined));
+      if (this.ticking) return;
+      this.ticking = true;
+      this.writing = this.writing.then(() => this.tick()).finally(() => {
+        this.ticking = false;
+      });
     }, tickMs);
+  }
+
+  /** True while a full disk holds the market: no new minute is made until the last ones are stored. */
+  paused(): boolean {
+    return this.blocked !== null;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.blocked && !(await this.commit(this.blocked))) return;
+    if (!this.backfilled) {
+      await this.prepare();
+      if (!this.backfilled) return;
+    }
+    const now = this.opts.now ?? Date.now;
+    const due = Math.floor(((now() - this.liveSince) * this.opts.speed) / 60_000) - this.minutesSinceLive;
+    if (due <= 0) return;
+    // After a pause the market catches up at this pace: nothing skipped, nothing in one burst.
+    const minutes = Math.min(due, MAX_MINUTES_PER_TICK);
+    this.minutesSinceLive += minutes;
+    const batch: StoredBar[] = [];
+    for (let i = 0; i < minutes; i++) batch.push(...this.market.nextMinute());
+    await this.commit(batch);
   }
 
   async stop(): Promise<void> {
@@ -90,15 +122,26 @@ export class DemoMarket {
     return this.lastTime === null ? null : formatDatetime(this.lastTime);
   }
 
-  private async commit(batch: StoredBar[]): Promise<number> {
-    if (batch.length === 0) return 0;
-    const n = await this.opts.store.write(batch);
+  /** Stores a batch and the market's state after it; false when a full disk refused them (kept in `blocked`). */
+  private async commit(batch: StoredBar[]): Promise<boolean> {
+    if (batch.length === 0) return true;
+    let path = this.opts.storePath ?? 'the bar store';
+    try {
+      await this.opts.store.write(batch);
+      // The state follows the store: written only after the bars it describes are committed.
+      path = this.opts.stateFile;
+      const tmp = `${this.opts.stateFile}.tmp`;
+      writeFileSync(tmp, JSON.stringify(this.market.toState()));
+      renameSync(tmp, this.opts.stateFile);
+    } catch (err) {
+      if (!this.opts.onWriteFailure?.(path, err)) throw err;
+      // Retried as it is (insert-or-replace makes a repeat harmless), before anything newer.
+      this.blocked = batch;
+      return false;
+    }
+    this.blocked = null;
     this.lastTime = batch[batch.length - 1]?.time ?? this.lastTime;
-    // The state follows the store: written only after the bars it describes are committed.
-    const tmp = `${this.opts.stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.market.toState()));
-    renameSync(tmp, this.opts.stateFile);
-    return n;
+    return true;
   }
 
   private liveStart(): number {

@@ -14,7 +14,7 @@ import {
   type TestBarSourceResult,
   type UpdateSettingsResult,
 } from '../../shared/contract/settings.js';
-import type { CommandRunner, SettingsStore } from './settingsStore.js';
+import { checkSettings, type CommandRunner, type SettingsStore } from './settingsStore.js';
 
 export interface SettingsServiceOptions {
   /** Where the host keeps the settings; null: nothing can be saved (shown read-only). */
@@ -63,6 +63,31 @@ function recordOf(value: unknown): Record<string, unknown> | null {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }
 
+/**
+ * The saved settings with a patch applied: objects are merged key by key, anything else (a
+ * value, an array such as the variant list, null) replaces. A bar source of another kind
+ * replaces the old one whole, so a MySQL URL never lingers beside a SQLite path.
+ */
+export function mergeSettings(base: unknown, patch: unknown): Record<string, unknown> {
+  return mergeValue(base, patch) as Record<string, unknown>;
+}
+
+/** Keys that would reach Object.prototype instead of the settings. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function mergeValue(base: unknown, patch: unknown): unknown {
+  const b = recordOf(base);
+  const p = recordOf(patch);
+  if (!b || !p) return patch;
+  if ('kind' in p && b['kind'] !== p['kind']) return patch;
+  const out: Record<string, unknown> = { ...b };
+  for (const [key, value] of Object.entries(p)) {
+    if (UNSAFE_KEYS.has(key) || value === undefined) continue;
+    out[key] = Object.hasOwn(b, key) ? mergeValue(b[key], value) : value;
+  }
+  return out;
+}
+
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -95,13 +120,10 @@ export class SettingsService {
     try {
       raw = store.read();
     } catch (err) {
-      return { settings: null, problem: `${store.path} cannot be read: ${messageOf(err)}` };
+      const message = messageOf(err);
+      return { settings: null, problem: message.includes(store.path) ? message : `${store.path} cannot be read: ${message}` };
     }
-    const parsed = settingsSchema.safeParse(raw ?? {});
-    if (parsed.success) return { settings: parsed.data, problem: null };
-    const issue = parsed.error.issues[0];
-    const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    return { settings: null, problem: `${store.path}: field "${field}": ${issue?.message ?? 'invalid'}` };
+    return checkSettings(store.path, raw ?? {});
   }
 
   /** What a save is compared with to tell what waits for a restart. */
@@ -155,11 +177,13 @@ export class SettingsService {
     return this.opts.command(ctx, 'updateSettings', null, { sections }, () => Promise.resolve(this.save(params.settings)));
   }
 
-  private save(input: Record<string, unknown>): UpdateSettingsResult {
+  private save(patch: Record<string, unknown>): UpdateSettingsResult {
     const store = this.opts.store;
     if (!store) throw new ApiError(409, 'this host keeps no settings file: settings cannot be saved here');
     const fields: FieldError[] = [];
-    const candidate: Record<string, unknown> = structuredClone(input);
+    const stored = this.readStored();
+    // A patch: what it names replaces, what it leaves out stays as saved (or, over a broken file, as running).
+    const candidate = mergeSettings(stored.settings ?? this.opts.running, structuredClone(patch));
     const source = candidate['barSource'];
     if (source && typeof source === 'object' && !Array.isArray(source)) {
       const s = { ...(source as Record<string, unknown>) };
@@ -185,7 +209,7 @@ export class SettingsService {
         fields.push({ path: 'barSource.url', message: messageOf(err) });
       }
     }
-    const current = this.readStored().settings;
+    const current = stored.settings;
     if (parsed.success) {
       const next = parsed.data;
       const names = new Map<string, number>();
@@ -211,17 +235,28 @@ export class SettingsService {
       );
     }
     const next = parsed.data;
+    let movedAside: string | null = null;
+    if (stored.problem !== null) {
+      // Never written over: the trader may want what was in it.
+      if (!store.moveAside) throw new ApiError(409, `${stored.problem}; mend or remove it before saving`);
+      try {
+        movedAside = store.moveAside();
+      } catch (err) {
+        throw new ApiError(500, `${stored.problem}; it cannot be moved aside (${messageOf(err)}), so nothing was saved`);
+      }
+    }
     try {
       store.write(next);
     } catch (err) {
-      throw new ApiError(500, `${store.path} cannot be written: ${messageOf(err)}`);
+      throw new ApiError(500, `${store.path} cannot be written: ${messageOf(err)}; the saved settings are unchanged`);
     }
     const changed = differingSections(current ?? this.opts.running, next);
     const restartNeeded = differingSections(this.baseline(), next);
+    const aside = movedAside ? `; the broken file (${stored.problem ?? ''}) was moved to ${movedAside}` : '';
     const message =
       restartNeeded.length > 0
-        ? `saved to ${store.path}; restart needed for: ${restartNeeded.join(', ')}`
-        : `saved to ${store.path}; nothing waits for a restart`;
+        ? `saved to ${store.path}${aside}; restart needed for: ${restartNeeded.join(', ')}`
+        : `saved to ${store.path}${aside}; nothing waits for a restart`;
     return { ok: true, message, storedAt: store.path, restartNeeded, changed, settings: redact(next) };
   }
 

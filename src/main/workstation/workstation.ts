@@ -1,10 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SignalParams } from '../../core/signalEngine.js';
 import { isRegisteredStrategy, strategyFor } from '../../core/strategy/registry.js';
 import { openBarStore } from '../../io/openBarStore.js';
 import type { BarStore } from '../../io/barStore.js';
 import { AuditJournal } from '../../io/auditJournal.js';
+import { checkDatabase, type DatabaseCheck } from '../../io/databaseHealth.js';
+import { DiskGuard, formatBytes, installDiskGuard, type DiskFull } from '../../io/diskGuard.js';
 import { JsonLinesLog } from '../../io/jsonLinesLog.js';
 import {
   ApiError,
@@ -46,7 +48,7 @@ export interface WorkstationOptions {
   controlEnabled: boolean;
   version: string;
   log?: (line: string) => void;
-  /** Where the host keeps the settings (conf headless, electron-store desktop); absent: nothing can be saved. */
+  /** Where the host keeps the settings (settings.json in the data directory headless, in the user-data folder on desktop); absent: nothing can be saved. */
   settingsStore?: SettingsStore;
 }
 
@@ -80,11 +82,16 @@ export class Workstation {
   private demo: DemoMarket | null = null;
   private demoStore: BarStore | null = null;
   private audit: AuditJournal | null = null;
+  private damaged: DatabaseCheck | null = null;
+  private readonly diskGuard: DiskGuard;
+  /** Variants the full disk halted (not those the trader halted): resumed when space returns. */
+  private haltedForDisk: string[] = [];
   private metrics: MetricsExporter | null = null;
   private readonly variants: VariantConfig[];
   private readonly mainLog: JsonLinesLog;
 
   constructor(private readonly opts: WorkstationOptions) {
+    this.diskGuard = new DiskGuard({ probeDir: opts.dataDir, onFull: (e) => this.diskFull(e), onRecovered: (e, free) => this.diskBack(e, free) });
     // The main process's own log, beside the workers' (the Logs screen shows it too).
     this.mainLog = new JsonLinesLog(join(opts.dataDir, 'logs', 'kestrel', 'main.log'), 'kestrel');
     this.alertRouter = new AlertRouter({ channels: opts.settings.alerts, log: (line) => this.log('WARNING', line) });
@@ -144,7 +151,14 @@ export class Workstation {
   async start(): Promise<void> {
     const { dataDir, settings } = this.opts;
     mkdirSync(join(dataDir, 'logs'), { recursive: true });
-    this.audit = new AuditJournal(join(dataDir, 'kestrel.db'));
+    installDiskGuard(this.diskGuard);
+    const journal = join(dataDir, 'kestrel.db');
+    const check = existsSync(journal) ? checkDatabase(journal) : null;
+    if (check && !check.ok) {
+      this.refuseToTrade(check);
+      return;
+    }
+    this.audit = new AuditJournal(journal);
     this.backtests.start();
     if (settings.demo.enabled && settings.barSource.kind === 'sqlite') {
       this.demoStore = await openBarStore({ sqlitePath: settings.barSource.path ?? join(dataDir, 'kestrel.db') });
@@ -154,6 +168,8 @@ export class Workstation {
         seed: settings.demo.seed,
         speed: settings.demo.speed,
         onProgress: (m) => this.log('INFO', m),
+        onWriteFailure: (path, err) => this.diskGuard.report(path, err),
+        storePath: settings.barSource.path ?? journal,
       });
       await this.demo.prepare();
     }
@@ -168,10 +184,71 @@ export class Workstation {
         (info) => this.supervisorChanged(info),
       );
       this.supervisors.set(config.name, supervisor);
+      if (this.diskGuard.full && config.enabled) {
+        // The disk filled before this variant existed (during the backfill): it starts halted too.
+        supervisor.setHalted(true);
+        this.haltedForDisk.push(config.name);
+      }
       if (config.enabled) supervisor.start();
     }
     this.demo?.start();
     if (settings.metrics.port !== null) await this.serveMetrics(settings.metrics.host, settings.metrics.port);
+  }
+
+  /**
+   * A kestrel.db that fails quick_check holds the positions and trades: trading on it could lose
+   * or double them, and every write could spread the damage. Nothing is started and nothing is
+   * written to it; the UI and API still serve what can be read, and the alert says what to do.
+   */
+  private refuseToTrade(check: DatabaseCheck): void {
+    this.damaged = check;
+    this.monitor.start();
+    this.alerts.raise({
+      level: 'CRITICAL',
+      variant: null,
+      title: 'Database damaged: trading refused',
+      message: `${check.path} fails PRAGMA quick_check (${check.problems.slice(0, 3).join('; ')}). No variant and no demo were started and the file is left untouched. Stop Kestrel, run \`npx kestrel repair --data-dir ${this.opts.dataDir}\`, and follow what it prints.`,
+      context: { file: check.path },
+      key: 'database:damaged',
+    });
+  }
+
+  /** A write path met a full disk: no new order until writes work again; the trader is told where and how much room is left. */
+  private diskFull(e: DiskFull): void {
+    this.haltedForDisk = [...this.supervisors.values()].filter((s) => !s.info().halted).map((s) => s.config.name);
+    for (const name of this.haltedForDisk) this.supervisors.get(name)?.setHalted(true);
+    this.alerts.raise({
+      level: 'CRITICAL',
+      variant: null,
+      title: 'Disk full: trading halted',
+      message: `${e.message}. ${this.demo ? 'The demo market is paused; ' : ''}${this.haltedForDisk.length} variant${this.haltedForDisk.length === 1 ? '' : 's'} halted. Nothing stored is lost; trading resumes by itself when space is freed.`,
+      context: { path: e.path, code: e.code, freeBytes: e.freeBytes },
+      key: 'disk:full',
+    });
+  }
+
+  private diskBack(e: DiskFull, free: number | null): void {
+    const resumed = this.haltedForDisk;
+    this.haltedForDisk = [];
+    for (const name of resumed) this.supervisors.get(name)?.setHalted(false);
+    this.alerts.raise({
+      level: 'INFO',
+      variant: null,
+      title: 'Disk space back: trading resumed',
+      message: `writes work again (${formatBytes(free)} free; full since ${e.since.toISOString()}); ${resumed.length} variant${resumed.length === 1 ? '' : 's'} resumed${this.demo ? ', the demo market catches up' : ''}`,
+      context: { path: e.path },
+      key: 'disk:back',
+    });
+  }
+
+  /** The disk-full episode under way, or null. */
+  diskFullNow(): DiskFull | null {
+    return this.diskGuard.full;
+  }
+
+  /** The failed start-up check of kestrel.db, when trading was refused for it. */
+  databaseDamage(): DatabaseCheck | null {
+    return this.damaged;
   }
 
   /** A port that cannot be bound costs the metrics, never the trading: alerted, and the start goes on. */
@@ -216,6 +293,8 @@ export class Workstation {
     this.audit?.close();
     this.alertRouter.close();
     this.mainLog.close();
+    this.diskGuard.close();
+    installDiskGuard(null);
   }
 
   /** A line for `<data>/logs/kestrel/main.log` and the host's own output (stderr headless). */

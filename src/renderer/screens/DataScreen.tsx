@@ -328,7 +328,8 @@ function ImportPanel() {
             <b>{imp.result.message}</b>
             <span className="muted">
               {count(imp.result.rowsRead)} rows read, {count(imp.result.rowsWritten)} written
-              {imp.result.outOfOrder > 0 ? `, ${count(imp.result.outOfOrder)} not after the row before (stored by datetime)` : ''}
+              {imp.result.outOfOrder > 0 ? `, ${count(imp.result.outOfOrder)} before the row above (stored by datetime)` : ''}
+              {imp.result.repeated > 0 ? `, ${count(imp.result.repeated)} repeating an earlier datetime (the last one stored)` : ''}
             </span>
           </div>
         ) : null}

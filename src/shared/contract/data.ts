@@ -131,8 +131,12 @@ export const importBarsResultSchema = z.object({
   rowsWritten: z.number().int().nonnegative(),
   first: z.string().nullable(),
   last: z.string().nullable(),
-  /** Rows whose datetime was not after the previous row's (a repeat keeps the last row). */
+  /** Rows whose datetime was before the previous row's. */
   outOfOrder: z.number().int().nonnegative(),
+  /** Rows repeating an earlier datetime (the last one is stored). */
+  repeated: z.number().int().nonnegative().default(0),
+  /** A repeated datetime with different values, naming both lines (the file was stored). */
+  warnings: z.array(z.string()).default([]),
   /** Where the bars went. */
   store: z.string(),
 });

@@ -4,7 +4,7 @@ import { barSourceSchema, settingsSchema } from '../config.js';
 
 /**
  * The workstation's settings as the host keeps them (conf's `<data>/settings.json` headless,
- * electron-store on desktop): read, validated and saved. Kestrel reads its settings once, at
+ * the same settings.json on desktop): read, validated and saved. Kestrel reads its settings once, at
  * start; a saved change takes effect at the next start, and the answer says which sections
  * wait for it. A MySQL password never leaves the host: URLs come back as `mysql://user:***@…`;
  * the SMTP password and the Telegram bot token come back as ***, and *** sent back keeps the stored one.
@@ -60,7 +60,7 @@ export const settingsEntries = {
     z.object({ settings: z.record(z.string(), z.unknown()) }),
     updateSettingsResultSchema,
     '/api/settings',
-    'validate and save the settings; they take effect at the next start',
+    'merge a patch into the saved settings (what it leaves out stays; *** keeps a secret), validate and save atomically with settings.json.bak; they take effect at the next start',
   ),
   testBarSource: command(
     z.object({ barSource: barSourceSchema }),
