@@ -10,6 +10,7 @@ import { TradingJournal } from '../io/tradingJournal.js';
 import { WORKER_LAUNCH_ENV, workerLaunchSchema, type WorkerLaunch } from '../shared/workerProtocol.js';
 import { parentChannel, type ParentChannel } from './parentChannel.js';
 import { VariantRunner } from './variantRunner.js';
+import { WorkerMetrics } from './workerMetrics.js';
 
 const HEARTBEAT_MS = 5_000;
 const STORE_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
@@ -77,6 +78,15 @@ async function main(): Promise<void> {
 
   store = await openStoreWithRetry(launch, channel, log, () => stopping);
   if (!store) return;
+  const metrics = new WorkerMetrics();
+  const sendMetrics = (): void => {
+    void metrics.families().then(
+      (families) => {
+        if (!stopping) channel.send({ type: 'metrics', families });
+      },
+      (err: unknown) => log.warn('metrics not collected', { error: err instanceof Error ? err.message : String(err) }),
+    );
+  };
   runner = new VariantRunner(launch, {
     store,
     journal,
@@ -84,6 +94,11 @@ async function main(): Promise<void> {
     onStatus: (status, message) => channel.send({ type: 'status', status, message }),
     onAlert: (a) => channel.send({ type: 'alert', ...a }),
     onTrade: (t) => channel.send({ type: 'trade', tradeId: t.id, vtSymbol: t.vtSymbol, side: t.side, offset: t.offset, price: t.price, volume: t.volume }),
+    onBarProcessed: (latency) => metrics.barProcessed(latency),
+    onRestored: (seconds) => {
+      metrics.restored(seconds);
+      sendMetrics();
+    },
   });
   for (let attempt = 0; ; attempt++) {
     try {
@@ -109,6 +124,7 @@ async function main(): Promise<void> {
     }
     if (Date.now() - lastBeat >= HEARTBEAT_MS) {
       active.heartbeat();
+      sendMetrics();
       lastBeat = Date.now();
     }
     if (!stopping) timer = setTimeout(() => void tick(), launch.variant.pollMs);

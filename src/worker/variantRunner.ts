@@ -36,6 +36,10 @@ export interface VariantRunnerDeps {
   onStatus?: (status: VariantStatus, message: string | null) => void;
   onAlert?: (alert: WorkerAlert) => void;
   onTrade?: (trade: TradeRow) => void;
+  /** A live bar processed: seconds since its minute ended (see `barLatencySeconds`). */
+  onBarProcessed?: (latencySeconds: number) => void;
+  /** Restore finished after this many wall-clock seconds. */
+  onRestored?: (seconds: number) => void;
 }
 
 /** Below this many window bars the indicators have not settled: compute, show, never trade. */
@@ -128,6 +132,7 @@ export class VariantRunner {
 
   async restore(): Promise<void> {
     const { variant } = this.launch;
+    const restoreStartedAt = this.clock().getTime();
     this.mode = 'restoring';
     this.setStatus('restoring', 'loading state');
     this.restoreInfo = { ...this.restoreInfo, phase: 'loading' };
@@ -206,6 +211,19 @@ export class VariantRunner {
     this.replayStartedAt = this.clock().getTime();
     this.lastNewBarAt = this.clock().getTime();
     this.writeSnapshot(true);
+    this.deps.onRestored?.((this.clock().getTime() - restoreStartedAt) / 1000);
+  }
+
+  /**
+   * Seconds from a bar's minute end to now. The minute's end is known on the wall clock only for
+   * a live feed of an exchange whose clock we know (China's futures exchanges, UTC+8); a
+   * simulated or replayed minute has no wall time, nor a bar of another exchange, so for them
+   * the latency is counted from the read that found the bar.
+   */
+  private barLatencySeconds(bar: OhlcvBar, readAtMs: number, nowMs: number): number {
+    const live = this.launch.variant.feed.kind !== 'replay' && this.launch.sourceLabel !== 'simulated';
+    if (live && CHINA_FUTURES_EXCHANGES.has(this.key.exchange)) return nowInZone(8, nowMs) - (bar.time + 60) + (nowMs % 1000) / 1000;
+    return (nowMs - readAtMs) / 1000;
   }
 
   /** Reads rows newer than the last one processed; returns how many 1-minute bars it took. */
@@ -221,9 +239,13 @@ export class VariantRunner {
         limit = Math.min(limit, due);
         if (limit <= 0) break;
       }
+      const readAt = this.clock().getTime();
       let bars = await this.deps.store.loadAfter(this.key, this.lastMinute ?? 0, limit);
       if (end !== null) bars = bars.filter((b) => b.time <= end);
-      for (const bar of bars) this.process(bar);
+      for (const bar of bars) {
+        this.process(bar);
+        if (this.deps.onBarProcessed) this.deps.onBarProcessed(this.barLatencySeconds(bar, readAt, this.clock().getTime()));
+      }
       total += bars.length;
       this.replayBars += bars.length;
       if (bars.length < limit) break;

@@ -33,6 +33,8 @@ import type { Host } from './host.js';
 import { SnapshotMonitor, type MonitoredSnapshot } from './snapshotMonitor.js';
 import { VariantSupervisor, type SupervisedInfo } from './variantSupervisor.js';
 import { MetricsExporter, type MetricsAddress } from './metricsExporter.js';
+import type { FleetMetrics } from './fleetMetrics.js';
+import { metricsListenFailure } from './metricsEndpoint.js';
 
 export interface WorkstationOptions {
   host: Host;
@@ -94,6 +96,7 @@ export class Workstation {
           this.log('WARNING', `alert channel desktop: "${a.title}" not shown: ${err instanceof Error ? err.message : String(err)}`);
         }
         this.alertRouter.deliver(a);
+        this.metrics?.alertRaised(a.level);
       },
       opts.settings.alerts.quietSeconds * 1000,
     );
@@ -161,28 +164,53 @@ export class Workstation {
       if (config.enabled) supervisor.start();
     }
     this.demo?.start();
-    if (settings.metrics.port !== null) await this.serveMetrics(settings.metrics.host, settings.metrics.port);
+    this.metrics = this.buildExporter();
+    if (settings.metrics.port !== null) await this.serveMetrics(this.metrics, settings.metrics.host, settings.metrics.port);
   }
 
-  /** A port that cannot be bound costs the metrics, never the trading: alerted, and the start goes on. */
-  private async serveMetrics(host: string, port: number): Promise<void> {
+  /**
+   * The exporter exists whatever the settings (GET /api/metrics reads it behind the token, and
+   * the pushed series are counted); it reads nothing until scraped and opens a port only when
+   * the settings, a flag or the environment give one.
+   */
+  private buildExporter(): MetricsExporter {
     const demo = this.demo;
-    const exporter = new MetricsExporter({
+    return new MetricsExporter({
       journalPath: join(this.opts.dataDir, 'kestrel.db'),
+      capital: this.opts.settings.metrics.capital,
       source: {
         variants: () => this.allVariantNames().map((v) => this.summaryOf(v)),
         alerts: () => this.alerts.list(),
+        snapshot: (variant) => this.monitor.get(variant)?.snapshot ?? null,
+        workers: () =>
+          [...this.supervisors.values()].map((s) => {
+            const info = s.info();
+            return { variant: info.variant, up: info.pid !== null, families: s.workerMetrics() };
+          }),
         ...(demo ? { demoMinutes: () => demo.simulatedMinutes() } : {}),
       },
     });
+  }
+
+  /** A port that cannot be bound costs the metrics, never the trading: an alert (one stderr line headless, main.log), and the start goes on. */
+  private async serveMetrics(exporter: MetricsExporter, host: string, port: number): Promise<void> {
     try {
       await exporter.listen(host, port);
-      this.metrics = exporter;
     } catch (err) {
-      await exporter.close();
-      const message = `GET /metrics on ${host}:${port} cannot be served (${(err as Error).message}); the variants run regardless`;
+      const message = `${metricsListenFailure(host, port, err)}; the variants run regardless`;
       this.alerts.raise({ level: 'WARNING', variant: null, title: 'Metrics not served', message, context: { host, port }, key: 'metrics:listen' });
     }
+  }
+
+  /** The exposition text for GET /api/metrics (the same as the exporter's GET /metrics). */
+  async metricsText(): Promise<string> {
+    if (!this.metrics) throw new ApiError(503, 'the workstation is not started');
+    return this.metrics.metrics();
+  }
+
+  /** The pushed series (risk gate, allocator, backtests) of this workstation; null before start(). */
+  fleetMetrics(): FleetMetrics | null {
+    return this.metrics?.fleet ?? null;
   }
 
   /** Alerts sent and failed per channel (webhook, e-mail, Telegram) since the start. */
