@@ -17,6 +17,7 @@ import {
 } from '../../shared/api.js';
 import { variantConfigSchema, type Settings, type VariantConfig } from '../../shared/config.js';
 import type { Snapshot } from '../../shared/snapshot.js';
+import { MAIN_LOG_FILE } from '../../shared/contract/logs.js';
 import type { WorkerLaunch } from '../../shared/workerProtocol.js';
 import { AlertCenter } from './alertCenter.js';
 import { AlertRouter, type DeliveryStats } from './alertChannels.js';
@@ -27,6 +28,7 @@ import { HistoryService } from './historyService.js';
 import { LogService } from './logService.js';
 import { TradeService } from './tradeService.js';
 import { DataService } from './dataService.js';
+import { DashboardService } from './dashboardService.js';
 import { SettingsService } from './settingsService.js';
 import type { CommandRunner, SettingsStore } from './settingsStore.js';
 import type { Host } from './host.js';
@@ -71,6 +73,7 @@ export class Workstation {
   private readonly trades: TradeService;
   private readonly data: DataService;
   private readonly settingsService: SettingsService;
+  private readonly dashboard: DashboardService;
   private readonly supervisors = new Map<string, VariantSupervisor>();
   private readonly monitor: SnapshotMonitor;
   private readonly startedAt = new Date().toISOString();
@@ -83,7 +86,7 @@ export class Workstation {
 
   constructor(private readonly opts: WorkstationOptions) {
     // The main process's own log, beside the workers' (the Logs screen shows it too).
-    this.mainLog = new JsonLinesLog(join(opts.dataDir, 'logs', 'kestrel', 'main.log'), 'kestrel');
+    this.mainLog = new JsonLinesLog(join(opts.dataDir, 'logs', ...MAIN_LOG_FILE.split('/')), 'kestrel');
     this.alertRouter = new AlertRouter({ channels: opts.settings.alerts, log: (line) => this.log('WARNING', line) });
     this.alerts = new AlertCenter(
       this.bus,
@@ -120,8 +123,17 @@ export class Workstation {
     const command: CommandRunner = (ctx, action, target, params, run) => this.command(ctx, action, target, params, run);
     this.data = new DataService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, command });
     this.settingsService = new SettingsService({ store: opts.settingsStore ?? null, running: opts.settings, dataDir: opts.dataDir, command });
+    this.dashboard = new DashboardService({
+      variants: () => this.allVariantNames().map((v) => this.summaryOf(v)),
+      snapshot: (variant) => this.monitor.get(variant)?.snapshot ?? null,
+      config: (variant) => this.variants.find((c) => c.name === variant),
+      alerts: () => this.alerts.list(),
+      trades: this.trades,
+      metricsText: () => this.metricsText(),
+    });
     this.handlers = {
       ...this.buildHandlers(),
+      ...this.dashboard.handlers(),
       ...this.logs.handlers(),
       ...this.history.handlers(),
       ...this.trades.handlers(),
@@ -418,6 +430,7 @@ export class Workstation {
     | keyof ReturnType<TradeService['handlers']>
     | keyof ReturnType<DataService['handlers']>
     | keyof ReturnType<SettingsService['handlers']>
+    | keyof ReturnType<DashboardService['handlers']>
   > {
     return {
       listVariants: () => Promise.resolve(this.allVariantNames().map((v) => this.summaryOf(v))),
