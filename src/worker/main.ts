@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     }
     if (Date.now() - lastBeat >= HEARTBEAT_MS) {
       active.heartbeat();
+      metrics.feed(active.feedStalled);
       sendMetrics();
       lastBeat = Date.now();
     }

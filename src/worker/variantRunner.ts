@@ -126,6 +126,11 @@ export class VariantRunner {
     return this.runner?.strategy ?? null;
   }
 
+  /** True from the "Feed stalled" alert until bars come again. */
+  get feedStalled(): boolean {
+    return this.stalled;
+  }
+
   get lastMinuteTime(): number | null {
     return this.lastMinute;
   }

@@ -17,6 +17,7 @@ export class WorkerMetrics {
   private readonly registry = new Registry();
   private readonly barLatency: Histogram;
   private readonly restoreDuration: Gauge;
+  private readonly feedStalled: Gauge;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -31,6 +32,16 @@ export class WorkerMetrics {
       help: "Seconds the worker's last restore took (load the state and history, replay, unfreeze)",
       registers: [this.registry],
     });
+    this.feedStalled = new Gauge({
+      name: 'kestrel_feed_stalled',
+      help: 'The worker\'s "Feed stalled" condition: 1 while no new bar came for stallAfterBars expected intervals with the market open',
+      registers: [this.registry],
+    });
+    this.feedStalled.set(0);
+  }
+
+  feed(stalled: boolean): void {
+    this.feedStalled.set(stalled ? 1 : 0);
   }
 
   barProcessed(latencySeconds: number): void {

@@ -138,7 +138,7 @@ describe('metrics endpoint on the running workstation', () => {
       expect(trades).toBeLessThanOrEqual(tradesAfter.get(variant) ?? 0);
     }
     expect(find(first.samples, 'kestrel_alerts_open').map((s) => s.labels['level']).sort()).toEqual(['CRITICAL', 'ERROR', 'INFO', 'WARNING']);
-    const minutesFirst = one(first.samples, 'kestrel_demo_simulated_minutes');
+    const minutesFirst = one(first.samples, 'kestrel_demo_simulated_seconds_total');
     expect(minutesFirst).toBeGreaterThan(0);
 
     // Other paths and methods.
@@ -181,7 +181,7 @@ describe('metrics endpoint on the running workstation', () => {
     expect(one(settled.samples, 'kestrel_variant_up', { variant: 'demo-15m' })).toBe(0);
     expect(one(settled.samples, 'kestrel_variant_up', { variant: 'demo-30m' })).toBe(1);
     // The demo went on meanwhile.
-    expect(one(settled.samples, 'kestrel_demo_simulated_minutes')).toBeGreaterThan(minutesFirst);
+    expect(one(settled.samples, 'kestrel_demo_simulated_seconds_total')).toBeGreaterThan(minutesFirst);
 
     // Stopped: the port is released.
     await h.stop();
@@ -241,7 +241,7 @@ describe('metrics endpoint: settings and isolation', () => {
     expect(one(a.samples, 'kestrel_trades_total', { variant: 'retired-30m' })).toBe(2);
     expect(find(b.samples, 'kestrel_trades_total').map((s) => [s.labels['variant'], s.value])).toEqual([['beta-5m', 0]]);
     // No demo, no demo series.
-    expect(find(a.samples, 'kestrel_demo_simulated_minutes')).toEqual([]);
+    expect(find(a.samples, 'kestrel_demo_simulated_seconds_total')).toEqual([]);
     // Process metrics in both, once each.
     expect(find(a.samples, 'process_start_time_seconds', { process: 'main' })).toHaveLength(1);
     expect(find(b.samples, 'process_start_time_seconds', { process: 'main' })).toHaveLength(1);

@@ -79,6 +79,15 @@ interface FamilyJson {
   values: { value: number; labels: Partial<Record<string, string | number>>; metricName?: string }[];
 }
 
+/**
+ * prom-client's nodejs_active_{handles,requests,resources}_total are gauges with a counter's
+ * suffix, which `promtool check metrics` refuses; the same counts are served by type in
+ * nodejs_active_{handles,requests,resources}, so these sums are left out.
+ */
+function wellNamed(m: FamilyJson): boolean {
+  return !(m.name.endsWith('_total') && String(m.type) !== 'counter');
+}
+
 /** The family with `labels` added to every value; 'first', since no two processes share a label set. */
 function relabel(m: FamilyJson, labels: Record<string, string>): FamilyJson {
   return { name: m.name, help: m.help, type: m.type, aggregator: 'first', values: m.values.map((v) => ({ ...v, labels: { ...v.labels, ...labels } })) };
@@ -208,12 +217,14 @@ export class MetricsExporter {
     });
     new Gauge({
       name: 'kestrel_position_volume',
-      help: 'Open position in lots, by variant, symbol (vtSymbol) and side (long, short)',
+      help: 'Open position in lots, by variant, symbol (vtSymbol) and side (long, short); 0 for a side of a traded instrument that is flat',
       labelNames: ['variant', 'symbol', 'side'] as const,
       registers,
       collect() {
         this.reset();
         for (const [variant, snap] of read().snapshots) {
+          // Flat is a value, not an absence: a panel or a rule sees the 0.
+          for (const i of snap.instruments) for (const side of ['long', 'short']) this.set({ variant, symbol: i.vtSymbol, side }, 0);
           for (const p of snap.positions) this.inc({ variant, symbol: p.vtSymbol, side: p.direction }, p.volume);
         }
       },
@@ -265,12 +276,13 @@ export class MetricsExporter {
     });
     const demoMinutes = opts.source.demoMinutes;
     if (demoMinutes) {
-      new Gauge({
-        name: 'kestrel_demo_simulated_minutes',
-        help: 'Open-market minutes the demo market has simulated since the workstation started (its backfill not counted)',
+      new Counter({
+        name: 'kestrel_demo_simulated_seconds_total',
+        help: 'Open-market time the demo market has simulated since the workstation started (its backfill not counted), in simulated seconds',
         registers,
         collect() {
-          this.set(demoMinutes());
+          this.reset();
+          this.inc(demoMinutes() * 60);
         },
       });
     }
@@ -309,10 +321,10 @@ export class MetricsExporter {
    */
   private async processExposition(workers: readonly WorkerReading[]): Promise<string> {
     const main = await processMetrics().getMetricsAsJSON();
-    const sets: FamilyJson[][] = [main.map((m) => relabel(m, { process: 'main' }))];
+    const sets: FamilyJson[][] = [main.filter(wellNamed).map((m) => relabel(m, { process: 'main' }))];
     for (const w of workers) {
       if (!w.families) continue;
-      sets.push(w.families.map((f) => relabel(f, f.name.startsWith('kestrel_') ? { variant: w.variant } : { process: 'worker', variant: w.variant })));
+      sets.push(w.families.filter(wellNamed).map((f) => relabel(f, f.name.startsWith('kestrel_') ? { variant: w.variant } : { process: 'worker', variant: w.variant })));
     }
     return AggregatorRegistry.aggregate(sets).metrics();
   }
