@@ -3,6 +3,7 @@ import { alertLevelSchema } from './alertLevels.js';
 import { ApiError, command, fieldErrorsOfIssues, query, type CallContext, type ContractEntry, type FieldError, type StreamEntry } from './contractKit.js';
 import { backtestEntries } from './contract/backtests.js';
 import { backtestProgressSchema, backtestSummarySchema } from './backtest.js';
+import { dashboardEntries } from './contract/dashboard.js';
 import { dataEntries } from './contract/data.js';
 import { historyEntries } from './contract/history.js';
 import { logEntries, logStreams } from './contract/logs.js';
@@ -125,6 +126,7 @@ export const contract = {
   ...dataEntries,
   ...settingsEntries,
   ...backtestEntries,
+  ...dashboardEntries,
 } as const satisfies Record<string, ContractEntry>;
 
 /** Answers that arrive item by item (log tail, log search). */

@@ -173,6 +173,8 @@ export const settingsSchema = z.object({
         .default(null),
       /** The address the endpoint binds; anything but loopback serves the metrics to the network, unauthenticated. */
       host: z.string().trim().min(1, 'the metrics host is an address to bind, e.g. 127.0.0.1').default('127.0.0.1'),
+      /** The money a variant's drawdown ratio (kestrel_variant_drawdown_ratio) is measured against. */
+      capital: z.number({ error: 'the drawdown capital is an amount of money' }).finite().positive('the drawdown capital is more than 0').default(1_000_000),
     })
     .prefault({}),
   alerts: alertChannelsSchema.prefault({}),

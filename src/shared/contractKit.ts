@@ -21,6 +21,11 @@ export interface ContractEntry<P extends z.ZodType = z.ZodType, R extends z.ZodT
   readonly summary: string;
   /** A larger request body than the REST server's default limit (an uploaded file). */
   readonly maxBodyBytes?: number;
+  /**
+   * The REST answer is the result string itself with this content type, not JSON (the
+   * Prometheus text exposition). Over IPC the string is the result as it is.
+   */
+  readonly restText?: string;
 }
 
 export function query<P extends z.ZodType, R extends z.ZodType>(
@@ -28,8 +33,9 @@ export function query<P extends z.ZodType, R extends z.ZodType>(
   result: R,
   path: string,
   summary: string,
+  options: { restText?: string } = {},
 ): ContractEntry<P, R> {
-  return { kind: 'query', params, result, rest: { method: 'GET', path }, summary };
+  return { kind: 'query', params, result, rest: { method: 'GET', path }, summary, ...(options.restText === undefined ? {} : { restText: options.restText }) };
 }
 
 /** Commands never write strategy state themselves: they ask the supervisor, and are audited. */

@@ -24,6 +24,22 @@ export type WorkerLaunch = z.infer<typeof workerLaunchSchema>;
 export type WorkerLaunchInput = z.input<typeof workerLaunchSchema>;
 export const WORKER_LAUNCH_ENV = 'KESTREL_WORKER';
 
+/** One metric family as prom-client's getMetricsAsJSON() describes it. */
+export const metricFamilySchema = z.object({
+  name: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/),
+  help: z.string(),
+  type: z.enum(['counter', 'gauge', 'histogram', 'summary']),
+  values: z.array(
+    z.object({
+      value: z.number(),
+      labels: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+      metricName: z.string().optional(),
+    }),
+  ),
+  aggregator: z.string().optional(),
+});
+export type MetricFamily = z.infer<typeof metricFamilySchema>;
+
 export const toWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stop') }),
   z.object({ type: z.literal('halt'), halted: z.boolean() }),
@@ -45,5 +61,11 @@ export type WorkerAlert = z.infer<typeof workerAlertSchema>;
 export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('status'), status: variantStatusSchema, message: z.string().nullable() }),
   workerAlertSchema.extend({ type: z.literal('alert') }),
+  /**
+   * The worker's own Prometheus series (process metrics, bar latency, restore duration) as
+   * prom-client's getMetricsAsJSON() gives them; sent on each heartbeat and after a restore.
+   * The main process labels them with the variant and serves them beside its own.
+   */
+  z.object({ type: z.literal('metrics'), families: z.array(metricFamilySchema) }),
 ]);
 export type FromWorker = z.infer<typeof fromWorkerSchema>;

@@ -12,6 +12,7 @@ import { WORKER_LAUNCH_ENV, workerLaunchSchema, type WorkerLaunch } from '../sha
 import { parentChannel, type ParentChannel } from './parentChannel.js';
 import { STRATEGY_MODULES_ENV, loadStrategyModules } from './strategyModules.js';
 import { VariantRunner } from './variantRunner.js';
+import { WorkerMetrics } from './workerMetrics.js';
 
 const HEARTBEAT_MS = 5_000;
 const STORE_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
@@ -108,12 +109,26 @@ async function main(): Promise<void> {
     retry,
   );
   if (!store) return;
+  const metrics = new WorkerMetrics();
+  const sendMetrics = (): void => {
+    void metrics.families().then(
+      (families) => {
+        if (!stopping) channel.send({ type: 'metrics', families });
+      },
+      (err: unknown) => log.warn('metrics not collected', { error: err instanceof Error ? err.message : String(err) }),
+    );
+  };
   runner = new VariantRunner(launch, {
     store,
     journal,
     log,
     onStatus: (status, message) => channel.send({ type: 'status', status, message }),
     onAlert: (a) => channel.send({ type: 'alert', ...a }),
+    onBarProcessed: (latency) => metrics.barProcessed(latency),
+    onRestored: (seconds) => {
+      metrics.restored(seconds);
+      sendMetrics();
+    },
   });
   const restoring = runner;
   const restored = await whileStoreDown(
@@ -136,6 +151,8 @@ async function main(): Promise<void> {
     }
     if (Date.now() - lastBeat >= HEARTBEAT_MS) {
       active.heartbeat();
+      metrics.feed(active.feedStalled);
+      sendMetrics();
       lastBeat = Date.now();
     }
     if (!stopping) timer = setTimeout(() => void tick(), launch.variant.pollMs);

@@ -11,7 +11,7 @@ import type { BarKey, BarStore } from '../io/barStore.js';
 import type { JsonLinesLog } from '../io/jsonLinesLog.js';
 import { writeSnapshotAtomic } from '../io/snapshotFile.js';
 import type { JournalOrder, JournalTrade, TradingJournal } from '../io/tradingJournal.js';
-import { parseVtSymbol } from '../shared/bar.js';
+import { parseVtSymbol, type OhlcvBar } from '../shared/bar.js';
 import { SNAPSHOT_VERSION, type SnapshotInput, type VariantStatus } from '../shared/snapshot.js';
 import { formatDatetime, nowInZone, parseDatetime } from '../shared/time.js';
 import type { WorkerAlert, WorkerLaunch } from '../shared/workerProtocol.js';
@@ -30,6 +30,10 @@ export interface VariantRunnerDeps {
   commitEveryBars?: number;
   onStatus?: (status: VariantStatus, message: string | null) => void;
   onAlert?: (alert: WorkerAlert) => void;
+  /** A live bar processed: seconds since its minute ended (see `barLatencySeconds`). */
+  onBarProcessed?: (latencySeconds: number) => void;
+  /** Restore finished after this many wall-clock seconds. */
+  onRestored?: (seconds: number) => void;
 }
 
 /** Below this many window bars the indicators have not settled: compute, show, never trade. */
@@ -121,12 +125,18 @@ export class VariantRunner {
     return this.engine;
   }
 
+  /** True from the "Feed stalled" alert until bars come again. */
+  get feedStalled(): boolean {
+    return this.stalled;
+  }
+
   get lastMinuteTime(): number | null {
     return this.lastMinute;
   }
 
   async restore(): Promise<void> {
     const { variant } = this.launch;
+    const restoreStartedAt = this.clock().getTime();
     this.mode = 'restoring';
     this.setStatus('restoring', 'loading state');
     this.restoreInfo = { ...this.restoreInfo, phase: 'loading' };
@@ -209,6 +219,19 @@ export class VariantRunner {
     this.replayStartedAt = this.clock().getTime();
     this.lastNewBarAt = this.clock().getTime();
     this.writeSnapshot(true);
+    this.deps.onRestored?.((this.clock().getTime() - restoreStartedAt) / 1000);
+  }
+
+  /**
+   * Seconds from a bar's minute end to now. The minute's end is known on the wall clock only for
+   * a live feed of an exchange whose clock we know (China's futures exchanges, UTC+8); a
+   * simulated or replayed minute has no wall time, nor a bar of another exchange, so for them
+   * the latency is counted from the read that found the bar.
+   */
+  private barLatencySeconds(vtSymbol: string, bar: OhlcvBar, readAtMs: number, nowMs: number): number {
+    const live = this.launch.variant.feed.kind !== 'replay' && this.launch.sourceLabel !== 'simulated';
+    if (live && CHINA_FUTURES_EXCHANGES.has(parseVtSymbol(vtSymbol).exchange)) return nowInZone(8, nowMs) - (bar.time + 60) + (nowMs % 1000) / 1000;
+    return (nowMs - readAtMs) / 1000;
   }
 
   /** The last `wanted` 1-minute bars of each instrument before `before` (all when null). */
@@ -233,6 +256,7 @@ export class VariantRunner {
         limit = Math.min(limit, due);
         if (limit <= 0) break;
       }
+      const readAt = this.clock().getTime();
       const series: InstrumentSeries[] = [];
       // An instrument whose batch came back full may have more: no minute after its last one is taken yet.
       let horizon = Number.POSITIVE_INFINITY;
@@ -242,7 +266,15 @@ export class VariantRunner {
         if (end !== null) bars = bars.filter((b) => b.time <= end);
         series.push({ vtSymbol: vt, bars });
       }
-      const consumed = mergeMinutes(series, (group) => this.process(group), horizon);
+      const consumed = mergeMinutes(
+        series,
+        (group) => {
+          this.process(group);
+          const latency = this.deps.onBarProcessed;
+          if (latency) for (const g of group) latency(this.barLatencySeconds(g.vtSymbol, g.bar, readAt, this.clock().getTime()));
+        },
+        horizon,
+      );
       const taken = consumed.reduce((n, c) => n + c, 0);
       total += taken;
       this.replayBars += taken;

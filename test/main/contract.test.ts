@@ -20,6 +20,7 @@ import { buildBridge } from '../../src/preload/bridge.js';
 import { ipcPair } from './ipcPair.js';
 import { createHttpApi } from '../../src/renderer/api/httpApi.js';
 import { formatDatetime, nowInZone } from '../../src/shared/time.js';
+import { dashboardStatusSchema, quickStatsSchema } from '../../src/shared/contract/dashboard.js';
 import { freshDir, waitFor } from '../helpers.js';
 import { startHarness, type Harness } from './workstationHarness.js';
 import { join } from 'node:path';
@@ -106,6 +107,9 @@ const sampleParams: { [K in keyof typeof contract]: Parameters<KestrelApi[K]>[0]
   setBacktestQueuePaused: { paused: false },
   startSweep: { job: { strategy: 'macd-td', symbols: ['rb9999.SIM'], from: '2025-01-01', to: '2025-01-31', windowMinutes: 15 }, parameters: { 'signal.fast': { values: [0] } } },
   getSweep: { id: 'no-such-sweep' },
+  getDashboardStatus: {},
+  getQuickStats: {},
+  getMetrics: {},
 };
 
 /** One call per stream; `take` items, then cancel (a tail never ends by itself). */
@@ -144,12 +148,53 @@ async function outcome(p: Promise<unknown>): Promise<Outcome> {
   }
 }
 
+/** Reads an SSE response until `done` says enough (or 20 s), then closes it. */
+async function readSse(url: string, done: (events: { event: string; data: unknown }[]) => boolean): Promise<{ event: string; data: unknown }[]> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 20_000);
+  const events: { event: string; data: unknown }[] = [];
+  try {
+    const res = await fetch(url, { signal: abort.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(frame)?.[1];
+        const data = /^data: (.*)$/m.exec(frame)?.[1];
+        if (event && data !== undefined) events.push({ event, data: JSON.parse(data) as unknown });
+      }
+      if (done(events)) break;
+    }
+  } catch (err) {
+    if (!abort.signal.aborted) throw err;
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+  return events;
+}
+
+/** The `# TYPE` lines of a Prometheus exposition: which families it has, of which type. */
+function familiesOf(text: unknown): string[] {
+  return String(text)
+    .split('\n')
+    .filter((l) => l.startsWith('# TYPE '))
+    .sort();
+}
+
 /** Fields that legitimately move between two calls a moment apart. */
 function stable(value: unknown): unknown {
   return JSON.parse(
     JSON.stringify(value, (k, v: unknown) =>
       // count/end: the demo writes a minute a second, so the bar overview moves between two calls.
-      ['updatedAt', 'lastBarAt', 'simulatedTime', 'message', 'minuteBarsProcessed', 'time', 'status', 'count', 'end'].includes(k) ? '~' : v,
+      // system: the machine's CPU, memory and uptime move between two calls.
+      ['updatedAt', 'lastBarAt', 'simulatedTime', 'message', 'minuteBarsProcessed', 'time', 'status', 'count', 'end', 'system'].includes(k) ? '~' : v,
     ),
   );
 }
@@ -182,7 +227,9 @@ describe('the API contract', () => {
         expect({ name, rest: rest.ok ? 'ok' : rest.status }).toEqual({ name, rest: ipc.ok ? 'ok' : ipc.status });
         if (rest.ok && ipc.ok) {
           expect(contract[name].result.safeParse(rest.value).success).toBe(true);
-          expect(stable(rest.value)).toEqual(stable(ipc.value));
+          // The exposition's values move between two scrapes; its families do not.
+          if (name === 'getMetrics') expect(familiesOf(rest.value)).toEqual(familiesOf(ipc.value));
+          else expect(stable(rest.value)).toEqual(stable(ipc.value));
         }
       }
       // The representative calls exercise success and error paths alike.
@@ -225,6 +272,53 @@ describe('the API contract', () => {
     registerIpcHandlers(pair.main, harness.workstation.handlers, () => true);
     const reply = await pair.renderer.invoke(ipcChannel('getSnapshot'), { variant: 42 });
     expect(reply).toMatchObject({ ok: false, status: 400 });
+  });
+
+  it('answers the seed-002 REST surface: dashboard, quick stats, period names, SSE alias, log stream heartbeat, metrics behind the token', async () => {
+    const get = (path: string, token: string | null = harness.token): Promise<Response> =>
+      fetch(`${harness.baseUrl}${path}`, token === null ? {} : { headers: { authorization: `Bearer ${token}` } });
+
+    const status = dashboardStatusSchema.parse(await (await get('/api/dashboard/status')).json());
+    const demo = status.symbols.find((s) => s.variant === 'demo-15m');
+    expect(demo).toMatchObject({ vtSymbol: 'rb9999.SIM' });
+    expect(status.symbols.find((s) => s.variant === 'ext-grid')).toMatchObject({ vtSymbol: 'BTCUSDT.BINANCE', balance: 0, lastTrade: null });
+    expect(status.system.memory.totalBytes).toBeGreaterThan(status.system.memory.freeBytes);
+    expect(status.system.processUptimeSeconds).toBeGreaterThan(0);
+    // The totals are the sums of the snapshots they come from.
+    const snapshots = await Promise.all(status.symbols.map((s) => harness.workstation.handlers.getSnapshot({ variant: s.variant }, { origin: 'rest', controlAllowed: true })));
+    const positions = snapshots.flatMap((snap) => snap.positions);
+    expect(status.activePositions).toBe(positions.filter((p) => p.volume !== 0).length);
+
+    const quick = quickStatsSchema.parse(await (await get('/api/dashboard/quick-stats')).json());
+    expect(quick.variants.total).toBe(2);
+    expect(quick.openAlerts).toBe(harness.workstation.alerts.list().filter((a) => !a.acknowledged).length);
+
+    // period=daily|weekly|monthly answer as day|week|month do.
+    for (const [alias, name] of [['daily', 'day'], ['weekly', 'week'], ['monthly', 'month']] as const) {
+      const aliased = (await (await get(`/api/trades/statistics?period=${alias}`)).json()) as { period: string };
+      const named = (await (await get(`/api/trades/statistics?period=${name}`)).json()) as { period: string };
+      expect(aliased.period).toBe(name);
+      expect(stable(aliased)).toEqual(stable(named));
+    }
+    expect((await get('/api/trades/statistics?period=hourly')).status).toBe(400);
+
+    // GET /api/metrics: the exposition behind the token, not JSON.
+    expect((await get('/api/metrics', null)).status).toBe(401);
+    const metrics = await get('/api/metrics');
+    expect(metrics.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(await metrics.text()).toMatch(/^kestrel_variant_up\{[^}]*variant="demo-15m"[^}]*\} [01]$/m);
+
+    // The event stream's alias, with the token in the query as EventSource sends it.
+    const sse = await readSse(`${harness.baseUrl}/api/sse/events?token=${harness.token}`, (events) => events.some((e) => e.event === 'variantUpdated'));
+    expect(sse.find((e) => e.event === 'variantUpdated')?.data).toMatchObject({ summary: { variant: expect.any(String) } });
+    expect((await get('/api/sse/events', null)).status).toBe(401);
+
+    // The log stream: the workstation's own log when no file is named, a heartbeat first.
+    const logs = await readSse(`${harness.baseUrl}/api/logs/stream?token=${harness.token}&last=1`, (events) => events.some((e) => e.event === 'item'));
+    expect(logs[0]?.event).toBe('heartbeat');
+    expect(logs[0]?.data).toMatchObject({ time: expect.any(String) });
+    const line = logs.find((e) => e.event === 'item')?.data as { message: string } | undefined;
+    expect(line?.message).toEqual(expect.any(String));
   });
 
   it('ApiError keeps its status for the UI', () => {

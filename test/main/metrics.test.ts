@@ -113,8 +113,8 @@ describe('metrics endpoint on the running workstation', () => {
     expect(first.types.get('kestrel_variant_restarts_total')).toBe('counter');
     expect(first.types.get('kestrel_trades_total')).toBe('counter');
     // The process metrics ride along.
-    expect(find(first.samples, 'process_cpu_user_seconds_total')).toHaveLength(1);
-    expect(find(first.samples, 'nodejs_heap_size_used_bytes')).toHaveLength(1);
+    expect(find(first.samples, 'process_cpu_user_seconds_total', { process: 'main' })).toHaveLength(1);
+    expect(find(first.samples, 'nodejs_heap_size_used_bytes', { process: 'main' })).toHaveLength(1);
 
     // The configured symbol and window of each demo variant (defaultVariants.ts), and up = 1.
     expect(one(first.samples, 'kestrel_variant_up', { variant: 'demo-15m' })).toBe(1);
@@ -129,7 +129,7 @@ describe('metrics endpoint on the running workstation', () => {
       expect(one(first.samples, 'kestrel_variant_restarts_total', { variant })).toBe(0);
       expect(one(first.samples, 'kestrel_variant_halted', { variant })).toBe(0);
       // Workers rewrite their snapshot on every bar (a bar each 0.1 s at 600×) and every 5 s heartbeat.
-      const age = one(first.samples, 'kestrel_variant_last_bar_age_seconds', { variant });
+      const age = one(first.samples, 'kestrel_variant_snapshot_age_seconds', { variant });
       expect(age).toBeGreaterThanOrEqual(0);
       expect(age).toBeLessThan(30);
       // The journal, counted with SQL before and after the scrape, brackets the exported count.
@@ -137,8 +137,8 @@ describe('metrics endpoint on the running workstation', () => {
       expect(trades).toBeGreaterThanOrEqual(tradesBefore.get(variant) ?? 0);
       expect(trades).toBeLessThanOrEqual(tradesAfter.get(variant) ?? 0);
     }
-    expect(find(first.samples, 'kestrel_alerts').map((s) => s.labels['level']).sort()).toEqual(['CRITICAL', 'ERROR', 'INFO', 'WARNING']);
-    const minutesFirst = one(first.samples, 'kestrel_demo_simulated_minutes');
+    expect(find(first.samples, 'kestrel_alerts_open').map((s) => s.labels['level']).sort()).toEqual(['CRITICAL', 'ERROR', 'INFO', 'WARNING']);
+    const minutesFirst = one(first.samples, 'kestrel_demo_simulated_seconds_total');
     expect(minutesFirst).toBeGreaterThan(0);
 
     // Other paths and methods.
@@ -147,7 +147,7 @@ describe('metrics endpoint on the running workstation', () => {
     expect((await fetch(address!.url, { method: 'POST' })).status).toBe(405);
 
     // A worker killed with SIGKILL: restarted by the supervisor, counted, and a WARNING raised.
-    const warningsBefore = one(first.samples, 'kestrel_alerts', { level: 'WARNING' });
+    const warningsBefore = one(first.samples, 'kestrel_alerts_open', { level: 'WARNING' });
     const oldPid = ws.summaryOf('demo-15m').pid;
     expect(oldPid).not.toBeNull();
     process.kill(oldPid!, 'SIGKILL');
@@ -160,13 +160,13 @@ describe('metrics endpoint on the running workstation', () => {
     expect(one(afterKill.samples, 'kestrel_variant_restarts_total', { variant: 'demo-30m' })).toBe(0);
     const crash = ws.alerts.list().find((a) => a.variant === 'demo-15m' && a.level === 'WARNING' && /SIGKILL/.test(a.message));
     expect(crash).toBeDefined();
-    const warnings = one(afterKill.samples, 'kestrel_alerts', { level: 'WARNING' });
+    const warnings = one(afterKill.samples, 'kestrel_alerts_open', { level: 'WARNING' });
     expect(warnings).toBe(unacknowledged(h, 'WARNING'));
     expect(warnings).toBeGreaterThanOrEqual(warningsBefore + 1);
     // Acknowledged, it is no longer counted.
     await ws.handlers.acknowledgeAlert({ id: crash!.id }, CONTROL);
     const acknowledged = await scrape(h);
-    expect(one(acknowledged.samples, 'kestrel_alerts', { level: 'WARNING' })).toBe(unacknowledged(h, 'WARNING'));
+    expect(one(acknowledged.samples, 'kestrel_alerts_open', { level: 'WARNING' })).toBe(unacknowledged(h, 'WARNING'));
     expect(unacknowledged(h, 'WARNING')).toBe(warnings - 1);
 
     // The kill switch on demo-15m: halted at once; its status (and so up) follows the worker's word.
@@ -181,7 +181,7 @@ describe('metrics endpoint on the running workstation', () => {
     expect(one(settled.samples, 'kestrel_variant_up', { variant: 'demo-15m' })).toBe(0);
     expect(one(settled.samples, 'kestrel_variant_up', { variant: 'demo-30m' })).toBe(1);
     // The demo went on meanwhile.
-    expect(one(settled.samples, 'kestrel_demo_simulated_minutes')).toBeGreaterThan(minutesFirst);
+    expect(one(settled.samples, 'kestrel_demo_simulated_seconds_total')).toBeGreaterThan(minutesFirst);
 
     // Stopped: the port is released.
     await h.stop();
@@ -236,15 +236,15 @@ describe('metrics endpoint: settings and isolation', () => {
     expect(one(a.samples, 'kestrel_variant_up', { variant: 'alpha-15m' })).toBe(0);
     expect(one(a.samples, 'kestrel_variant_status', { variant: 'alpha-15m', status: 'stopped' })).toBe(1);
     // Before any snapshot there is no age to tell.
-    expect(find(a.samples, 'kestrel_variant_last_bar_age_seconds')).toEqual([]);
+    expect(find(a.samples, 'kestrel_variant_snapshot_age_seconds')).toEqual([]);
     expect(one(a.samples, 'kestrel_trades_total', { variant: 'alpha-15m' })).toBe(3);
     expect(one(a.samples, 'kestrel_trades_total', { variant: 'retired-30m' })).toBe(2);
     expect(find(b.samples, 'kestrel_trades_total').map((s) => [s.labels['variant'], s.value])).toEqual([['beta-5m', 0]]);
     // No demo, no demo series.
-    expect(find(a.samples, 'kestrel_demo_simulated_minutes')).toEqual([]);
+    expect(find(a.samples, 'kestrel_demo_simulated_seconds_total')).toEqual([]);
     // Process metrics in both, once each.
-    expect(find(a.samples, 'process_start_time_seconds')).toHaveLength(1);
-    expect(find(b.samples, 'process_start_time_seconds')).toHaveLength(1);
+    expect(find(a.samples, 'process_start_time_seconds', { process: 'main' })).toHaveLength(1);
+    expect(find(b.samples, 'process_start_time_seconds', { process: 'main' })).toHaveLength(1);
 
     // A saved metrics change waits for a restart, like the other sections.
     const view = await off.workstation.handlers.getSettings({}, CONTROL);
@@ -313,7 +313,7 @@ describe('kestrel serve --metrics-port', () => {
     expect(lines[1]).toMatch(/^Metrics on http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     const res = await fetch(url);
     expect(res.status).toBe(200);
-    expect(parseExposition(await res.text()).samples.some((s) => s.name === 'kestrel_alerts')).toBe(true);
+    expect(parseExposition(await res.text()).samples.some((s) => s.name === 'kestrel_alerts_open')).toBe(true);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });

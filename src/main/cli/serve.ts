@@ -10,6 +10,7 @@ import { SettingsError, loadSettings } from '../node/settingsFile.js';
 import { InstanceLock, InstanceLockedError } from '../workstation/instanceLock.js';
 import { Workstation } from '../workstation/workstation.js';
 import { UsageError, type CliCommand, type CliIo } from './command.js';
+import { METRICS_FLAGS, METRICS_USAGE, resolveMetricsTarget } from './metricsFlags.js';
 import { defaultDataDir } from './storeFlags.js';
 
 const USAGE = `Usage: kestrel serve [options]
@@ -25,9 +26,7 @@ Starts the headless workstation: supervisor, workers, demo market and the web UI
   --allow-control     serve commands (start/stop/restart/…); read-only otherwise
   --demo-speed X      simulated minutes per real minute (default from settings: 60)
   --no-demo           do not run the simulated market
-  --metrics-port N    serve Prometheus metrics at /metrics on port N for this run (default from
-                      settings: off; 0 picks a free one), bound to the settings' metrics host
-`;
+${METRICS_USAGE}`;
 
 function rendererDir(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -53,7 +52,7 @@ export const serveCommand: CliCommand = {
           'allow-control': { type: 'boolean' },
           'demo-speed': { type: 'string' },
           'no-demo': { type: 'boolean' },
-          'metrics-port': { type: 'string' },
+          ...METRICS_FLAGS,
           'build-if-missing': { type: 'boolean' },
           help: { type: 'boolean' },
         },
@@ -83,13 +82,9 @@ export const serveCommand: CliCommand = {
       settings = { ...settings, demo: { ...settings.demo, speed } };
     }
     if (values['no-demo']) settings = { ...settings, demo: { ...settings.demo, enabled: false } };
-    if (values['metrics-port'] !== undefined) {
-      const metricsPort = Number(values['metrics-port']);
-      if (!/^\d+$/.test(values['metrics-port'].trim()) || metricsPort > 65535) {
-        throw new UsageError(`--metrics-port: "${values['metrics-port']}" is not a port number (0 picks a free one)`);
-      }
-      settings = { ...settings, metrics: { ...settings.metrics, port: metricsPort } };
-    }
+    // Flag > environment > settings; the workstation serves what this says (and nothing when it is null).
+    const metricsTarget = resolveMetricsTarget(values, process.env, settings);
+    settings = { ...settings, metrics: { ...settings.metrics, port: metricsTarget?.port ?? null, host: metricsTarget?.host ?? settings.metrics.host } };
     const token = values.token ?? randomBytes(18).toString('base64url');
     const controlEnabled = values['allow-control'] === true;
 

@@ -43,6 +43,8 @@ export interface ApiServerOptions {
   maxClientBufferBytes?: number;
   /** One line per dropped client and refused upgrade (stderr headless). */
   log?: (line: string) => void;
+  /** Between two `event: heartbeat` frames of a stream (the first goes at once); 15 s by default. */
+  streamHeartbeatMs?: number;
 }
 
 interface Route {
@@ -58,6 +60,8 @@ const SSE_KEEPALIVE_MS = 15_000;
 /** The page never sends a WebSocket frame; anything larger than this is not ours. */
 const WS_MAX_PAYLOAD_BYTES = 16 * 1024;
 const DEFAULT_MAX_CLIENT_BUFFER_BYTES = 4 * 1024 * 1024;
+/** The event stream's paths: ours, and the one web clients of trading bots call (seed 002). */
+const EVENT_STREAM_PATHS = new Set(['/api/events', '/api/sse/events']);
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -84,8 +88,8 @@ export function compileRoutes(): Route[] {
 
 /**
  * The headless host's face: the built renderer, REST under /api, events over WebSocket
- * (/api/ws) and SSE (/api/events, for EventSource, which cannot send headers: hence
- * `?token=`). Bound to 127.0.0.1 unless told otherwise; every /api request needs the token.
+ * (/api/ws) and SSE (/api/events, and its alias /api/sse/events, for EventSource, which cannot
+ * send headers: hence `?token=`). Bound to 127.0.0.1 unless told otherwise; every /api request needs the token.
  */
 export class ApiServer {
   private readonly server: Server;
@@ -204,7 +208,7 @@ export class ApiServer {
       return;
     }
     if (!this.authorized(req, url)) throw new ApiError(401, 'a valid token is required (Authorization: Bearer <token> or ?token=)');
-    if (url.pathname === '/api/events' && req.method === 'GET') {
+    if (EVENT_STREAM_PATHS.has(url.pathname) && req.method === 'GET') {
       this.openSse(res);
       return;
     }
@@ -236,6 +240,12 @@ export class ApiServer {
     }
     Object.assign(params, pathParams);
     const result = await this.invoke(route.name, params, ctx);
+    const textType = contract[route.name].restText;
+    if (textType !== undefined && typeof result === 'string') {
+      res.writeHead(200, { 'content-type': textType, 'cache-control': 'no-store' });
+      res.end(result);
+      return;
+    }
     this.json(res, 200, result);
   }
 
@@ -257,6 +267,13 @@ export class ApiServer {
     res.on('close', () => abort.abort());
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write(': kestrel stream\n\n');
+    // A heartbeat at once and then at an interval: clients (and proxies) see the stream alive between items.
+    const heartbeat = (): void => {
+      if (!abort.signal.aborted && !res.writableEnded) res.write(`event: heartbeat\ndata: ${JSON.stringify({ time: new Date().toISOString() })}\n\n`);
+    };
+    heartbeat();
+    const beating = setInterval(heartbeat, this.opts.streamHeartbeatMs ?? SSE_KEEPALIVE_MS);
+    abort.signal.addEventListener('abort', () => clearInterval(beating));
     const emit = (item: unknown): void => {
       if (!abort.signal.aborted && !this.writeSse(res, `event: item\ndata: ${JSON.stringify(item)}\n\n`, name)) abort.abort();
     };
@@ -267,6 +284,7 @@ export class ApiServer {
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     }
+    clearInterval(beating);
     if (!res.writableEnded) res.end(`event: end\ndata: ${JSON.stringify({ error })}\n\n`);
   }
 

@@ -1,6 +1,6 @@
 import type { Settings, VariantConfig } from '../../shared/config.js';
 import type { VariantStatus } from '../../shared/snapshot.js';
-import type { WorkerLaunch } from '../../shared/workerProtocol.js';
+import type { MetricFamily, WorkerLaunch } from '../../shared/workerProtocol.js';
 import type { AlertCenter } from './alertCenter.js';
 import type { Host, WorkerHandle } from './host.js';
 
@@ -41,6 +41,8 @@ export class VariantSupervisor {
   private wantRunning = false;
   /** The kill switch as last set by a command; null until one is given (the state decides). */
   private halted: boolean | null = null;
+  /** The running worker's own series as it last sent them; null while no worker runs. */
+  private metricFamilies: MetricFamily[] | null = null;
 
   constructor(
     readonly config: VariantConfig,
@@ -74,6 +76,11 @@ export class VariantSupervisor {
     }
     if (this.state === 'crashed') this.crashTimes = [];
     this.spawn();
+  }
+
+  /** The live worker's series (process metrics, bar latency, restore duration); null when none runs. */
+  workerMetrics(): readonly MetricFamily[] | null {
+    return this.metricFamilies;
   }
 
   /** Asks the worker to stop gracefully (it saves and writes its last snapshot); kills it after a grace period. */
@@ -132,6 +139,8 @@ export class VariantSupervisor {
         this.workerMessage = m.message;
         if (this.state === 'starting') this.state = 'running';
         this.onChange(this.info());
+      } else if (m.type === 'metrics') {
+        this.metricFamilies = m.families;
       }
     });
     handle.onExit((code, signal) => this.exited(handle, code, signal));
@@ -141,6 +150,7 @@ export class VariantSupervisor {
   private exited(handle: WorkerHandle, code: number | null, signal: string | null): void {
     if (this.handle !== handle) return;
     this.handle = null;
+    this.metricFamilies = null;
     this.lastExit = { code, signal, at: new Date(this.clock()).toISOString() };
     const waiters = this.stopWaiters;
     this.stopWaiters = [];

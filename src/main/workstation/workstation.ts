@@ -22,6 +22,7 @@ import {
 } from '../../shared/api.js';
 import { variantConfigSchema, type Settings, type VariantConfig } from '../../shared/config.js';
 import type { Snapshot } from '../../shared/snapshot.js';
+import { MAIN_LOG_FILE } from '../../shared/contract/logs.js';
 import type { WorkerLaunch } from '../../shared/workerProtocol.js';
 import { AlertCenter } from './alertCenter.js';
 import { AlertRouter } from './alertChannels.js';
@@ -32,6 +33,7 @@ import { HistoryService } from './historyService.js';
 import { LogService } from './logService.js';
 import { TradeService } from './tradeService.js';
 import { DataService } from './dataService.js';
+import { DashboardService } from './dashboardService.js';
 import { SettingsService } from './settingsService.js';
 import { BacktestService } from './backtestService.js';
 import type { CommandRunner, SettingsStore } from './settingsStore.js';
@@ -39,6 +41,8 @@ import type { Host } from './host.js';
 import { SnapshotMonitor, type MonitoredSnapshot } from './snapshotMonitor.js';
 import { VariantSupervisor, type SupervisedInfo } from './variantSupervisor.js';
 import { MetricsExporter, type MetricsAddress } from './metricsExporter.js';
+import type { FleetMetrics } from './fleetMetrics.js';
+import { metricsListenFailure } from './metricsEndpoint.js';
 
 export interface WorkstationOptions {
   host: Host;
@@ -76,6 +80,7 @@ export class Workstation {
   private readonly data: DataService;
   private readonly settingsService: SettingsService;
   readonly backtests: BacktestService;
+  private readonly dashboard: DashboardService;
   private readonly supervisors = new Map<string, VariantSupervisor>();
   private readonly monitor: SnapshotMonitor;
   private readonly startedAt = new Date().toISOString();
@@ -93,7 +98,7 @@ export class Workstation {
   constructor(private readonly opts: WorkstationOptions) {
     this.diskGuard = new DiskGuard({ probeDir: opts.dataDir, onFull: (e) => this.diskFull(e), onRecovered: (e, free) => this.diskBack(e, free) });
     // The main process's own log, beside the workers' (the Logs screen shows it too).
-    this.mainLog = new JsonLinesLog(join(opts.dataDir, 'logs', 'kestrel', 'main.log'), 'kestrel');
+    this.mainLog = new JsonLinesLog(join(opts.dataDir, 'logs', ...MAIN_LOG_FILE.split('/')), 'kestrel');
     this.alertRouter = new AlertRouter({ channels: opts.settings.alerts, log: (line) => this.log('WARNING', line) });
     this.alerts = new AlertCenter(
       this.bus,
@@ -106,6 +111,7 @@ export class Workstation {
           this.log('WARNING', `alert channel desktop: "${a.title}" not shown: ${err instanceof Error ? err.message : String(err)}`);
         }
         this.alertRouter.deliver(a);
+        this.metrics?.alertRaised(a.level);
       },
       opts.settings.alerts.quietSeconds * 1000,
     );
@@ -135,6 +141,17 @@ export class Workstation {
     this.handlers = {
       ...this.buildHandlers(),
       ...this.backtests.handlers(),
+    this.dashboard = new DashboardService({
+      variants: () => this.allVariantNames().map((v) => this.summaryOf(v)),
+      snapshot: (variant) => this.monitor.get(variant)?.snapshot ?? null,
+      config: (variant) => this.variants.find((c) => c.name === variant),
+      alerts: () => this.alerts.list(),
+      trades: this.trades,
+      metricsText: () => this.metricsText(),
+    });
+    this.handlers = {
+      ...this.buildHandlers(),
+      ...this.dashboard.handlers(),
       ...this.logs.handlers(),
       ...this.history.handlers(),
       ...this.trades.handlers(),
@@ -192,7 +209,8 @@ export class Workstation {
       if (config.enabled) supervisor.start();
     }
     this.demo?.start();
-    if (settings.metrics.port !== null) await this.serveMetrics(settings.metrics.host, settings.metrics.port);
+    this.metrics = this.buildExporter();
+    if (settings.metrics.port !== null) await this.serveMetrics(this.metrics, settings.metrics.host, settings.metrics.port);
   }
 
   /**
@@ -251,26 +269,50 @@ export class Workstation {
     return this.damaged;
   }
 
-  /** A port that cannot be bound costs the metrics, never the trading: alerted, and the start goes on. */
-  private async serveMetrics(host: string, port: number): Promise<void> {
+  /**
+   * The exporter exists whatever the settings (GET /api/metrics reads it behind the token, and
+   * the pushed series are counted); it reads nothing until scraped and opens a port only when
+   * the settings, a flag or the environment give one.
+   */
+  private buildExporter(): MetricsExporter {
     const demo = this.demo;
-    const exporter = new MetricsExporter({
+    return new MetricsExporter({
       journalPath: join(this.opts.dataDir, 'kestrel.db'),
+      capital: this.opts.settings.metrics.capital,
       source: {
         variants: () => this.allVariantNames().map((v) => this.summaryOf(v)),
         alerts: () => this.alerts.list(),
         alertDeliveries: () => this.alertRouter.deliveryStats(),
+        snapshot: (variant) => this.monitor.get(variant)?.snapshot ?? null,
+        workers: () =>
+          [...this.supervisors.values()].map((s) => {
+            const info = s.info();
+            return { variant: info.variant, up: info.pid !== null, families: s.workerMetrics() };
+          }),
         ...(demo ? { demoMinutes: () => demo.simulatedMinutes() } : {}),
       },
     });
+  }
+
+  /** A port that cannot be bound costs the metrics, never the trading: an alert (one stderr line headless, main.log), and the start goes on. */
+  private async serveMetrics(exporter: MetricsExporter, host: string, port: number): Promise<void> {
     try {
       await exporter.listen(host, port);
-      this.metrics = exporter;
     } catch (err) {
-      await exporter.close();
-      const message = `GET /metrics on ${host}:${port} cannot be served (${(err as Error).message}); the variants run regardless`;
+      const message = `${metricsListenFailure(host, port, err)}; the variants run regardless`;
       this.alerts.raise({ level: 'WARNING', variant: null, title: 'Metrics not served', message, context: { host, port }, key: 'metrics:listen' });
     }
+  }
+
+  /** The exposition text for GET /api/metrics (the same as the exporter's GET /metrics). */
+  async metricsText(): Promise<string> {
+    if (!this.metrics) throw new ApiError(503, 'the workstation is not started');
+    return this.metrics.metrics();
+  }
+
+  /** The pushed series (risk gate, allocator, backtests) of this workstation; null before start(). */
+  fleetMetrics(): FleetMetrics | null {
+    return this.metrics?.fleet ?? null;
   }
 
   /** Where GET /metrics is served (the actual port when the settings said 0); null when it is not. */
@@ -494,6 +536,7 @@ export class Workstation {
     | keyof ReturnType<DataService['handlers']>
     | keyof ReturnType<SettingsService['handlers']>
     | keyof ReturnType<BacktestService['handlers']>
+    | keyof ReturnType<DashboardService['handlers']>
   > {
     return {
       listVariants: () => Promise.resolve(this.allVariantNames().map((v) => this.summaryOf(v))),

@@ -75,6 +75,7 @@ export function createHttpApi(opts: HttpApiOptions): HttpApi {
     }
     const res = await fetchImpl(url, init);
     const text = await res.text();
+    if (res.ok && entry.restText !== undefined) return entry.result.parse(text) as ResultOf<K>;
     const body: unknown = text ? JSON.parse(text) : null;
     if (!res.ok) {
       const message =

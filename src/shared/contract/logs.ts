@@ -9,6 +9,9 @@ import { boolParam, query, stream } from '../contractKit.js';
 export const logLevelNameSchema = z.enum(['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']);
 export type LogLevelName = z.infer<typeof logLevelNameSchema>;
 
+/** The main process's own log, relative to the logs folder. */
+export const MAIN_LOG_FILE = 'kestrel/main.log';
+
 const logFileParam = z
   .string()
   .min(1)
@@ -95,7 +98,8 @@ export const logEntries = {
 export const logStreams = {
   /** Follows a file: the last lines, then every new line as it is written. */
   tailLog: stream(
-    z.object({ file: logFileParam, level: logLevelNameSchema.optional(), last: z.coerce.number().int().min(0).max(1000).default(100) }),
+    // Without a file: the workstation's own log (what a web client's log view calls for).
+    z.object({ file: logFileParam.default(MAIN_LOG_FILE), level: logLevelNameSchema.optional(), last: z.coerce.number().int().min(0).max(1000).default(100) }),
     logLineSchema,
     '/api/logs/stream',
     'the last lines of a log, then new lines as they are written',

@@ -17,6 +17,12 @@ export type TradeSide = z.infer<typeof tradeSideSchema>;
 export const statisticsPeriodSchema = z.enum(['day', 'week', 'month']);
 export type StatisticsPeriodName = z.infer<typeof statisticsPeriodSchema>;
 
+/** The names web clients of trading bots send (`period=daily|weekly|monthly`), beside ours. */
+const PERIOD_ALIASES = { daily: 'day', weekly: 'week', monthly: 'month' } as const satisfies Record<string, StatisticsPeriodName>;
+export const statisticsPeriodParamSchema = z
+  .enum([...statisticsPeriodSchema.options, ...(Object.keys(PERIOD_ALIASES) as (keyof typeof PERIOD_ALIASES)[])])
+  .transform((name): StatisticsPeriodName => (name in PERIOD_ALIASES ? PERIOD_ALIASES[name as keyof typeof PERIOD_ALIASES] : (name as StatisticsPeriodName)));
+
 /** 'YYYY-MM-DD' (the whole day) or 'YYYY-MM-DD HH:MM[:SS]', exchange time. */
 export const exchangeTimeParamSchema = z
   .string()
@@ -162,7 +168,7 @@ export const tradeEntries = {
   ),
   tradeStatistics: query(
     tradeFilterSchema.extend({
-      period: statisticsPeriodSchema.default('day'),
+      period: statisticsPeriodParamSchema.default('day'),
       /** Starting capital: gives the drawdown in % and Sharpe on returns in %. */
       capital: z.coerce.number().finite().positive().optional(),
     }),

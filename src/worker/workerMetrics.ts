@@ -1,0 +1,73 @@
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MetricFamily } from '../shared/workerProtocol.js';
+
+/**
+ * Seconds from a 1-minute bar's end to its processing: a live variant sees most bars within its
+ * poll interval; the upper buckets catch a store or feed that lags by minutes.
+ */
+const BAR_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/**
+ * The worker's own series, collected in its process and sent to main over IPC (the workstation
+ * labels them with the variant): prom-client's process metrics, the bar latency histogram and
+ * the last restore's duration. Names are those the main exporter serves; no series here has a
+ * variant label of its own.
+ */
+export class WorkerMetrics {
+  private readonly registry = new Registry();
+  private readonly barLatency: Histogram;
+  private readonly restoreDuration: Gauge;
+  private readonly feedStalled: Gauge;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    this.barLatency = new Histogram({
+      name: 'kestrel_bar_latency_seconds',
+      help: "Seconds from a live 1-minute bar's end (exchange clock, or for simulated and replayed feeds the read that found it) to the worker having processed it",
+      buckets: BAR_LATENCY_BUCKETS,
+      registers: [this.registry],
+    });
+    this.restoreDuration = new Gauge({
+      name: 'kestrel_restore_duration_seconds',
+      help: "Seconds the worker's last restore took (load the state and history, replay, unfreeze)",
+      registers: [this.registry],
+    });
+    this.feedStalled = new Gauge({
+      name: 'kestrel_feed_stalled',
+      help: 'The worker\'s "Feed stalled" condition: 1 while no new bar came for stallAfterBars expected intervals with the market open',
+      registers: [this.registry],
+    });
+    this.feedStalled.set(0);
+  }
+
+  feed(stalled: boolean): void {
+    this.feedStalled.set(stalled ? 1 : 0);
+  }
+
+  barProcessed(latencySeconds: number): void {
+    if (Number.isFinite(latencySeconds)) this.barLatency.observe(Math.max(0, latencySeconds));
+  }
+
+  restored(seconds: number): void {
+    this.restoreDuration.set(seconds);
+  }
+
+  /** Every family as plain data for the IPC message; values that JSON cannot carry are left out. */
+  async families(): Promise<MetricFamily[]> {
+    const json = await this.registry.getMetricsAsJSON();
+    return json.map((m) => ({
+      name: m.name,
+      help: m.help,
+      // prom-client's typings call it an enum; at run time it is the name ('counter', 'histogram', …).
+      type: String(m.type) as MetricFamily['type'],
+      aggregator: m.aggregator,
+      values: m.values
+        .filter((v) => Number.isFinite(v.value))
+        .map((v) => ({
+          value: v.value,
+          labels: Object.fromEntries(Object.entries(v.labels).filter((e): e is [string, string | number] => e[1] !== undefined)),
+          ...('metricName' in v && typeof v.metricName === 'string' ? { metricName: v.metricName } : {}),
+        })),
+    }));
+  }
+}
