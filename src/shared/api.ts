@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ApiError, command, fieldErrorsOfIssues, query, type CallContext, type ContractEntry, type FieldError, type StreamEntry } from './contractKit.js';
+import { allocationEntries, allocationEvents } from './contract/allocation.js';
 import { dataEntries } from './contract/data.js';
 import { historyEntries } from './contract/history.js';
 import { logEntries, logStreams } from './contract/logs.js';
@@ -115,6 +116,7 @@ export const contract = {
   ...tradeEntries,
   ...dataEntries,
   ...settingsEntries,
+  ...allocationEntries,
 } as const satisfies Record<string, ContractEntry>;
 
 /** Answers that arrive item by item (log tail, log search). */
@@ -162,6 +164,7 @@ export const events = {
   variantRemoved: z.object({ variant: z.string() }),
   alertRaised: alertSchema,
   alertAcknowledged: z.object({ id: z.string() }),
+  ...allocationEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Contract = typeof contract;

@@ -26,6 +26,8 @@ export const WORKER_LAUNCH_ENV = 'KESTREL_WORKER';
 export const toWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stop') }),
   z.object({ type: z.literal('halt'), halted: z.boolean() }),
+  /** The allocator authority's answer to an allocationRequest (DOMAIN.md: check-and-reserve). */
+  z.object({ type: z.literal('allocationDecision'), requestId: z.string(), granted: z.boolean(), reason: z.string().nullable() }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
@@ -39,6 +41,12 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
     message: z.string(),
     key: z.string().optional(),
   }),
+  /** Before a buy: reserve `amount` (quote currency) of the group's funds for `symbol`. */
+  z.object({ type: z.literal('allocationRequest'), requestId: z.string(), group: z.string(), symbol: z.string(), amount: z.number() }),
+  /** Funds given back: a resting buy cancelled, or a position reduced by a sell (at its cost). */
+  z.object({ type: z.literal('allocationRelease'), group: z.string(), symbol: z.string(), amount: z.number(), cause: z.enum(['cancel', 'sell']) }),
+  /** After restore: this worker's whole use per symbol (open positions at cost + resting buys); replaces what main held. */
+  z.object({ type: z.literal('allocationReport'), group: z.string(), usage: z.array(z.object({ symbol: z.string(), amount: z.number() })) }),
   z.object({ type: z.literal('trade'), tradeId: z.string(), vtSymbol: z.string(), side: z.enum(['buy', 'sell']), offset: z.enum(['open', 'close']), price: z.number(), volume: z.number() }),
 ]);
 export type FromWorker = z.infer<typeof fromWorkerSchema>;

@@ -78,12 +78,17 @@ export class FundAllocator {
   reserve(symbol: string, side: AllocationSide, amount: number): TradeCheck {
     const check = this.checkTradeAllowed(symbol, side, amount);
     if (!check.allowed) {
-      this.blockedTotal += 1;
-      if (this.blocked.has(symbol)) this.blocked.set(symbol, this.usedBlocked(symbol) + 1);
+      this.countRefusal(symbol);
       return check;
     }
     if (side === 'buy') this.used.set(symbol, this.usedOf(symbol) + amount);
     return check;
+  }
+
+  /** A buy refused before it reached the limits (the group not ready, an unknown worker): counted all the same. */
+  countRefusal(symbol: string): void {
+    this.blockedTotal += 1;
+    if (this.blocked.has(symbol)) this.blocked.set(symbol, this.usedBlocked(symbol) + 1);
   }
 
   /**

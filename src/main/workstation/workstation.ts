@@ -33,6 +33,7 @@ import type { Host } from './host.js';
 import { SnapshotMonitor, type MonitoredSnapshot } from './snapshotMonitor.js';
 import { VariantSupervisor, type SupervisedInfo } from './variantSupervisor.js';
 import { MetricsExporter, type MetricsAddress } from './metricsExporter.js';
+import { AllocationService } from './allocation/allocationService.js';
 
 export interface WorkstationOptions {
   host: Host;
@@ -69,6 +70,7 @@ export class Workstation {
   private readonly trades: TradeService;
   private readonly data: DataService;
   private readonly settingsService: SettingsService;
+  readonly allocation: AllocationService;
   private readonly supervisors = new Map<string, VariantSupervisor>();
   private readonly monitor: SnapshotMonitor;
   private readonly startedAt = new Date().toISOString();
@@ -117,8 +119,16 @@ export class Workstation {
     const command: CommandRunner = (ctx, action, target, params, run) => this.command(ctx, action, target, params, run);
     this.data = new DataService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, command });
     this.settingsService = new SettingsService({ store: opts.settingsStore ?? null, running: opts.settings, dataDir: opts.dataDir, command });
+    this.allocation = new AllocationService({
+      groups: opts.settings.allocation.groups,
+      bus: this.bus,
+      alert: (a) => this.alerts.raise(a),
+      log: (line, context) => this.mainLog.write('INFO', line, context),
+      statusLogMinutes: opts.settings.allocation.statusLogMinutes,
+    });
     this.handlers = {
       ...this.buildHandlers(),
+      ...this.allocation.handlers(),
       ...this.logs.handlers(),
       ...this.history.handlers(),
       ...this.trades.handlers(),
@@ -148,6 +158,7 @@ export class Workstation {
       await this.demo.prepare();
     }
     this.monitor.start();
+    this.allocation.start();
     for (const config of this.variants) {
       const supervisor = new VariantSupervisor(
         config,
@@ -156,6 +167,11 @@ export class Workstation {
         settings.supervisor,
         this.alerts,
         (info) => this.supervisorChanged(info),
+        Date.now,
+        {
+          message: (m, reply) => this.allocation.handleWorkerMessage(config.name, m, reply),
+          exited: () => this.allocation.workerExited(config.name),
+        },
       );
       this.supervisors.set(config.name, supervisor);
       if (config.enabled) supervisor.start();
@@ -201,6 +217,7 @@ export class Workstation {
     await this.demo?.stop();
     await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
     this.monitor.stop();
+    this.allocation.stop();
     this.logs.close();
     this.trades.close();
     await this.history.close();
@@ -390,6 +407,7 @@ export class Workstation {
     | keyof ReturnType<TradeService['handlers']>
     | keyof ReturnType<DataService['handlers']>
     | keyof ReturnType<SettingsService['handlers']>
+    | keyof ReturnType<AllocationService['handlers']>
   > {
     return {
       listVariants: () => Promise.resolve(this.allVariantNames().map((v) => this.summaryOf(v))),
