@@ -119,7 +119,7 @@ export class AllocationAuthority {
     for (const symbol of symbols) this.allocator.setUsage(symbol, this.sumOf(symbol));
     this.reported.add(worker);
     if (!this.groupReady && this.config.members.every((m) => this.reported.has(m))) this.groupReady = true;
-    for (const symbol of symbols) this.emit('report', worker, symbol, mine.get(symbol) ?? 0, null);
+    for (const { symbol } of this.config.symbols) this.emit('report', worker, symbol, mine.get(symbol) ?? 0, null);
     this.afterChange();
   }
 
