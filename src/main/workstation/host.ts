@@ -20,4 +20,6 @@ export interface Host {
   forkWorker(launch: WorkerLaunch): WorkerHandle;
   /** Desktop notification + tray on Electron; the console/log under Node. */
   notify(alert: Alert): void;
+  /** Last resort of a shutdown that overran its bound: SIGKILL every worker still alive. */
+  killAll?(): void;
 }

@@ -211,6 +211,43 @@ export class Workstation {
     return this.metrics?.served() ?? null;
   }
 
+  /**
+   * Graceful shutdown (tray quit, SIGTERM/SIGINT of the headless host): no new bars (so no new
+   * orders), every worker commits its state and stops, the allocation status is logged, and an
+   * INFO "Kestrel stopped" alert goes out through the channels — all within the configured bound;
+   * what is still running then is killed, and the main log says so.
+   */
+  async shutdown(reason: string): Promise<{ completed: boolean }> {
+    const bound = this.opts.settings.shutdown.timeoutMs;
+    const started = Date.now();
+    this.log('INFO', `shutdown (${reason}): stopping ${this.supervisors.size} variants within ${bound} ms`);
+    let timer: NodeJS.Timeout | null = null;
+    const overrun = new Promise<'overrun'>((resolve) => (timer = setTimeout(() => resolve('overrun'), bound)));
+    const orderly = (async (): Promise<'done'> => {
+      await this.demo?.stop();
+      await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
+      this.allocation.logStatus();
+      this.alerts.raise({
+        level: 'INFO',
+        variant: null,
+        title: 'Kestrel stopped',
+        message: `${reason}: ${this.supervisors.size} variants stopped with their state saved, in ${Date.now() - started} ms`,
+        key: `kestrel:stopped:${started}`,
+      });
+      await this.alertRouter.idle();
+      return 'done';
+    })();
+    const outcome = await Promise.race([orderly, overrun]);
+    if (timer) clearTimeout(timer);
+    if (outcome === 'overrun') {
+      const left = [...this.supervisors.values()].filter((s) => s.info().pid !== null).map((s) => s.config.name);
+      this.log('ERROR', `shutdown: not finished within ${bound} ms; killing what is left (${left.join(', ') || 'no worker; alert delivery'})`);
+      this.opts.host.killAll?.();
+    }
+    await this.stop();
+    return { completed: outcome === 'done' };
+  }
+
   async stop(): Promise<void> {
     await this.metrics?.close();
     this.metrics = null;
