@@ -4,6 +4,7 @@ import { ApiError, command, fieldErrorsOfIssues, query, type CallContext, type C
 import { backtestEntries } from './contract/backtests.js';
 import { backtestProgressSchema, backtestSummarySchema } from './backtest.js';
 import { dashboardEntries } from './contract/dashboard.js';
+import { allocationEntries, allocationEvents } from './contract/allocation.js';
 import { dataEntries } from './contract/data.js';
 import { historyEntries } from './contract/history.js';
 import { logEntries, logStreams } from './contract/logs.js';
@@ -127,6 +128,7 @@ export const contract = {
   ...settingsEntries,
   ...backtestEntries,
   ...dashboardEntries,
+  ...allocationEntries,
 } as const satisfies Record<string, ContractEntry>;
 
 /** Answers that arrive item by item (log tail, log search). */
@@ -176,6 +178,7 @@ export const events = {
   alertAcknowledged: z.object({ id: z.string() }),
   backtestProgress: backtestProgressSchema,
   backtestUpdated: backtestSummarySchema,
+  ...allocationEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Contract = typeof contract;

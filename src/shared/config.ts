@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ALERT_LEVELS } from './alertLevels.js';
+import { allocationSettingsSchema } from './allocation.js';
 import { variantNameSchema } from './snapshot.js';
 import { strategyNames, strategyParamsSchemaOf } from './strategyParams.js';
 
@@ -178,5 +179,13 @@ export const settingsSchema = z.object({
     })
     .prefault({}),
   alerts: alertChannelsSchema.prefault({}),
+  /** Allocation groups: grids on several symbols sharing one pot of money (DOMAIN.md). */
+  allocation: allocationSettingsSchema.prefault({}),
+  shutdown: z
+    .object({
+      /** Quit, SIGTERM/SIGINT: what is not done within this bound is killed (and the main log says so). */
+      timeoutMs: z.number().int('the shutdown bound is a whole number of milliseconds').min(1_000, 'the shutdown bound is at least 1000 ms').max(600_000).default(15_000),
+    })
+    .prefault({}),
 });
 export type Settings = z.infer<typeof settingsSchema>;

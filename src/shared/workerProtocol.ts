@@ -45,6 +45,8 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('halt'), halted: z.boolean() }),
   /** Halt, then close every position at the next bar's open. */
   z.object({ type: z.literal('flatten') }),
+  /** The allocator authority's answer to an allocationRequest (DOMAIN.md: check-and-reserve). */
+  z.object({ type: z.literal('allocationDecision'), requestId: z.string(), granted: z.boolean(), reason: z.string().nullable() }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
@@ -67,5 +69,11 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
    * The main process labels them with the variant and serves them beside its own.
    */
   z.object({ type: z.literal('metrics'), families: z.array(metricFamilySchema) }),
+  /** Before a buy: reserve `amount` (quote currency) of the group's funds for `symbol`. */
+  z.object({ type: z.literal('allocationRequest'), requestId: z.string(), group: z.string(), symbol: z.string(), amount: z.number() }),
+  /** Funds given back: a resting buy cancelled, or a position reduced by a sell (at its cost). */
+  z.object({ type: z.literal('allocationRelease'), group: z.string(), symbol: z.string(), amount: z.number(), cause: z.enum(['cancel', 'sell']) }),
+  /** After restore: this worker's whole use per symbol (open positions at cost + resting buys); replaces what main held. */
+  z.object({ type: z.literal('allocationReport'), group: z.string(), usage: z.array(z.object({ symbol: z.string(), amount: z.number() })) }),
 ]);
 export type FromWorker = z.infer<typeof fromWorkerSchema>;

@@ -57,6 +57,12 @@ beforeAll(async () => {
     settings: {
       demo: { enabled: true, speed: 60, seed: 3 },
       variants: [{ name: 'demo-15m', strategy: 'macd-td', vtSymbol: 'rb9999.SIM', windowMinutes: 15, pollMs: 250, enabled: true }],
+      allocation: {
+        groups: [
+          { name: 'spot', totalFunds: 10_000, globalMaxUsage: 0.8, strategy: 'WEIGHTED', symbols: [{ symbol: 'BTCUSDT.SIM', weight: 2 }, { symbol: 'ETHUSDT.SIM' }] },
+          { name: 'alts', totalFunds: 500, symbols: [{ symbol: 'SOLUSDT.SIM' }] },
+        ],
+      },
     },
   });
   await waitFor('demo-15m snapshot', () => harness.workstation.summaryOf('demo-15m').status === 'running', 30_000);
@@ -110,6 +116,9 @@ const sampleParams: { [K in keyof typeof contract]: Parameters<KestrelApi[K]>[0]
   getDashboardStatus: {},
   getQuickStats: {},
   getMetrics: {},
+  listAllocationGroups: {},
+  getAllocation: { group: 'spot' },
+  getAllocationHistory: {},
 };
 
 /** One call per stream; `take` items, then cancel (a tail never ends by itself). */
@@ -319,6 +328,42 @@ describe('the API contract', () => {
     expect(logs[0]?.data).toMatchObject({ time: expect.any(String) });
     const line = logs.find((e) => e.event === 'item')?.data as { message: string } | undefined;
     expect(line?.message).toEqual(expect.any(String));
+  });
+
+  it('GET /api/allocation answers each group (the first by default), with its symbols; history and live updates follow', async () => {
+    const get = async (path: string) => {
+      const res = await fetch(`${harness.baseUrl}${path}`, { headers: { authorization: `Bearer ${harness.token}` } });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const first = await get('/api/allocation');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ group: 'spot', totalFunds: 10_000, globalMaxUsage: 0.8, strategy: 'WEIGHTED', globalUsed: 0, blockedTrades: 0, rebalances: 0 });
+    const symbols = first.body.symbols as { symbol: string; allocatedAmount: number; weight: number }[];
+    expect(symbols.map((x) => x.symbol)).toEqual(['BTCUSDT.SIM', 'ETHUSDT.SIM']);
+    // 8000 × 2/3 is 5333, above the default cap of 0.5 × 10000.
+    expect(symbols[0]?.allocatedAmount).toBeCloseTo(5_000, 6);
+    expect((await get('/api/allocation?group=alts')).body).toMatchObject({ group: 'alts', totalFunds: 500 });
+    expect((await get('/api/allocation?group=nope')).status).toBe(404);
+    expect((await get('/api/allocation/groups')).body).toEqual(['spot', 'alts']);
+
+    const http = createHttpApi({ baseUrl: harness.baseUrl, token: harness.token, WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket });
+    try {
+      const updates: { group: string; globalUsed: number; blockedTrades: number }[] = [];
+      http.api.events.allocationUpdated((u) => updates.push(u));
+      const authority = harness.workstation.allocation.authority('spot');
+      await waitFor('the WebSocket to be open', async () => (await outcome(http.api.getStatus({}))).ok);
+      // The worker side of these calls is tested with real processes in test/main/allocationConcurrency.test.ts.
+      await waitFor('an allocationUpdated event', () => {
+        authority?.request('grid-a', 'BTCUSDT.SIM', 100);
+        return updates.find((u) => u.group === 'spot' && u.globalUsed >= 100);
+      });
+      authority?.request('grid-a', 'ETHUSDT.SIM', 1e6);
+      await waitFor('the denial to be counted', () => updates.find((u) => u.blockedTrades === 1));
+      const history = await http.api.getAllocationHistory({ group: 'spot' });
+      expect(history.usage.at(-1)?.globalUsed).toBeGreaterThanOrEqual(100);
+    } finally {
+      http.close();
+    }
   });
 
   it('ApiError keeps its status for the UI', () => {

@@ -143,20 +143,27 @@ export const serveCommand: CliCommand = {
 
     await new Promise<void>((done) => {
       let stopping = false;
-      const shutdown = (): void => {
+      const shutdown = (signal: string): void => {
         if (stopping) {
           host.killAll();
           process.exit(1);
         }
         stopping = true;
-        io.stderr.write('Kestrel stopping…\n');
-        void Promise.all([server.close(), workstation.stop()]).finally(() => {
+        io.stderr.write(`Kestrel stopping (${signal})…\n`);
+        // The workstation keeps to its own bound; this one only guards against a hang beyond it.
+        const guard = setTimeout(() => {
+          io.stderr.write('Kestrel: shutdown hung past its bound; killing the workers\n');
+          host.killAll();
+          process.exit(1);
+        }, settings.shutdown.timeoutMs + 5_000);
+        guard.unref();
+        void Promise.all([server.close(), workstation.shutdown(signal)]).finally(() => {
           host.killAll();
           void lock.release().finally(done);
         });
       };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
     });
     return 0;
   },

@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     if (quitting) return;
     quitting = true;
     event.preventDefault();
-    void workstation.stop().finally(() => {
+    void workstation.shutdown('quit').finally(() => {
       host.killAll();
       app.exit(0);
     });

@@ -26,4 +26,6 @@ export interface Host {
   forkJobRunner(launch: JobRunnerLaunch): JobRunnerHandle;
   /** Desktop notification + tray on Electron; the console/log under Node. */
   notify(alert: Alert): void;
+  /** Last resort of a shutdown that overran its bound: SIGKILL every worker still alive. */
+  killAll?(): void;
 }

@@ -1,6 +1,6 @@
 import type { Settings, VariantConfig } from '../../shared/config.js';
 import type { VariantStatus } from '../../shared/snapshot.js';
-import type { MetricFamily, WorkerLaunch } from '../../shared/workerProtocol.js';
+import type { FromWorker, MetricFamily, ToWorker, WorkerLaunch } from '../../shared/workerProtocol.js';
 import type { AlertCenter } from './alertCenter.js';
 import type { Host, WorkerHandle } from './host.js';
 
@@ -21,6 +21,13 @@ export interface SupervisedInfo {
 }
 
 const STOP_GRACE_MS = 5_000;
+
+/** Messages the supervisor does not handle itself (the allocator's requests), and the worker's exits. */
+export interface WorkerHooks {
+  /** True when the message was handled; `reply` answers this worker. */
+  message?: (message: FromWorker, reply: (m: ToWorker) => void) => boolean;
+  exited?: () => void;
+}
 
 /**
  * Keeps one variant's worker alive: restarts it after a crash with exponential backoff
@@ -52,6 +59,7 @@ export class VariantSupervisor {
     private readonly alerts: AlertCenter,
     private readonly onChange: (info: SupervisedInfo) => void,
     private readonly clock: () => number = Date.now,
+    private readonly hooks: WorkerHooks = {},
   ) {}
 
   info(): SupervisedInfo {
@@ -132,6 +140,7 @@ export class VariantSupervisor {
     const handle = this.host.forkWorker({ ...this.launch, halted: this.halted });
     this.handle = handle;
     handle.onMessage((m) => {
+      if (this.hooks.message?.(m, (reply) => handle.send(reply))) return;
       if (m.type === 'alert') {
         this.alerts.raise({ level: m.level, variant: this.config.name, title: m.title, message: m.message, ...(m.key ? { key: m.key } : {}) });
       } else if (m.type === 'status') {
@@ -151,6 +160,7 @@ export class VariantSupervisor {
     if (this.handle !== handle) return;
     this.handle = null;
     this.metricFamilies = null;
+    this.hooks.exited?.();
     this.lastExit = { code, signal, at: new Date(this.clock()).toISOString() };
     const waiters = this.stopWaiters;
     this.stopWaiters = [];

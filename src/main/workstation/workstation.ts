@@ -43,6 +43,7 @@ import { VariantSupervisor, type SupervisedInfo } from './variantSupervisor.js';
 import { MetricsExporter, type MetricsAddress } from './metricsExporter.js';
 import type { FleetMetrics } from './fleetMetrics.js';
 import { metricsListenFailure } from './metricsEndpoint.js';
+import { AllocationService } from './allocation/allocationService.js';
 
 export interface WorkstationOptions {
   host: Host;
@@ -81,6 +82,7 @@ export class Workstation {
   private readonly settingsService: SettingsService;
   readonly backtests: BacktestService;
   private readonly dashboard: DashboardService;
+  readonly allocation: AllocationService;
   private readonly supervisors = new Map<string, VariantSupervisor>();
   private readonly monitor: SnapshotMonitor;
   private readonly startedAt = new Date().toISOString();
@@ -138,9 +140,6 @@ export class Workstation {
     this.data = new DataService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, command });
     this.settingsService = new SettingsService({ store: opts.settingsStore ?? null, running: opts.settings, dataDir: opts.dataDir, command });
     this.backtests = new BacktestService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, host: opts.host, bus: this.bus, command, version: opts.version });
-    this.handlers = {
-      ...this.buildHandlers(),
-      ...this.backtests.handlers(),
     this.dashboard = new DashboardService({
       variants: () => this.allVariantNames().map((v) => this.summaryOf(v)),
       snapshot: (variant) => this.monitor.get(variant)?.snapshot ?? null,
@@ -149,9 +148,18 @@ export class Workstation {
       trades: this.trades,
       metricsText: () => this.metricsText(),
     });
+    this.allocation = new AllocationService({
+      groups: opts.settings.allocation.groups,
+      bus: this.bus,
+      alert: (a) => this.alerts.raise(a),
+      log: (line, context) => this.mainLog.write('INFO', line, context),
+      statusLogMinutes: opts.settings.allocation.statusLogMinutes,
+    });
     this.handlers = {
       ...this.buildHandlers(),
+      ...this.backtests.handlers(),
       ...this.dashboard.handlers(),
+      ...this.allocation.handlers(),
       ...this.logs.handlers(),
       ...this.history.handlers(),
       ...this.trades.handlers(),
@@ -191,6 +199,7 @@ export class Workstation {
       await this.demo.prepare();
     }
     this.monitor.start();
+    this.allocation.start();
     for (const config of this.variants) {
       const supervisor = new VariantSupervisor(
         config,
@@ -199,6 +208,11 @@ export class Workstation {
         settings.supervisor,
         this.alerts,
         (info) => this.supervisorChanged(info),
+        Date.now,
+        {
+          message: (m, reply) => this.allocation.handleWorkerMessage(config.name, m, reply),
+          exited: () => this.allocation.workerExited(config.name),
+        },
       );
       this.supervisors.set(config.name, supervisor);
       if (this.diskGuard.full && config.enabled) {
@@ -320,6 +334,43 @@ export class Workstation {
     return this.metrics?.served() ?? null;
   }
 
+  /**
+   * Graceful shutdown (tray quit, SIGTERM/SIGINT of the headless host): no new bars (so no new
+   * orders), every worker commits its state and stops, the allocation status is logged, and an
+   * INFO "Kestrel stopped" alert goes out through the channels — all within the configured bound;
+   * what is still running then is killed, and the main log says so.
+   */
+  async shutdown(reason: string): Promise<{ completed: boolean }> {
+    const bound = this.opts.settings.shutdown.timeoutMs;
+    const started = Date.now();
+    this.log('INFO', `shutdown (${reason}): stopping ${this.supervisors.size} variants within ${bound} ms`);
+    let timer: NodeJS.Timeout | null = null;
+    const overrun = new Promise<'overrun'>((resolve) => (timer = setTimeout(() => resolve('overrun'), bound)));
+    const orderly = (async (): Promise<'done'> => {
+      await this.demo?.stop();
+      await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
+      this.allocation.logStatus();
+      this.alerts.raise({
+        level: 'INFO',
+        variant: null,
+        title: 'Kestrel stopped',
+        message: `${reason}: ${this.supervisors.size} variants stopped with their state saved, in ${Date.now() - started} ms`,
+        key: `kestrel:stopped:${started}`,
+      });
+      await this.alertRouter.idle();
+      return 'done';
+    })();
+    const outcome = await Promise.race([orderly, overrun]);
+    if (timer) clearTimeout(timer);
+    if (outcome === 'overrun') {
+      const left = [...this.supervisors.values()].filter((s) => s.info().pid !== null).map((s) => s.config.name);
+      this.log('ERROR', `shutdown: not finished within ${bound} ms; killing what is left (${left.join(', ') || 'no worker; alert delivery'})`);
+      this.opts.host.killAll?.();
+    }
+    await this.stop();
+    return { completed: outcome === 'done' };
+  }
+
   async stop(): Promise<void> {
     await this.metrics?.close();
     this.metrics = null;
@@ -327,6 +378,7 @@ export class Workstation {
     await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
     await this.backtests.stop();
     this.monitor.stop();
+    this.allocation.stop();
     this.logs.close();
     this.trades.close();
     await this.history.close();
@@ -537,6 +589,7 @@ export class Workstation {
     | keyof ReturnType<SettingsService['handlers']>
     | keyof ReturnType<BacktestService['handlers']>
     | keyof ReturnType<DashboardService['handlers']>
+    | keyof ReturnType<AllocationService['handlers']>
   > {
     return {
       listVariants: () => Promise.resolve(this.allVariantNames().map((v) => this.summaryOf(v))),

@@ -1,6 +1,7 @@
 import type { ComponentType } from 'react';
 import type { ScreenId } from '../stores/navigation.js';
 import { BacktestsScreen } from './BacktestsScreen.js';
+import { AllocationScreen } from './AllocationScreen.js';
 import { CompareScreen } from './CompareScreen.js';
 import { DashboardScreen } from './DashboardScreen.js';
 import { DataScreen } from './DataScreen.js';
@@ -58,6 +59,13 @@ export const SCREENS: readonly ScreenDef[] = [
     key: 'c',
     description: 'variants side by side (e.g. 15m and 30m of one product), crosshair and time range linked',
     Component: CompareScreen,
+  },
+  {
+    id: 'allocation',
+    label: 'Allocation',
+    key: 'f',
+    description: 'allocation groups: funds, use against the limits per symbol, blocked trades, rebalances, use over time',
+    Component: AllocationScreen,
   },
   {
     id: 'backtests',

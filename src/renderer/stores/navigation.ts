@@ -5,14 +5,14 @@ import { create } from 'zustand';
  * (`#/dashboard/rb-15m`) so a reload or a second window lands on the same place, and the
  * `?token=` query of the headless host is left alone.
  */
-export type ScreenId = 'instances' | 'dashboard' | 'logs' | 'trades' | 'compare' | 'backtests' | 'data' | 'settings';
+export type ScreenId = 'instances' | 'dashboard' | 'logs' | 'trades' | 'compare' | 'allocation' | 'backtests' | 'data' | 'settings';
 
 export interface Route {
   screen: ScreenId;
   variant: string | null;
 }
 
-const SCREENS: readonly ScreenId[] = ['instances', 'dashboard', 'logs', 'trades', 'compare', 'backtests', 'data', 'settings'];
+const SCREENS: readonly ScreenId[] = ['instances', 'dashboard', 'logs', 'trades', 'compare', 'allocation', 'backtests', 'data', 'settings'];
 
 export function parseHash(hash: string): Route {
   // A screen may keep its own state after '?' (the Trades filters: `#/trades?side=buy`).

@@ -16,6 +16,8 @@ export const SECTION_LABELS: Record<SettingsSection, string> = {
   supervisor: 'supervisor',
   metrics: 'metrics',
   alerts: 'alert channels',
+  allocation: 'allocation groups',
+  shutdown: 'shutdown',
 };
 
 export interface SettingsState {
