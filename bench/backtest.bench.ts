@@ -115,7 +115,7 @@ export async function run(): Promise<BenchFigure[]> {
       name: 'MACD-TD 15m end to end from the cache, 1 core',
       value: BARS / e2e,
       unit: 'bars/s',
-      note: `${trades} fills, statistics included. Today's MacdTdRunner path (object per bar) limits this; target ≥ 10 M bars/s once the seam's fast path lands. ${PEERS}`,
+      note: `${trades} fills, statistics included. ${PEERS}`,
     });
 
     // The sweep: 16 jobs over the first SWEEP_BARS bars, one-core time vs the pool on every core.

@@ -1,6 +1,6 @@
 import type { BacktestJob } from '../../shared/backtest.js';
 import type { FieldError } from '../../shared/contractKit.js';
-import { BACKTEST_STRATEGY_NAMES, lookupBacktestStrategy } from './strategyCatalog.js';
+import { backtestStrategyNames, lookupBacktestStrategy } from './strategyCatalog.js';
 
 /**
  * What the job schema cannot know: whether the strategy exists, whether its parameters fit that
@@ -11,7 +11,7 @@ export function jobProblems(job: BacktestJob, knownVtSymbols: ReadonlySet<string
   const problems: FieldError[] = [];
   const strategy = lookupBacktestStrategy(job.strategy);
   if (strategy === null) {
-    problems.push({ path: 'strategy', message: `unknown strategy "${job.strategy}"; known: ${BACKTEST_STRATEGY_NAMES.join(', ')}` });
+    problems.push({ path: 'strategy', message: `unknown strategy "${job.strategy}"; known: ${backtestStrategyNames().join(', ')}` });
   } else {
     const parsed = strategy.parse(job.params, job.costs);
     if (!parsed.ok) for (const f of parsed.fields) problems.push({ path: f.path ? `params.${f.path}` : 'params', message: f.message });

@@ -1,18 +1,19 @@
 import { rangeOfJob, tradeFieldsOf, type BacktestEquityPoint, type BacktestJob, type BacktestStatistics, type BacktestTrade } from '../../shared/backtest.js';
 import type { TradePeriodRow } from '../../shared/contract/trades.js';
-import type { MacdTdConfig } from '../../shared/strategyConfig.js';
 import { TradingCalendar } from '../market/tradingCalendar.js';
 import { statisticsPeriodRows, statisticsTotals, tradeStatistics } from '../statistics.js';
-import { MacdTdRunner } from '../strategy/macdTdRunner.js';
+import { TradingEngine } from '../strategy/engine.js';
+import { strategyFor } from '../strategy/registry.js';
+import type { InstrumentBar } from '../strategy/strategy.js';
 import { sliceRange, type ColumnarBars } from './columnarBars.js';
 import { lookupBacktestStrategy } from './strategyCatalog.js';
 
 /**
- * The one place a backtest runs a strategy over bars. Today it drives the MACD-TD runner, one
- * `onMinuteBar(vtSymbol, bar, 'live')` per 1-minute bar, the instruments merged on the time axis
- * (bars of one minute together, in vtSymbol order: DOMAIN.md's live order). When the strategy
- * seam lands, only the body of `strategyDriver` changes; the job runner, stores and screens call
- * this function and nothing else of the strategy.
+ * The one place a backtest runs a strategy over bars: the live TradingEngine (strategy → risk
+ * gate → paper broker, src/core/strategy/engine.ts), fed the instruments merged on the time axis,
+ * the bars of one minute together in vtSymbol order (DOMAIN.md's live order), exactly as the
+ * worker feeds it. The job runner, stores and screens call this function and nothing else of
+ * the strategy.
  */
 
 export interface BacktestCheckpoint {
@@ -43,30 +44,15 @@ export interface BacktestRun {
   equity: BacktestEquityPoint[];
 }
 
-/** What a strategy must do for a backtest: take a bar, say what filled. */
-interface StrategyDriver {
-  onMinuteBar(vtSymbol: string, time: number, open: number, high: number, low: number, close: number, volume: number, turnover: number, openInterest: number): BacktestTrade[];
-}
-
 const calendar = new TradingCalendar();
 
-function strategyDriver(job: BacktestJob): StrategyDriver {
+function engineOf(job: BacktestJob): TradingEngine {
   const entry = lookupBacktestStrategy(job.strategy);
   if (entry === null) throw new Error(`unknown strategy "${job.strategy}"`);
   const parsed = entry.parse(job.params, job.costs);
   if (!parsed.ok) throw new Error(`strategy "${job.strategy}" params: ${parsed.fields.map((f) => `${f.path}: ${f.message}`).join('; ')}`);
-  // One strategy today; the seam's registry replaces this switch.
-  const runner = new MacdTdRunner(parsed.params as MacdTdConfig, { variant: 'backtest', windowMinutes: job.windowMinutes, calendar });
-  return {
-    onMinuteBar(vtSymbol, time, open, high, low, close, volume, turnover, openInterest) {
-      const { fills } = runner.onMinuteBar(vtSymbol, { time, open, high, low, close, volume, turnover, openInterest }, 'live');
-      if (fills.length === 0) return NO_TRADES;
-      return fills.map(({ trade }) => tradeFieldsOf(trade));
-    },
-  };
+  return new TradingEngine(strategyFor(job.strategy, parsed.params, 'backtest job'), { variant: 'backtest', windowMinutes: job.windowMinutes, calendar });
 }
-
-const NO_TRADES: BacktestTrade[] = [];
 
 /**
  * Runs `job` over `series` (each one instrument's bars, any range: the job's range is cut here).
@@ -77,11 +63,13 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
   const inRange = [...series]
     .sort((a, b) => (a.vtSymbol < b.vtSymbol ? -1 : a.vtSymbol > b.vtSymbol ? 1 : 0))
     .map((s) => sliceRange(s, range.from, range.to));
-  const driver = strategyDriver(job);
+  const engine = engineOf(job);
   const checkEvery = Math.max(1, Math.floor(hooks.checkEvery ?? 4096));
   const barsTotal = inRange.reduce((n, s) => n + s.length, 0);
   const trades: BacktestTrade[] = [];
   const heads = inRange.map(() => 0);
+  // One minute's bars, reused from minute to minute: the engine reads them during the call only.
+  const group: InstrumentBar[] = [];
   let barsDone = 0;
   let firstTime: number | null = null;
   let lastTime: number | null = null;
@@ -89,38 +77,43 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
   let status: BacktestRun['status'] = 'completed';
 
   for (;;) {
-    // k-way merge: the earliest head; ties go to the first in vtSymbol order.
-    let pick = -1;
-    let pickTime = Infinity;
+    // k-way merge: the earliest minute among the heads; every instrument's bar of that minute goes
+    // in together, in vtSymbol order (inRange is sorted so).
+    let minute = Infinity;
     for (let k = 0; k < inRange.length; k++) {
       const s = inRange[k] as ColumnarBars;
       const h = heads[k] as number;
-      if (h < s.length && (s.time[h] as number) < pickTime) {
-        pick = k;
-        pickTime = s.time[h] as number;
-      }
+      if (h < s.length && (s.time[h] as number) < minute) minute = s.time[h] as number;
     }
-    if (pick < 0) break;
-    const s = inRange[pick] as ColumnarBars;
-    const i = heads[pick] as number;
-    heads[pick] = i + 1;
-    const filled = driver.onMinuteBar(
-      s.vtSymbol,
-      pickTime,
-      s.open[i] as number,
-      s.high[i] as number,
-      s.low[i] as number,
-      s.close[i] as number,
-      s.volume[i] as number,
-      s.turnover[i] as number,
-      s.openInterest[i] as number,
-    );
-    for (const t of filled) trades.push(t);
-    firstTime ??= pickTime;
-    lastTime = pickTime;
-    barsDone++;
-    if (barsDone === nextCheck) {
-      nextCheck += checkEvery;
+    if (minute === Infinity) break;
+    group.length = 0;
+    for (let k = 0; k < inRange.length; k++) {
+      const s = inRange[k] as ColumnarBars;
+      const i = heads[k] as number;
+      if (i >= s.length || s.time[i] !== minute) continue;
+      heads[k] = i + 1;
+      group.push({
+        vtSymbol: s.vtSymbol,
+        bar: {
+          time: minute,
+          open: s.open[i] as number,
+          high: s.high[i] as number,
+          low: s.low[i] as number,
+          close: s.close[i] as number,
+          volume: s.volume[i] as number,
+          turnover: s.turnover[i] as number,
+          openInterest: s.openInterest[i] as number,
+        },
+      });
+    }
+    const { fills } = engine.onMinuteBars(group, 'live');
+    for (let f = 0; f < fills.length; f++) trades.push(tradeFieldsOf((fills[f] as (typeof fills)[number]).trade));
+    firstTime ??= minute;
+    lastTime = minute;
+    const before = barsDone;
+    barsDone += group.length;
+    if (barsDone >= nextCheck && before < nextCheck) {
+      nextCheck = barsDone - (barsDone % checkEvery) + checkEvery;
       if (hooks.checkpoint && !hooks.checkpoint({ barsDone, barsTotal, time: lastTime, trades: trades.length })) {
         status = 'cancelled';
         break;

@@ -1,11 +1,12 @@
 import type { BacktestCosts } from '../../shared/backtest.js';
 import { fieldErrorsOfIssues, type FieldError } from '../../shared/contractKit.js';
-import { macdTdConfigSchema, type MacdTdConfig } from '../../shared/strategyConfig.js';
+import { strategyNames, strategyParamsSchemaOf } from '../../shared/strategyParams.js';
+import type { TradingParams } from '../../shared/strategyConfig.js';
 
 /**
- * The strategies a backtest can name, and how each validates its parameters. Everything else in
- * the backtest path is strategy-agnostic: it asks this one lookup. When the strategy seam lands,
- * this is the function to point at its registry.
+ * The strategies a backtest can name, and how each validates its parameters: the registry's
+ * strategies with their own parameter schemas (src/shared/strategyParams.ts), the job's costs
+ * applied. Everything else in the backtest path is strategy-agnostic: it asks this one lookup.
  */
 export interface BacktestStrategyEntry<P = unknown> {
   readonly name: string;
@@ -14,23 +15,34 @@ export interface BacktestStrategyEntry<P = unknown> {
   parse(params: Record<string, unknown>, costs: BacktestCosts): { ok: true; params: P } | { ok: false; fields: FieldError[] };
 }
 
-const macdTd: BacktestStrategyEntry<MacdTdConfig> = {
-  name: 'macd-td',
-  summary: 'MACD divergence/dullness entries confirmed by TD 9 or the EMA state (DOMAIN.md)',
-  parse(params, costs) {
-    const merged: Record<string, unknown> = { ...params };
-    if (costs.slippageTicks !== undefined) merged.slippageTicks = costs.slippageTicks;
-    if (costs.commission !== undefined) merged.commission = costs.commission;
-    const result = macdTdConfigSchema.strict().safeParse(merged);
-    return result.success ? { ok: true, params: result.data } : { ok: false, fields: fieldErrorsOfIssues(result.error.issues) };
-  },
+const SUMMARIES: Readonly<Record<string, string>> = {
+  'macd-td': 'MACD divergence/dullness entries confirmed by TD 9 or the EMA state (DOMAIN.md)',
 };
 
-const STRATEGIES: readonly BacktestStrategyEntry[] = [macdTd as BacktestStrategyEntry];
+function entryOf(name: string): BacktestStrategyEntry<TradingParams> | null {
+  const schema = strategyParamsSchemaOf(name);
+  if (schema === null) return null;
+  return {
+    name,
+    summary: SUMMARIES[name] ?? name,
+    parse(params, costs) {
+      const merged: Record<string, unknown> = { ...params };
+      if (costs.slippageTicks !== undefined) merged.slippageTicks = costs.slippageTicks;
+      if (costs.commission !== undefined) merged.commission = costs.commission;
+      // A misspelt parameter must not silently run on its default: unknown keys are field errors.
+      const strict = 'strict' in schema && typeof schema.strict === 'function' ? (schema.strict as () => typeof schema)() : schema;
+      const result = strict.safeParse(merged);
+      return result.success ? { ok: true, params: result.data } : { ok: false, fields: fieldErrorsOfIssues(result.error.issues) };
+    },
+  };
+}
 
-export const BACKTEST_STRATEGY_NAMES: readonly string[] = STRATEGIES.map((s) => s.name);
+/** Every strategy a backtest can run, by name. */
+export function backtestStrategyNames(): readonly string[] {
+  return strategyNames();
+}
 
 /** The strategy called `name`, or null when there is none. */
 export function lookupBacktestStrategy(name: string): BacktestStrategyEntry | null {
-  return STRATEGIES.find((s) => s.name === name) ?? null;
+  return entryOf(name) as BacktestStrategyEntry | null;
 }

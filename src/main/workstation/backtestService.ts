@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { jobProblems } from '../../core/backtest/jobCheck.js';
-import { BACKTEST_STRATEGY_NAMES, lookupBacktestStrategy } from '../../core/backtest/strategyCatalog.js';
+import { backtestStrategyNames, lookupBacktestStrategy } from '../../core/backtest/strategyCatalog.js';
 import { aggregateSweep, applyPoint, sweepPoints } from '../../core/backtest/sweep.js';
 import { equityCsv, tradesCsv } from '../../io/backtest/backtestExport.js';
 import { BacktestStore } from '../../io/backtest/backtestStore.js';
@@ -84,7 +84,7 @@ export class BacktestService {
   handlers(): BacktestHandlers {
     return {
       listBacktestStrategies: () =>
-        Promise.resolve(BACKTEST_STRATEGY_NAMES.map((name) => ({ name, summary: lookupBacktestStrategy(name)?.summary ?? '' }))),
+        Promise.resolve(backtestStrategyNames().map((name) => ({ name, summary: lookupBacktestStrategy(name)?.summary ?? '' }))),
       listBacktests: () => Promise.resolve(this.results().list().map((s) => this.live(s))),
       getBacktest: ({ id }) => {
         const r = this.results().result(id);
