@@ -2,12 +2,14 @@
  * The desktop entry. Thin on purpose: it creates the window, tray and IPC bridge and hands
  * everything else to the Workstation, the same code the headless host runs.
  */
-import { app, BrowserWindow, Menu, Tray, ipcMain, nativeImage, session, shell } from 'electron';
+import { app, BrowserWindow, Menu, Tray, dialog, ipcMain, nativeImage, session, shell } from 'electron';
 import Store from 'electron-store';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { settingsSchema } from '../../shared/config.js';
 import { KESTREL_VERSION } from '../../shared/version.js';
 import type { SettingsStore } from '../workstation/settingsStore.js';
+import { InstanceLock, InstanceLockedError } from '../workstation/instanceLock.js';
 import { Workstation } from '../workstation/workstation.js';
 import { ElectronHost } from './electronHost.js';
 import { forwardEvents, registerIpcHandlers, registerIpcStreams } from './ipcBridge.js';
@@ -29,6 +31,15 @@ async function main(): Promise<void> {
   const parsed = settingsSchema.safeParse(store.store);
   const settings = parsed.success ? parsed.data : settingsSchema.parse({});
   const dataDir = settings.dataDir ?? join(app.getPath('userData'), 'data');
+  // A `kestrel serve` may hold the same data directory: one workstation trades it, never two.
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    await InstanceLock.acquire(dataDir);
+  } catch (err) {
+    dialog.showErrorBox('Kestrel', err instanceof InstanceLockedError ? err.message : String(err));
+    app.exit(2);
+    return;
+  }
 
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({
@@ -69,6 +80,12 @@ async function main(): Promise<void> {
     },
   });
   windows.push(win);
+  // A second launch focuses this window instead of starting another workstation.
+  app.on('second-instance', () => {
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  });
   win.webContents.setWindowOpenHandler(({ url }) => {
     if (url.startsWith('https://')) void shell.openExternal(url);
     return { action: 'deny' };
@@ -106,7 +123,11 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err: unknown) => {
-  console.error('Kestrel failed to start:', err);
-  app.exit(1);
-});
+if (app.requestSingleInstanceLock()) {
+  main().catch((err: unknown) => {
+    console.error('Kestrel failed to start:', err);
+    app.exit(1);
+  });
+} else {
+  app.quit();
+}
