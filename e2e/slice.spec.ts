@@ -130,8 +130,10 @@ test.describe('read-only host', () => {
       .toBeGreaterThanOrEqual(before.restarts + 1);
     await expect(row(page, variant).getByTestId('restart-tag')).toBeVisible();
     const newPid = Number(await pidCell.textContent());
-    const after = await host.api<VariantSummary[]>('/api/variants');
-    expect(after.body.find((v) => v.variant === variant)?.pid).toBe(newPid);
+    // The host's word, waited for: the row may show the new pid a moment before a second read of the API.
+    await expect
+      .poll(async () => (await host.api<VariantSummary[]>('/api/variants')).body.find((v) => v.variant === variant)?.pid, { timeout: 15_000 })
+      .toBe(newPid);
     await screenshot(page, 'instances-after-kill');
 
     await row(page, variant).click();

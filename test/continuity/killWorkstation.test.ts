@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { freshDir, waitFor } from '../helpers.js';
 import { ACTIVE_PARAMS, rig } from '../worker/runnerFixture.js';
 import { asStored, simulatedTape, type TapeSource } from './tapeSources.js';
 import { spawnCli } from '../cli/cliHarness.js';
+import { listening, spawnServe } from '../serveProcess.js';
 import type { OhlcvBar } from '../../src/shared/bar.js';
 import { existsSync } from 'node:fs';
 
@@ -24,18 +25,8 @@ afterEach(async () => {
 
 /** The real headless workstation as a process group of its own, so it can be killed whole. */
 async function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/main/cli/main.ts'), 'serve', '--data-dir', dataDir, '--port', '0', '--no-demo', '--token', 'tok-continuity'], {
-    cwd: root,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await waitFor('serve listening', () => /Kestrel listening on (\S+)/.exec(out)?.[1], 60_000, 20).catch((err: unknown) => {
-    throw new Error(`${String(err)}\n${out}`);
-  });
-  return { child, url };
+  const app = spawnServe(dataDir, ['--port', '0', '--no-demo', '--token', 'tok-continuity']);
+  return { child: app.child, url: await listening(app) };
 }
 
 function killGroup(child: ChildProcess): void {

@@ -4,9 +4,11 @@
  */
 import { app, BrowserWindow, Menu, Tray, dialog, ipcMain, nativeImage, protocol, session, shell } from 'electron';
 import { readFile } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KESTREL_VERSION } from '../../shared/version.js';
 import { SettingsError, loadSettings } from '../node/settingsFile.js';
+import { InstanceLock, InstanceLockedError } from '../workstation/instanceLock.js';
 import { Workstation } from '../workstation/workstation.js';
 import {
   APP_ENTRY_URL,
@@ -61,6 +63,15 @@ async function main(): Promise<void> {
   }
   const { settings, store: settingsStore } = loaded;
   const dataDir = settings.dataDir ?? join(app.getPath('userData'), 'data');
+  // A `kestrel serve` may hold the same data directory: one workstation trades it, never two.
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    await InstanceLock.acquire(dataDir);
+  } catch (err) {
+    dialog.showErrorBox('Kestrel', err instanceof InstanceLockedError ? err.message : String(err));
+    app.exit(2);
+    return;
+  }
 
   protocol.handle(APP_SCHEME, serveApp);
   // The dev server's responses get the same policy as a header (app:// responses carry it already).
@@ -107,6 +118,12 @@ async function main(): Promise<void> {
     },
   });
   windows.push(win);
+  // A second launch focuses this window instead of starting another workstation.
+  app.on('second-instance', () => {
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  });
   // Minimise-to-tray: closing the window hides it; workers keep running until Quit.
   win.on('close', (event) => {
     if (!quitting) {
@@ -138,7 +155,11 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err: unknown) => {
-  console.error('Kestrel failed to start:', err);
-  app.exit(1);
-});
+if (app.requestSingleInstanceLock()) {
+  main().catch((err: unknown) => {
+    console.error('Kestrel failed to start:', err);
+    app.exit(1);
+  });
+} else {
+  app.quit();
+}
