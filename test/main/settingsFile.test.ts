@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SettingsError, loadSettings, openSettingsFile } from '../../src/main/node/settingsFile.js';
+import { SettingsError, loadSettings, openSettingsFile } from '../../src/main/workstation/settingsFile.js';
 import { SettingsService } from '../../src/main/workstation/settingsService.js';
 import type { CommandRunner } from '../../src/main/workstation/settingsStore.js';
 import type { CallContext } from '../../src/shared/api.js';

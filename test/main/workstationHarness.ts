@@ -5,7 +5,7 @@ import { settingsSchema } from '../../src/shared/config.js';
 import { KESTREL_VERSION } from '../../src/shared/version.js';
 import { ApiServer, type ApiServerOptions } from '../../src/main/node/apiServer.js';
 import { NodeHost } from '../../src/main/node/nodeHost.js';
-import { openSettingsFile } from '../../src/main/node/settingsFile.js';
+import { openSettingsFile } from '../../src/main/workstation/settingsFile.js';
 import { Workstation } from '../../src/main/workstation/workstation.js';
 import type { Alert } from '../../src/shared/api.js';
 

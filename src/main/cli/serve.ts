@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { KESTREL_VERSION } from '../../shared/version.js';
 import { ApiServer } from '../node/apiServer.js';
 import { NodeHost } from '../node/nodeHost.js';
-import { SettingsError, loadSettings } from '../node/settingsFile.js';
+import { SettingsError, loadSettings } from '../workstation/settingsFile.js';
 import { InstanceLock, InstanceLockedError } from '../workstation/instanceLock.js';
 import { Workstation } from '../workstation/workstation.js';
 import { UsageError, type CliCommand, type CliIo } from './command.js';

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KESTREL_VERSION } from '../../shared/version.js';
-import { SettingsError, loadSettings } from '../node/settingsFile.js';
+import { SettingsError, loadSettings } from '../workstation/settingsFile.js';
 import { InstanceLock, InstanceLockedError } from '../workstation/instanceLock.js';
 import { Workstation } from '../workstation/workstation.js';
 import {

@@ -2,7 +2,7 @@ import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readFileSync,
 import { join } from 'node:path';
 import { reportWriteFailure } from '../../io/diskGuard.js';
 import type { Settings } from '../../shared/config.js';
-import { checkSettings, type SettingsStore } from '../workstation/settingsStore.js';
+import { checkSettings, type SettingsStore } from './settingsStore.js';
 
 export const SETTINGS_FILE = 'settings.json';
 
