@@ -247,9 +247,12 @@ export class VariantRunner {
       const readAt = this.clock().getTime();
       let bars = await this.deps.store.loadAfter(this.key, this.lastMinute ?? 0, limit);
       if (end !== null) bars = bars.filter((b) => b.time <= end);
-      for (const bar of bars) {
-        this.process(bar);
-        if (this.deps.onBarProcessed) this.deps.onBarProcessed(this.barLatencySeconds(bar, readAt, this.clock().getTime()));
+      for (const bar of bars) this.process(bar);
+      // One clock reading per read: a live read holds one bar; a catch-up batch is done as a whole.
+      const onBar = this.deps.onBarProcessed;
+      if (onBar && bars.length > 0) {
+        const doneAt = this.clock().getTime();
+        for (const bar of bars) onBar(this.barLatencySeconds(bar, readAt, doneAt));
       }
       total += bars.length;
       this.replayBars += bars.length;
