@@ -1,4 +1,4 @@
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MetricFamily } from '../shared/workerProtocol.js';
 
 /**
@@ -15,18 +15,19 @@ const BAR_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
  */
 export class WorkerMetrics {
   private readonly registry = new Registry();
-  private readonly barLatency: Histogram;
+  /**
+   * Bar latency counts per bucket (the last one +Inf), sum and count: kept by hand rather than in
+   * a prom-client Histogram, whose observe() costs about as much as processing the bar itself;
+   * turned into the histogram family when the heartbeat sends them.
+   */
+  private readonly latencyBuckets = new Float64Array(BAR_LATENCY_BUCKETS.length + 1);
+  private latencySum = 0;
+  private latencyCount = 0;
   private readonly restoreDuration: Gauge;
   private readonly feedStalled: Gauge;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    this.barLatency = new Histogram({
-      name: 'kestrel_bar_latency_seconds',
-      help: "Seconds from a live 1-minute bar's end (exchange clock, or for simulated and replayed feeds the read that found it) to the worker having processed it",
-      buckets: BAR_LATENCY_BUCKETS,
-      registers: [this.registry],
-    });
     this.restoreDuration = new Gauge({
       name: 'kestrel_restore_duration_seconds',
       help: "Seconds the worker's last restore took (load the state and history, replay, unfreeze)",
@@ -45,7 +46,31 @@ export class WorkerMetrics {
   }
 
   barProcessed(latencySeconds: number): void {
-    if (Number.isFinite(latencySeconds)) this.barLatency.observe(Math.max(0, latencySeconds));
+    if (!Number.isFinite(latencySeconds)) return;
+    const v = Math.max(0, latencySeconds);
+    let i = 0;
+    while (i < BAR_LATENCY_BUCKETS.length && v > BAR_LATENCY_BUCKETS[i]!) i++;
+    this.latencyBuckets[i]! += 1;
+    this.latencySum += v;
+    this.latencyCount += 1;
+  }
+
+  private latencyFamily(): MetricFamily {
+    const values: MetricFamily['values'] = [];
+    let cumulative = 0;
+    BAR_LATENCY_BUCKETS.forEach((le, i) => {
+      cumulative += this.latencyBuckets[i]!;
+      values.push({ value: cumulative, labels: { le }, metricName: 'kestrel_bar_latency_seconds_bucket' });
+    });
+    values.push({ value: this.latencyCount, labels: { le: '+Inf' }, metricName: 'kestrel_bar_latency_seconds_bucket' });
+    values.push({ value: this.latencySum, labels: {}, metricName: 'kestrel_bar_latency_seconds_sum' });
+    values.push({ value: this.latencyCount, labels: {}, metricName: 'kestrel_bar_latency_seconds_count' });
+    return {
+      name: 'kestrel_bar_latency_seconds',
+      help: "Seconds from a live 1-minute bar's end (exchange clock, or for simulated and replayed feeds the read that found it) to the worker having processed it",
+      type: 'histogram',
+      values,
+    };
   }
 
   restored(seconds: number): void {
@@ -55,7 +80,7 @@ export class WorkerMetrics {
   /** Every family as plain data for the IPC message; values that JSON cannot carry are left out. */
   async families(): Promise<MetricFamily[]> {
     const json = await this.registry.getMetricsAsJSON();
-    return json.map((m) => ({
+    const families = json.map((m): MetricFamily => ({
       name: m.name,
       help: m.help,
       // prom-client's typings call it an enum; at run time it is the name ('counter', 'histogram', …).
@@ -69,5 +94,6 @@ export class WorkerMetrics {
           ...('metricName' in v && typeof v.metricName === 'string' ? { metricName: v.metricName } : {}),
         })),
     }));
+    return [...families, this.latencyFamily()];
   }
 }
