@@ -23,6 +23,16 @@ export interface OpenBarStoreOptions {
 export const BAR_DB_FILE = 'kestrel.db';
 
 /**
+ * Kestrel writes bars only into its data directory's own kestrel.db. Any other SQLite bar
+ * source is the trader's (a vnpy recorder's file): it must already exist, hold vnpy's tables,
+ * and is opened read-only, so that a setting can never make Kestrel create or write a file
+ * elsewhere.
+ */
+export function isOwnBarDatabase(dataDir: string, path: string | null): boolean {
+  return path === null || resolve(path) === resolve(dataDir, BAR_DB_FILE);
+}
+
+/**
  * Exactly one of dataDir, mysqlUrl, sqlitePath.
  * @throws BarStoreConfigError when none or several are given, or the MySQL URL is malformed;
  *   BarStoreUnavailableError when the store cannot be opened or reached.

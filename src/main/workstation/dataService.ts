@@ -12,7 +12,7 @@ import {
   type BarKey,
   type BarStore,
 } from '../../io/barStore.js';
-import { BAR_DB_FILE, openBarStore } from '../../io/openBarStore.js';
+import { BAR_DB_FILE, isOwnBarDatabase, openBarStore } from '../../io/openBarStore.js';
 import { ApiError, type ApiHandlers, type CallContext, type FieldError, type ValidParamsOf } from '../../shared/api.js';
 import { parseVtSymbol, vtSymbolOf } from '../../shared/bar.js';
 import type { BarSource } from '../../shared/config.js';
@@ -337,6 +337,9 @@ export class DataService {
   private async writableStore(): Promise<BarStore> {
     const source = this.opts.barSource;
     const path = this.sqlitePath();
+    if (path !== null && !isOwnBarDatabase(this.opts.dataDir, path)) {
+      throw new ApiError(409, `${path} is a bar source outside the data directory: Kestrel opens it read-only; bars cannot be imported into it (import into the data directory's kestrel.db or MySQL)`);
+    }
     if (path !== null) {
       const reason = await this.sqliteReadOnlyReason(path);
       if (reason) throw new ApiError(409, `${reason}: bars cannot be imported into it; import into a writable SQLite file or MySQL (Settings → bar source)`);

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BarStoreConfigError, BarStoreUnavailableError, type BarStore } from '../../io/barStore.js';
+import { BarStoreUnavailableError, type BarStore } from '../../io/barStore.js';
 import { MysqlBarStore, parseMysqlUrl, redactUrl } from '../../io/mysqlBarStore.js';
-import { BAR_DB_FILE } from '../../io/openBarStore.js';
+import { BAR_DB_FILE, isOwnBarDatabase } from '../../io/openBarStore.js';
 import { SqliteBarStore } from '../../io/sqliteBarStore.js';
 import { ApiError, fieldErrorsOfIssues, type ApiHandlers, type CallContext, type FieldError, type ValidParamsOf } from '../../shared/api.js';
 import { settingsSchema, type AlertChannels, type BarSource, type Settings } from '../../shared/config.js';
@@ -28,6 +28,7 @@ export interface SettingsServiceOptions {
 }
 
 const DEFAULT_TEST_TIMEOUT_MS = 3000;
+const NOT_VNPY = 'not a vnpy bar database (or not readable by Kestrel)';
 
 /** Key order must not make two equal settings look different. */
 function canonical(value: unknown): string {
@@ -210,6 +211,17 @@ export class SettingsService {
       }
     }
     const current = stored.settings;
+    if (parsed.success && parsed.data.barSource.kind === 'sqlite' && !isOwnBarDatabase(this.opts.dataDir, parsed.data.barSource.path)) {
+      // Kestrel never creates or writes a bar file outside its data directory: it must be a vnpy one already.
+      let probe: SqliteBarStore | null = null;
+      try {
+        probe = SqliteBarStore.open(parsed.data.barSource.path as string, { readonly: true });
+      } catch {
+        fields.push({ path: 'barSource.path', message: `${NOT_VNPY}: a bar source outside the data directory must be an existing vnpy database; Kestrel opens it read-only` });
+      } finally {
+        probe?.closeSync();
+      }
+    }
     if (parsed.success) {
       const next = parsed.data;
       const names = new Map<string, number>();
@@ -265,6 +277,12 @@ export class SettingsService {
     return this.opts.command(ctx, 'testBarSource', source.kind, { kind: source.kind }, () => this.tryBarSource(source));
   }
 
+  /**
+   * Three answers only: ok, not a vnpy bar database, unreachable. Which of the many ways a
+   * source can fail is not said, and a MySQL failure is answered when the fixed timeout ends,
+   * however quickly it failed: otherwise the answer would tell whether a path exists, or (by
+   * its timing) which local ports are open, to anyone allowed to press "Test".
+   */
   private async tryBarSource(source: BarSource): Promise<TestBarSourceResult> {
     if (source.kind === 'sqlite') {
       const isDefault = source.path === null || source.path.trim() === '';
@@ -277,8 +295,8 @@ export class SettingsService {
         store = SqliteBarStore.open(path, { readonly: true });
         const count = store.overviewSync().length;
         return { ok: true, message: `${store.description}: a vnpy bar database, ${count} row${count === 1 ? '' : 's'} in dbbaroverview`, overviewCount: count };
-      } catch (err) {
-        return { ok: false, message: messageOf(err) };
+      } catch {
+        return { ok: false, message: NOT_VNPY };
       } finally {
         store?.closeSync();
       }
@@ -291,25 +309,35 @@ export class SettingsService {
       return { ok: false, message: messageOf(err) };
     }
     const timeoutMs = this.opts.testTimeoutMs ?? DEFAULT_TEST_TIMEOUT_MS;
+    const answerAt = Date.now() + timeoutMs;
+    const failed = async (message: string): Promise<TestBarSourceResult> => {
+      await new Promise((done) => setTimeout(done, Math.max(0, answerAt - Date.now())));
+      return { ok: false, message };
+    };
     let store: BarStore | null = null;
     let timer: NodeJS.Timeout | undefined;
     const connecting = MysqlBarStore.connect(url, { readonly: true, connectTimeoutMs: timeoutMs, connectionLimit: 1 });
+    const deadline = new Promise<never>((_ok, fail) => {
+      timer = setTimeout(() => fail(new BarStoreUnavailableError('timed out')), timeoutMs);
+    });
     try {
-      // The connect timeout covers the handshake; this covers a server that accepts and then stalls.
-      const deadline = new Promise<never>((_ok, fail) => {
-        timer = setTimeout(() => fail(new BarStoreUnavailableError(`MySQL at ${redactUrl(url)} did not answer within ${(2 * timeoutMs) / 1000} s`)), 2 * timeoutMs);
-      });
       store = await Promise.race([connecting, deadline]);
+    } catch (err) {
+      clearTimeout(timer);
+      // A connect that lost the race still ends its pool when it settles.
+      void connecting.then((s) => s.close()).catch(() => undefined);
+      // The server let us in: only the database is wrong (missing, or without vnpy's tables).
+      if (err instanceof BarStoreUnavailableError && /not a vnpy bar database|has no database/.test(err.message)) return failed(NOT_VNPY);
+      return failed(`unreachable: no MySQL server accepted ${redactUrl(url)} within ${timeoutMs / 1000} s (check host, port, user and password)`);
+    }
+    try {
       const count = (await Promise.race([store.overview(), deadline])).length;
       return { ok: true, message: `${store.description}: connected, ${count} row${count === 1 ? '' : 's'} in dbbaroverview`, overviewCount: count };
-    } catch (err) {
-      if (err instanceof BarStoreUnavailableError || err instanceof BarStoreConfigError) return { ok: false, message: err.message };
-      return { ok: false, message: `MySQL ${redactUrl(url)}: ${messageOf(err)}` };
+    } catch {
+      return failed(NOT_VNPY);
     } finally {
       clearTimeout(timer);
-      if (store) await store.close().catch(() => undefined);
-      // A connect that lost the race still ends its pool when it settles.
-      else void connecting.then((s) => s.close()).catch(() => undefined);
+      await store.close().catch(() => undefined);
     }
   }
 }

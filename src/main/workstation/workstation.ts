@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SignalParams } from '../../core/signalEngine.js';
 import { isRegisteredStrategy, strategyFor } from '../../core/strategy/registry.js';
-import { openBarStore } from '../../io/openBarStore.js';
+import { isOwnBarDatabase, openBarStore } from '../../io/openBarStore.js';
 import type { BarStore } from '../../io/barStore.js';
 import { AuditJournal } from '../../io/auditJournal.js';
 import { checkDatabase, type DatabaseCheck } from '../../io/databaseHealth.js';
@@ -185,8 +185,12 @@ export class Workstation {
     }
     this.audit = new AuditJournal(journal);
     this.backtests.start();
-    if (settings.demo.enabled && settings.barSource.kind === 'sqlite') {
-      this.demoStore = await openBarStore({ sqlitePath: settings.barSource.path ?? join(dataDir, 'kestrel.db') });
+    const ownStore = settings.barSource.kind === 'sqlite' && isOwnBarDatabase(dataDir, settings.barSource.path);
+    if (settings.demo.enabled && settings.barSource.kind === 'sqlite' && !ownStore) {
+      this.log('WARNING', `demo market not started: it writes only into ${journal}, and the bar source is ${settings.barSource.path ?? ''} (opened read-only)`);
+    }
+    if (settings.demo.enabled && ownStore) {
+      this.demoStore = await openBarStore({ sqlitePath: journal });
       this.demo = new DemoMarket({
         store: this.demoStore,
         stateFile: join(dataDir, 'demo-market.json'),
@@ -194,7 +198,7 @@ export class Workstation {
         speed: settings.demo.speed,
         onProgress: (m) => this.log('INFO', m),
         onWriteFailure: (path, err) => this.diskGuard.report(path, err),
-        storePath: settings.barSource.path ?? journal,
+        storePath: journal,
       });
       await this.demo.prepare();
     }
