@@ -270,13 +270,13 @@ export interface SearchOptions {
   firstChunkBytes?: number;
   /** Progress events at most this often. */
   progressEveryMs?: number;
-  /** The search ends with an error after this long (default 30 s). */
+  /** The search ends with an error after this long (default 60 s). */
   budgetMs?: number;
   /** Byte ranges searched at once; default: one per core, each at least 8 MB. */
   ranges?: number;
 }
 
-export const SEARCH_BUDGET_MS = 30_000;
+export const SEARCH_BUDGET_MS = 60_000;
 /** Ranges smaller than this are not worth a thread of their own. */
 const MIN_RANGE_BYTES = 8 * 1024 * 1024;
 /** Hits a range that is not being shown yet may find before its thread waits. */
