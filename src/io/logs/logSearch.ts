@@ -147,7 +147,8 @@ export interface ScanResult {
   stopped: boolean;
 }
 
-function countNewlinesIn(text: string, from: number, to: number): number {
+/** Newlines in text[from, to). */
+export function countNewlinesIn(text: string, from: number, to: number): number {
   let n = 0;
   let p = text.indexOf('\n', from);
   while (p !== -1 && p < to) {
