@@ -2,6 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { ApiError } from '../../shared/contractKit.js';
 import type { LogLevelName, LogLine, LogSearchEvent } from '../../shared/contract/logs.js';
 import { levelAtLeast } from '../../shared/logLevels.js';
+import { ByteKernels } from './byteKernels.js';
 import { levelOfText, levelTokensAtLeast, toLogLine } from './logLineParser.js';
 import type { RangeHit, RangeScanJob, RangeScanResult } from './rangeScan.js';
 import { ScanBudgetError, runParallelScan, scanThreads, type ParallelScanEnd, type RangeRun } from './scanThreads.js';
@@ -31,6 +32,12 @@ export interface LineFilter {
    * narrows the lines down (every line is a candidate).
    */
   readonly candidates: RegExp | null;
+  /**
+   * Lower-case ASCII words one of which (case-insensitively) every passing line holds, when the
+   * filter is a keyword or a level: found with Buffer.indexOf over a case-folded copy of the
+   * chunk's bytes, much faster than the alternation in `candidates`.
+   */
+  readonly tokens: readonly string[] | null;
   /** The exact test of one line. */
   test(line: string): boolean;
 }
@@ -70,8 +77,10 @@ export function buildLineFilter(spec: LineFilterSpec): LineFilter {
     }
   }
   const level = spec.level;
+  let tokens: string[] | null = candidates && !spec.regex && encoding === 'latin1' ? [(spec.pattern as string).toLowerCase()] : null;
   if (!candidates && level) {
-    candidates = new RegExp(levelTokensAtLeast(level).map(escapeRegExp).join('|'), 'gi');
+    tokens = levelTokensAtLeast(level);
+    candidates = new RegExp(tokens.map(escapeRegExp).join('|'), 'gi');
   }
   // For lines tested one by one (reading backwards): the cheap candidate test first.
   const quick = candidates ? new RegExp(candidates.source, candidates.flags.replace('g', '')) : null;
@@ -80,7 +89,35 @@ export function buildLineFilter(spec: LineFilterSpec): LineFilter {
     if (patternTest && !patternTest.test(line)) return false;
     return !level || levelAtLeast(levelOfText(line), level);
   };
-  return { encoding, candidates, test };
+  return { encoding, candidates, tokens, test };
+}
+
+let foldKernels: ByteKernels | null = null;
+
+/**
+ * Candidate line positions in a chunk from the filter's tokens: the chunk's bytes folded to lower
+ * case once, then each token's next occurrence kept and the nearest taken (one indexOf per
+ * occurrence, memchr-fast, where a regex alternation tests every position).
+ */
+function tokenFinder(buf: Buffer, tokens: readonly string[]): (from: number) => number {
+  const len = buf.length;
+  if (!foldKernels || foldKernels.capacity < len) foldKernels = new ByteKernels(Math.max(len, 4 * 1024 * 1024));
+  buf.copy(foldKernels.raw, 0, 0, len);
+  const folded = foldKernels.fold(len);
+  const needles = tokens.map((t) => Buffer.from(t, 'latin1'));
+  const next = needles.map(() => -2);
+  return (from) => {
+    let best = -1;
+    for (let i = 0; i < needles.length; i++) {
+      let at = next[i] as number;
+      if (at !== -1 && at < from) {
+        at = folded.indexOf(needles[i] as Buffer, from);
+        next[i] = at;
+      }
+      if (at !== -1 && (best === -1 || at < best)) best = at;
+    }
+    return best;
+  };
 }
 
 export interface MatchVisit {
@@ -110,7 +147,8 @@ export interface ScanResult {
   stopped: boolean;
 }
 
-function countNewlinesIn(text: string, from: number, to: number): number {
+/** Newlines in text[from, to). */
+export function countNewlinesIn(text: string, from: number, to: number): number {
   let n = 0;
   let p = text.indexOf('\n', from);
   while (p !== -1 && p < to) {
@@ -172,10 +210,17 @@ export async function scanMatches(
       }
     } else {
       re.lastIndex = 0;
+      const find = filter.tokens && chunk.aligned ? tokenFinder(chunk.buf, filter.tokens) : null;
       for (;;) {
-        const m = re.exec(text);
-        if (!m) break;
-        const at = m.index;
+        let at: number;
+        if (find) {
+          at = find(re.lastIndex);
+          if (at === -1) break;
+        } else {
+          const m = re.exec(text);
+          if (!m) break;
+          at = m.index;
+        }
         if (at >= text.length) break;
         const lineStart = at === 0 ? 0 : text.lastIndexOf('\n', at - 1) + 1;
         cursorLine += countNewlinesIn(text, cursorPos, lineStart);
@@ -226,13 +271,13 @@ export interface SearchOptions {
   firstChunkBytes?: number;
   /** Progress events at most this often. */
   progressEveryMs?: number;
-  /** The search ends with an error after this long (default 30 s). */
+  /** The search ends with an error after this long (default 60 s). */
   budgetMs?: number;
   /** Byte ranges searched at once; default: one per core, each at least 8 MB. */
   ranges?: number;
 }
 
-export const SEARCH_BUDGET_MS = 30_000;
+export const SEARCH_BUDGET_MS = 60_000;
 /** Ranges smaller than this are not worth a thread of their own. */
 const MIN_RANGE_BYTES = 8 * 1024 * 1024;
 /** Hits a range that is not being shown yet may find before its thread waits. */

@@ -2,7 +2,7 @@ import { isAscii } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { LogLine } from '../../shared/contract/logs.js';
 import { ByteKernels } from './byteKernels.js';
-import { buildLineFilter, displayLine, type LineFilterSpec } from './logSearch.js';
+import { buildLineFilter, countNewlinesIn, displayLine, type LineFilterSpec } from './logSearch.js';
 
 /**
  * One byte range of a log file searched synchronously, on a scan thread (see scanThreads.ts):
@@ -61,16 +61,6 @@ let kernels: ByteKernels | null = null;
 function kernelsFor(capacity: number): ByteKernels {
   if (!kernels || kernels.capacity < capacity) kernels = new ByteKernels(capacity);
   return kernels;
-}
-
-function countNewlinesInText(text: string, from: number, to: number): number {
-  let n = 0;
-  let p = text.indexOf('\n', from);
-  while (p !== -1 && p < to) {
-    n++;
-    p = text.indexOf('\n', p + 1);
-  }
-  return n;
 }
 
 /** The line's own text: without its newline and a trailing \r. */
@@ -138,7 +128,7 @@ export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResu
         byteChar = charPos;
         return bytePos;
       };
-      const countTo = (charPos: number): number => (ascii ? k.countNewlines(cursor, charPos) : countNewlinesInText(text, cursor, charPos));
+      const countTo = (charPos: number): number => (ascii ? k.countNewlines(cursor, charPos) : countNewlinesIn(text, cursor, charPos));
       const visit = (ls: number, le: number): boolean => {
         const stop = le > ls && text.charCodeAt(le - 1) === 0x0d ? le - 1 : le;
         const line = text.slice(ls, stop);

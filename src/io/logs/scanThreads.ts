@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../../shared/contractKit.js';
 import type { RangeHit, RangeScanJob, RangeScanResult } from './rangeScan.js';
@@ -36,21 +35,39 @@ const MIN_IDLE_KEPT = 4;
 /** A thread asked to stop (the hit limit was reached) that does not within this is terminated. */
 const STOP_GRACE_MS = 1000;
 
-/** How a thread is started: the built bundle's logScan.js, or the TypeScript entry through tsx. */
-function threadEntry(): { code: string; eval: true } | { file: string; eval: false } {
+let devBundle: Promise<string> | null = null;
+
+/**
+ * The thread's entry file: the built bundle's logScan.js beside this module; or, run from source
+ * (tests, tsx), scanThread.ts bundled once per process by esbuild (the build toolchain's) into a
+ * temporary file. Loader hooks (tsx) in a thread would cost the main thread tens of milliseconds
+ * at each start and end of a thread, which is what these threads are there to avoid.
+ */
+function threadEntry(): Promise<string> {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
-    // Node 20 does not apply `--import tsx` to a worker's entry: register tsx's hooks first.
-    const require = createRequire(here);
-    const api = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs')).href;
-    const entry = new URL('./scanThread.ts', here).href;
-    return { code: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, eval: true };
+    devBundle ??= (async () => {
+      const esbuild = await import('esbuild');
+      const outfile = join(tmpdir(), `kestrel-logscan-${process.pid}-${Date.now()}.mjs`);
+      await esbuild.build({
+        entryPoints: [fileURLToPath(new URL('./scanThread.ts', here))],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        outfile,
+        logLevel: 'silent',
+      });
+      process.once('exit', () => rmSync(outfile, { force: true }));
+      return outfile;
+    })();
+    return devBundle;
   }
   const dir = dirname(fileURLToPath(here));
   for (const candidate of [join(dir, 'logScan.js'), join(dir, '..', 'logScan.js')]) {
-    if (existsSync(candidate)) return { file: candidate, eval: false };
+    if (existsSync(candidate)) return Promise.resolve(candidate);
   }
-  throw new Error(`the log scan thread (logScan.js) is not beside ${dir}; run \`npm run build\``);
+  return Promise.reject(new Error(`the log scan thread (logScan.js) is not beside ${dir}; run \`npm run build\``));
 }
 
 class ScanThreadPool {
@@ -73,7 +90,8 @@ class ScanThreadPool {
     return this.busy;
   }
 
-  acquire(): Worker {
+  /** An idle thread, or a new one (null when the entry cannot be found). */
+  acquire(): Worker | Promise<Worker> {
     this.busy++;
     const kept = this.idle.pop();
     if (kept) {
@@ -81,9 +99,14 @@ class ScanThreadPool {
       kept.worker.ref();
       return kept.worker;
     }
-    const entry = threadEntry();
     this.started++;
-    return entry.eval ? new Worker(entry.code, { eval: true }) : new Worker(entry.file);
+    return threadEntry().then(
+      (file) => new Worker(file),
+      (err: unknown) => {
+        this.busy--;
+        throw err;
+      },
+    );
   }
 
   release(worker: Worker): void {
@@ -147,6 +170,7 @@ export function runParallelScan(
   let settle: (end: ParallelScanEnd) => void = () => undefined;
   let fail: (err: Error) => void = () => undefined;
   let over = false;
+  let finished = 0;
   const ended = new Promise<ParallelScanEnd>((resolve, reject) => {
     settle = resolve;
     fail = reject;
@@ -186,10 +210,13 @@ export function runParallelScan(
   const timer = setTimeout(() => failWith(new ScanBudgetError(`the scan ran past its time budget of ${opts.budgetMs / 1000} s`)), opts.budgetMs);
   opts.signal.addEventListener('abort', onAbort, { once: true });
 
-  jobs.forEach((job, k) => {
+  const startJob = (job: RangeScanJob, k: number, worker: Worker): void => {
+    if (over) {
+      scanThreads.release(worker);
+      return;
+    }
     const control = controls[k] as Int32Array;
     Atomics.store(control, CONTROL_ALLOWED, opts.initialAllowance(k));
-    const worker = scanThreads.acquire();
     running.set(k, worker);
     worker.on('message', (m: ScanThreadMessage) => {
       if (m.type === 'done' || (over && m.type === 'failed')) {
@@ -199,7 +226,8 @@ export function runParallelScan(
         scanThreads.release(worker);
         if (over) return;
         if (m.type === 'done') handlers.done(k, m.result);
-        if (running.size === 0) end('done');
+        finished++;
+        if (finished === jobs.length) end('done');
         return;
       }
       if (over) return;
@@ -212,6 +240,11 @@ export function runParallelScan(
     });
     const request: ScanThreadRequest = { job, control: control.buffer as SharedArrayBuffer };
     worker.postMessage(request);
+  };
+  jobs.forEach((job, k) => {
+    const got = scanThreads.acquire();
+    if (got instanceof Worker) startJob(job, k, got);
+    else got.then((worker) => startJob(job, k, worker), (err: unknown) => failWith(err instanceof Error ? err : new Error(String(err))));
   });
   if (opts.signal.aborted) end('aborted');
   if (jobs.length === 0) end('done');
