@@ -11,7 +11,7 @@ import { findBarGaps } from '../src/io/barGaps.js';
 import { SqliteBarStore } from '../src/io/sqliteBarStore.js';
 import { ApiServer } from '../src/main/node/apiServer.js';
 import { NodeHost } from '../src/main/node/nodeHost.js';
-import { openSettingsFile } from '../src/main/node/settingsFile.js';
+import { openSettingsFile } from '../src/main/workstation/settingsFile.js';
 import { Workstation } from '../src/main/workstation/workstation.js';
 import type { StoredBar } from '../src/shared/bar.js';
 import { settingsSchema } from '../src/shared/config.js';

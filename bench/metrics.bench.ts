@@ -1,6 +1,6 @@
 /**
  * What the metrics cost. (1) The live path with metrics on against off: 20 trading days of the
- * simulated market through MacdTdRunner, with the worker's bar-latency observation per bar,
+ * simulated market through the TradingEngine (MACD-TD), with the worker's bar-latency observation per bar,
  * against the same bars without; and what is paid per time rather than per bar: the worker's
  * heartbeat collecting its series (every 5 s) and main's scrape. (2) The exporter's idle memory: heap and
  * resident set added by a listening exporter and a few scrapes. (3) One scrape of a fleet-sized
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { Gauge, Registry } from 'prom-client';
 import { SimulatedMarket, backfillStart } from '../src/core/market/simulatedMarket.js';
 import { TradingCalendar } from '../src/core/market/tradingCalendar.js';
-import { MacdTdRunner } from '../src/core/strategy/macdTdRunner.js';
+import { TradingEngine } from '../src/core/strategy/engine.js';
+import { strategyFor } from '../src/core/strategy/registry.js';
 import { vtSymbolOf, type OhlcvBar } from '../src/shared/bar.js';
 import { parseDatetime } from '../src/shared/time.js';
 import type { VariantSummary } from '../src/shared/api.js';
@@ -63,11 +64,11 @@ export async function run(): Promise<BenchFigure[]> {
     while (market.peekNextTime() < end) for (const b of market.nextMinute()) ticks.push({ vtSymbol: vtSymbolOf(b.symbol, b.exchange), bar: b });
     const worker = new WorkerMetrics();
     const offRun = (): void => {
-      const runner = new MacdTdRunner({}, { variant: 'bench', windowMinutes: 15, calendar });
+      const runner = new TradingEngine(strategyFor('macd-td', {}, 'bench'), { variant: 'bench', windowMinutes: 15, calendar });
       for (const t of ticks) runner.onMinuteBar(t.vtSymbol, t.bar, 'live');
     };
     const onRun = (): void => {
-      const runner = new MacdTdRunner({}, { variant: 'bench', windowMinutes: 15, calendar });
+      const runner = new TradingEngine(strategyFor('macd-td', {}, 'bench'), { variant: 'bench', windowMinutes: 15, calendar });
       // As the worker does for a simulated feed: bars in reads of one (live), each read timed
       // before and after, and the bar's latency observed.
       for (const t of ticks) {

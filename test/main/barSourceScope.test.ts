@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteBarStore } from '../../src/io/sqliteBarStore.js';
-import { openSettingsFile } from '../../src/main/node/settingsFile.js';
+import { openSettingsFile } from '../../src/main/workstation/settingsFile.js';
 import { DataService } from '../../src/main/workstation/dataService.js';
 import { SettingsService } from '../../src/main/workstation/settingsService.js';
 import type { CommandRunner } from '../../src/main/workstation/settingsStore.js';

@@ -30,7 +30,7 @@ function entryOf(name: string): BacktestStrategyEntry<TradingParams> | null {
       if (costs.slippageTicks !== undefined) merged.slippageTicks = costs.slippageTicks;
       if (costs.commission !== undefined) merged.commission = costs.commission;
       // A misspelt parameter must not silently run on its default: unknown keys are field errors.
-      const strict = 'strict' in schema && typeof schema.strict === 'function' ? (schema.strict as () => typeof schema)() : schema;
+      const strict: NonNullable<typeof schema> = 'strict' in schema && typeof schema.strict === 'function' ? (schema.strict as () => NonNullable<typeof schema>).call(schema) : schema;
       const result = strict.safeParse(merged);
       return result.success ? { ok: true, params: result.data } : { ok: false, fields: fieldErrorsOfIssues(result.error.issues) };
     },

@@ -1,4 +1,5 @@
 import { cpus, freemem, loadavg, totalmem, uptime } from 'node:os';
+import { brokerParamsSchema } from '../../shared/strategyConfig.js';
 import type { Alert, ApiHandlers, VariantSummary } from '../../shared/api.js';
 import type { DashboardStatus, QuickStats, SymbolStatus } from '../../shared/contract/dashboard.js';
 import type { VariantConfig } from '../../shared/config.js';
@@ -31,7 +32,10 @@ function cpuTimes(): { busy: number; total: number } {
 function multiplierOf(config: VariantConfig | undefined, vtSymbol: string): number {
   if (!config) return 1;
   const product = /^[A-Za-z]+/.exec(vtSymbol)?.[0] ?? '';
-  return config.params.contracts[product]?.contractMultiplier ?? config.params.contractMultiplier;
+  // Every strategy's parameters include the broker's (src/shared/strategyConfig.ts): read just those.
+  const broker = brokerParamsSchema.safeParse(config.params);
+  if (!broker.success) return 1;
+  return broker.data.contracts[product]?.contractMultiplier ?? broker.data.contractMultiplier;
 }
 
 /**
