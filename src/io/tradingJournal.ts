@@ -1,3 +1,4 @@
+import type { EngineOrderView } from '../core/strategy/engine.js';
 import type Database from 'better-sqlite3';
 import { reportWriteFailure } from './diskGuard.js';
 import { openSqliteDatabase } from './sqliteDatabase.js';
@@ -29,18 +30,7 @@ export interface JournalTrade {
 }
 
 /** An order's latest known form: rows are upserted as orders change. */
-export interface JournalOrder {
-  id: string;
-  variant: string;
-  vtSymbol: string;
-  side: 'buy' | 'sell';
-  offset: 'open' | 'close';
-  type: 'market' | 'limit' | 'stop';
-  price: number | null;
-  volume: number;
-  status: string;
-  createdAt: number;
-}
+export type JournalOrder = EngineOrderView & { variant: string };
 
 export interface StoredState {
   version: number;

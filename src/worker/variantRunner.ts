@@ -3,7 +3,7 @@ import { AnalysisPipeline } from '../core/analysisPipeline.js';
 import type { Order, TradeRow } from '../core/broker/paperBroker.js';
 import { TradingCalendar } from '../core/market/tradingCalendar.js';
 import { productOf, pickDominant } from '../core/strategy/activeContract.js';
-import { TradingEngine, type EngineEvents, type EngineOptions } from '../core/strategy/engine.js';
+import { TradingEngine, orderViewOf, type EngineEvents, type EngineOptions } from '../core/strategy/engine.js';
 import { mergeMinutes, type InstrumentSeries } from '../core/strategy/minuteMerge.js';
 import { strategyFor } from '../core/strategy/registry.js';
 import type { BoundStrategy, InstrumentBar, TradingMode } from '../core/strategy/strategy.js';
@@ -390,18 +390,7 @@ export class VariantRunner {
       state,
       savedAt: this.clock().toISOString(),
       trades: trades.map((t): JournalTrade => journalTradeOf(t, variant, tradingDay)),
-      orders: orders.map((o): JournalOrder => ({
-        id: o.id,
-        variant,
-        vtSymbol: o.vtSymbol,
-        side: o.side,
-        offset: o.offset,
-        type: o.type,
-        price: o.price,
-        volume: o.volume,
-        status: o.status,
-        createdAt: o.createdAt,
-      })),
+      orders: orders.map((o): JournalOrder => ({ ...orderViewOf(o), variant })),
     });
     this.barsSinceCommit = 0;
   }

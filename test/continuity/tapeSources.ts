@@ -5,6 +5,8 @@ import { Tape } from '../worker/runnerFixture.js';
 export interface TapeSource {
   name: string;
   vtSymbol: string;
+  /** More instruments of the variant (their bars are in `bars` too, merged by time). */
+  universe?: string[];
   bars: StoredBar[];
 }
 

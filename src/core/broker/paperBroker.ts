@@ -268,8 +268,8 @@ export class PaperBroker {
     // A bar at or before the last one (a restore replay overlapping the live feed) changes nothing.
     if (last !== undefined && !(bar.time > last)) return QUIET_BAR;
     this.lastBarTimes.set(vtSymbol, bar.time);
-    if (this.orders.length === 0) {
-      // Most bars: nothing rests, nothing to fill, nothing allocated.
+    if (this.orders.length === 0 || !this.anyDue(vtSymbol, bar)) {
+      // Most bars: nothing rests, or nothing resting trades on this bar: nothing allocated.
       this.marks.set(vtSymbol, bar.close);
       return QUIET_BAR;
     }
@@ -295,6 +295,24 @@ export class PaperBroker {
     }
     this.marks.set(vtSymbol, bar.close);
     return events;
+  }
+
+  /** Whether any pending order of the vtSymbol fills on this bar (the same tests as below, without allocating). */
+  private anyDue(vtSymbol: string, bar: OhlcvBar): boolean {
+    for (let i = 0; i < this.orders.length; i++) {
+      const o = this.orders[i] as Order;
+      if (o.vtSymbol !== vtSymbol || o.status !== 'pending') continue;
+      if (o.type === 'market') {
+        if (o.createdAt < bar.time) return true;
+        continue;
+      }
+      if (o.parentId === null && !(o.createdAt < bar.time)) continue;
+      const level = o.price;
+      if (level === null) continue;
+      const buy = o.side === 'buy';
+      if (o.type === 'stop' ? (buy ? bar.high >= level : bar.low <= level) : buy ? bar.low <= level : bar.high >= level) return true;
+    }
+    return false;
   }
 
   /** The fill price if this resting order trades on the bar, else null. */

@@ -109,6 +109,7 @@ export interface EnginePositionView {
   unrealizedPnl: number;
 }
 
+/** An order as the snapshot and the journal keep it. */
 export interface EngineOrderView {
   id: string;
   vtSymbol: string;
@@ -119,6 +120,10 @@ export interface EngineOrderView {
   volume: number;
   status: string;
   createdAt: number;
+}
+
+export function orderViewOf(o: Order): EngineOrderView {
+  return { id: o.id, vtSymbol: o.vtSymbol, side: o.side, offset: o.offset, type: o.type, price: o.price, volume: o.volume, status: o.status, createdAt: o.createdAt };
 }
 
 /** What the worker puts into the variant's snapshot file. */
@@ -436,17 +441,7 @@ export class TradingEngine implements StrategyContext {
     const equity = this.broker.equity();
     return {
       positions: this.broker.positions().map((p) => ({ vtSymbol: p.vtSymbol, direction: p.direction, volume: p.volume, avgPrice: p.avgPrice, unrealizedPnl: p.unrealizedPnl })),
-      orders: this.broker.pendingOrders().map((o) => ({
-        id: o.id,
-        vtSymbol: o.vtSymbol,
-        side: o.side,
-        offset: o.offset,
-        type: o.type,
-        price: o.price,
-        volume: o.volume,
-        status: o.status,
-        createdAt: o.createdAt,
-      })),
+      orders: this.broker.pendingOrders().map(orderViewOf),
       counters,
       pnl: { realized: this.broker.realizedPnl, unrealized: this.broker.unrealizedPnl(), today: equity - this.dayStartEquity },
       recentTrades: this.recent.map((t) => ({ ...t })),

@@ -500,7 +500,8 @@ export class Workstation {
       status,
       pid: info ? info.pid : (snap?.pid ?? null),
       updatedAt: snap?.updatedAt ?? null,
-      lastBarAt: instrument?.lastBarAt ?? null,
+      // A universe's instruments may end at different minutes: the latest is where the variant is.
+      lastBarAt: (snap?.instruments ?? []).reduce<string | null>((latest, i) => (i.lastBarAt !== null && (latest === null || i.lastBarAt > latest) ? i.lastBarAt : latest), null),
       vtSymbol: instrument?.vtSymbol ?? config?.vtSymbol ?? null,
       windowMinutes,
       source: snap?.source ?? null,

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { InstrumentUpdate, VariantUpdate } from '../../shared/api.js';
 import type { Snapshot } from '../../shared/snapshot.js';
+import type { StrategyDisplay } from '../../shared/strategyDisplay.js';
 import { getApi } from '../api/index.js';
 import { formatBarTime, formatPrice, formatSigned, formatVolume } from '../lib/format.js';
 import { useConnection } from '../stores/connection.js';
@@ -35,7 +36,16 @@ function isNewer(update: VariantUpdate, snapshot: Snapshot): boolean {
   return !(Number.isFinite(u) && Number.isFinite(s)) || u > s;
 }
 
-function Legend({ point, precision }: { point: HoverPoint | null; precision: { price: number; oscillator: number } }) {
+/** The chart's labels from the strategy's display (made from the variant's own periods); generic for a publisher that gives none. */
+export function chartLabels(display: StrategyDisplay | null): { emaFast: string; emaSlow: string; macd: string } {
+  return {
+    emaFast: display?.lines.find((l) => l.field === 'emaFast')?.label ?? 'EMA fast',
+    emaSlow: display?.lines.find((l) => l.field === 'emaSlow')?.label ?? 'EMA slow',
+    macd: display?.panes.find((p) => p.kind === 'macd')?.label ?? 'MACD',
+  };
+}
+
+function Legend({ point, precision, labels }: { point: HoverPoint | null; precision: { price: number; oscillator: number }; labels: ReturnType<typeof chartLabels> }) {
   if (!point) return null;
   const { bar } = point;
   const change = bar.open !== 0 ? ((bar.close - bar.open) / bar.open) * 100 : null;
@@ -62,10 +72,10 @@ function Legend({ point, precision }: { point: HoverPoint | null; precision: { p
         V <b>{formatVolume(bar.volume)}</b>
       </span>
       <span className="legend-item ema-fast">
-        EMA20 <b>{formatPrice(bar.emaFast, p + 1)}</b>
+        {labels.emaFast} <b>{formatPrice(bar.emaFast, p + 1)}</b>
       </span>
       <span className="legend-item ema-slow">
-        EMA60 <b>{formatPrice(bar.emaSlow, p + 1)}</b>
+        {labels.emaSlow} <b>{formatPrice(bar.emaSlow, p + 1)}</b>
       </span>
       {(point.marks ?? []).map((m) => (
         <span key={`${m.side}-${m.kind}`} className={`legend-mark ${m.side === 'buy' ? 'up' : 'down'}`}>
@@ -76,12 +86,12 @@ function Legend({ point, precision }: { point: HoverPoint | null; precision: { p
   );
 }
 
-function MacdLegend({ point, precision }: { point: HoverPoint | null; precision: number }) {
+function MacdLegend({ point, precision, label }: { point: HoverPoint | null; precision: number; label: string }) {
   const bar = point?.bar;
   const macdTone = bar?.macd === null || bar?.macd === undefined ? '' : bar.macd >= 0 ? 'up' : 'down';
   return (
     <>
-      <span className="legend-title">MACD 12 26 9</span>
+      <span className="legend-title">{label}</span>
       <span className="legend-item dif">
         DIF <b>{formatSigned(bar?.dif, precision)}</b>
       </span>
@@ -116,6 +126,8 @@ export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-ch
   const macdRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<KlineChart | null>(null);
   const onSnapshotRef = useRef(onSnapshot);
+  const [display, setDisplay] = useState<StrategyDisplay | null>(null);
+  const labels = chartLabels(display);
   useEffect(() => {
     onSnapshotRef.current = onSnapshot;
   }, [onSnapshot]);
@@ -302,6 +314,7 @@ export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-ch
         if (disposed) return;
         useTrading.getState().applySnapshot(snapshot);
         onSnapshotRef.current?.(snapshot);
+        setDisplay(snapshot.display);
         const first = snapshot.instruments[0];
         if (!first) {
           setLoad({ kind: 'empty', message: `${variant} publishes no instrument yet.` });
@@ -383,7 +396,7 @@ export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-ch
     <div className="chart-frame">
       <div className="chart-host" ref={hostRef} data-testid={testId} data-variant={variant} data-load={load.kind}>
         <div className="chart-canvas" ref={canvasRef} />
-        <Legend point={hover} precision={precision} />
+        <Legend point={hover} precision={precision} labels={labels} />
         <div
           className="chart-legend macd-legend"
           ref={macdRef}
@@ -391,7 +404,7 @@ export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-ch
           hidden={macdTop === null}
           style={macdTop === null ? undefined : { top: `${macdTop + 4}px` }}
         >
-          <MacdLegend point={hover} precision={precision.oscillator} />
+          <MacdLegend point={hover} precision={precision.oscillator} label={labels.macd} />
         </div>
         {load.kind !== 'ready' ? (
           <div className={load.kind === 'error' ? 'chart-overlay error' : 'chart-overlay'} data-testid="chart-overlay">

@@ -20,7 +20,7 @@ function since(time: number | null): string {
  * The strategy's inputs at the last closed bar: EMA state, TD counts, dullness and
  * divergence with the bar they started on. Bottom signals lean long (up colour), top short.
  */
-export function SignalBadges({ signals }: { signals: SignalState | null }) {
+export function SignalBadges({ signals, emaLabel = 'EMA' }: { signals: SignalState | null; emaLabel?: string }) {
   if (!signals) return <div className="signals muted">No signal state yet.</div>;
   const { emaState, tdSetup, tdCountdown, bottomDullness, topDullness, bottomDivergence, topDivergence } = signals;
   const sideTone = (side: 'buy' | 'sell' | null): Tone => (side === 'buy' ? 'up' : side === 'sell' ? 'down' : 'off');
@@ -29,7 +29,7 @@ export function SignalBadges({ signals }: { signals: SignalState | null }) {
   return (
     <div className="signals" data-testid="signal-badges">
       <Badge
-        label="EMA 20/60"
+        label={emaLabel}
         value={emaState}
         tone={emaState === 'bull' ? 'up' : emaState === 'bear' ? 'down' : 'neutral'}
         title="bull: fast EMA above slow and close above fast; bear: mirrored"

@@ -25,6 +25,13 @@ function Field({ label, children, testId, title }: { label: string; children: Re
   );
 }
 
+/** "EMA 20/60" from the strategy's display lines (the variant's own periods). */
+function emaBadgeLabel(snapshot: Snapshot | null): string {
+  const lines = snapshot?.display?.lines ?? [];
+  const periods = lines.map((l) => l.label.replace(/^EMA/, ''));
+  return periods.length > 0 ? `EMA ${periods.join('/')}` : 'EMA';
+}
+
 function Header({ variant, snapshot }: { variant: string; snapshot: Snapshot | null }) {
   const summary = useVariants((s) => s.summaries[variant]);
   const order = useVariants((s) => s.order);
@@ -143,7 +150,7 @@ export function DashboardScreen() {
     <section className="dashboard" data-testid="dashboard-screen">
       <Header variant={variant} snapshot={snapshot} />
       <BookStrip variant={variant} summary={summary} book={book} />
-      <SignalBadges signals={signals} />
+      <SignalBadges signals={signals} emaLabel={emaBadgeLabel(snapshot)} />
       <KlineChartView key={variant} variant={variant} onSnapshot={onSnapshot} />
       <div className="book-panels" data-testid="book-panels">
         <PositionsTable positions={book?.positions ?? []} />
