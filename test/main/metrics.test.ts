@@ -259,6 +259,19 @@ describe('metrics endpoint: settings and isolation', () => {
         { path: 'metrics.host', message: 'the metrics host is an address to bind, e.g. 127.0.0.1' },
       ],
     });
+    // An address beyond loopback needs its confirmation; the message names it.
+    await expect(off.workstation.handlers.updateSettings({ settings: { ...view.settings, metrics: { port: 9464, host: '0.0.0.0' } } }, CONTROL)).rejects.toMatchObject({
+      status: 400,
+      fields: [
+        {
+          path: 'metrics.host',
+          message:
+            'the metrics host 0.0.0.0 is not loopback: GET /metrics (no token) would be open to the network; to confirm, set metrics.allowNonLoopback (Settings: "Serve beyond this machine")',
+        },
+      ],
+    });
+    const confirmed = await off.workstation.handlers.updateSettings({ settings: { ...view.settings, metrics: { port: 9464, host: '0.0.0.0', allowNonLoopback: true } } }, CONTROL);
+    expect(confirmed.settings.metrics).toEqual({ port: 9464, host: '0.0.0.0', allowNonLoopback: true });
   });
 
   it('a port already taken costs the metrics, with a WARNING, not the start', async () => {

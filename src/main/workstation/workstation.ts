@@ -17,7 +17,8 @@ import {
   type TradingUpdate,
   type VariantSummary,
 } from '../../shared/api.js';
-import { variantConfigSchema, type Settings, type VariantConfig } from '../../shared/config.js';
+import { metricsNotConfirmed, variantConfigSchema, type Settings, type VariantConfig } from '../../shared/config.js';
+import { isLoopbackHost } from '../../shared/loopback.js';
 import type { Snapshot } from '../../shared/snapshot.js';
 import type { WorkerLaunch } from '../../shared/workerProtocol.js';
 import { AlertCenter } from './alertCenter.js';
@@ -186,7 +187,7 @@ export class Workstation {
       if (config.enabled) supervisor.start();
     }
     this.demo?.start();
-    if (settings.metrics.port !== null) await this.serveMetrics(settings.metrics.host, settings.metrics.port);
+    if (settings.metrics.port !== null) await this.serveMetrics(settings.metrics.host, settings.metrics.port, settings.metrics.allowNonLoopback);
   }
 
   /**
@@ -246,7 +247,13 @@ export class Workstation {
   }
 
   /** A port that cannot be bound costs the metrics, never the trading: alerted, and the start goes on. */
-  private async serveMetrics(host: string, port: number): Promise<void> {
+  private async serveMetrics(host: string, port: number, allowNonLoopback: boolean): Promise<void> {
+    // The schema refuses this already; settings built in code or edited by hand past it are held here too.
+    if (!allowNonLoopback && !isLoopbackHost(host)) {
+      const message = `GET /metrics not served: ${metricsNotConfirmed(host)}`;
+      this.alerts.raise({ level: 'WARNING', variant: null, title: 'Metrics not served', message, context: { host, port }, key: 'metrics:listen' });
+      return;
+    }
     const demo = this.demo;
     const exporter = new MetricsExporter({
       journalPath: join(this.opts.dataDir, 'kestrel.db'),
