@@ -293,6 +293,27 @@ describe('metrics endpoint: settings and isolation', () => {
   });
 });
 
+describe('metrics beyond loopback at start', () => {
+  it('settings that got past the schema with 0.0.0.0 and no confirmation: not bound, one WARNING naming the setting', async () => {
+    const tmp = freshDir('metrics-far');
+    cleanups.push(tmp.remove);
+    const h = await startHarness({
+      dataDir: tmp.dir,
+      controlEnabled: true,
+      settings: { demo: { enabled: false } },
+      pastSchema: (s) => ({ ...s, metrics: { port: 0, host: '0.0.0.0', allowNonLoopback: false } }),
+    });
+    cleanups.push(() => h.stop());
+    expect(h.workstation.metricsAddress()).toBeNull();
+    const refused = h.alerts.filter((a) => a.title === 'Metrics not served');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.level).toBe('WARNING');
+    expect(refused[0]!.message).toBe(
+      'GET /metrics not served: the metrics host 0.0.0.0 is not loopback: GET /metrics (no token) would be open to the network; to confirm, set metrics.allowNonLoopback (Settings: "Serve beyond this machine")',
+    );
+  });
+});
+
 describe('kestrel serve --metrics-port', () => {
   it('rejects a value that is not a port', async () => {
     const tmp = freshDir('metrics-flag');
