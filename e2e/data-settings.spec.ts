@@ -182,12 +182,22 @@ test('settings: the bar source, a field error next to its field, test connection
   await page.getByTestId('settings-save').click();
   await expect(page.getByTestId('error-metrics.port')).toHaveText('the metrics port is at most 65535');
   await expect(page.getByTestId('input-metrics.port')).toHaveAttribute('aria-invalid', 'true');
+  // A bind address beyond loopback: refused until its checkbox confirms it.
+  await page.getByTestId('input-metrics.port').fill('9464');
+  await page.getByTestId('input-metrics.host').fill('0.0.0.0');
+  await page.getByTestId('settings-save').click();
+  await expect(page.getByTestId('error-metrics.host')).toContainText('to confirm, set metrics.allowNonLoopback (Settings: "Serve beyond this machine")');
+  await expect(page.getByTestId('input-metrics.allowNonLoopback')).not.toBeChecked();
+  await page.getByTestId('input-metrics.port').fill('70000');
+  await page.getByTestId('input-metrics.host').fill('127.0.0.1');
+  await page.getByTestId('settings-save').click();
+  await expect(page.getByTestId('error-metrics.port')).toHaveText('the metrics port is at most 65535');
   await screenshot(page, 'settings');
   // Nothing of it was saved.
   const unchanged = await host.api<SettingsView>('/api/settings');
   expect(unchanged.body.settings.barSource).toEqual({ kind: 'sqlite', path: null });
   expect(unchanged.body.settings.variants).toEqual([]);
-  expect(unchanged.body.settings.metrics).toEqual({ port: null, host: '127.0.0.1' });
+  expect(unchanged.body.settings.metrics).toEqual({ port: null, host: '127.0.0.1', allowNonLoopback: false });
 
   // Discard, change the demo speed, save: saved, and the screen says what waits for a restart.
   await page.getByTestId('settings-discard').click();
@@ -223,6 +233,10 @@ test('settings: alert channels — a bad webhook URL named next to its field, th
   await expect(page.getByTestId('error-alerts.webhook.url')).toHaveText('the webhook is an http:// or https:// URL, e.g. https://hooks.example.com/kestrel');
   await expect(page.getByTestId('input-alerts.webhook.url')).toHaveAttribute('aria-invalid', 'true');
   await page.getByTestId('input-alerts.webhook.url').fill('https://hooks.example.com/kestrel');
+  // A host beyond this machine: the message names the checkbox that confirms it.
+  await page.getByTestId('settings-save').click();
+  await expect(page.getByTestId('error-alerts.webhook.url')).toContainText('to confirm, set alerts.webhook.allowNonLoopback (Settings: "Post beyond this machine")');
+  await page.getByTestId('input-alerts.webhook.allowNonLoopback').check();
   await page.getByTestId('input-alerts.telegram.enabled').check();
   await page.getByTestId('input-alerts.telegram.botToken').fill('123456:secret-token');
   await page.getByTestId('input-alerts.telegram.chatId').fill('-100123');
@@ -233,7 +247,7 @@ test('settings: alert channels — a bad webhook URL named next to its field, th
   // The token comes back hidden, in the field and in the API.
   await expect(page.getByTestId('input-alerts.telegram.botToken')).toHaveValue('***');
   const saved = await host.api<SettingsView>('/api/settings');
-  expect(saved.body.settings.alerts.webhook).toEqual({ url: 'https://hooks.example.com/kestrel', minLevel: 'WARNING', enabled: true });
+  expect(saved.body.settings.alerts.webhook).toEqual({ url: 'https://hooks.example.com/kestrel', minLevel: 'WARNING', enabled: true, allowNonLoopback: true });
   expect(saved.body.settings.alerts.telegram).toMatchObject({ botToken: '***', chatId: '-100123', minLevel: 'CRITICAL', enabled: true });
   await card.scrollIntoViewIfNeeded();
   await screenshot(page, 'settings-alerts');

@@ -3,6 +3,7 @@ import { ALERT_LEVELS } from './alertLevels.js';
 import { allocationSettingsSchema } from './allocation.js';
 import { variantNameSchema } from './snapshot.js';
 import { strategyNames, strategyParamsSchemaOf } from './strategyParams.js';
+import { isLoopbackHost, urlHost } from './loopback.js';
 
 /** One variant = one strategy with its parameters, run in its own worker process. */
 const vtSymbolSchema = z.string().regex(/^[^.\s]+\.[A-Za-z0-9_]+$/, 'vtSymbol is SYMBOL.EXCHANGE, e.g. rb2501.SHFE');
@@ -87,11 +88,23 @@ const portSchema = z
   .min(1, 'the SMTP port is a whole number from 1 to 65535 (587 STARTTLS, 465 TLS, 25 plain)')
   .max(65_535, 'the SMTP port is at most 65535');
 
-export const webhookChannelSchema = z.object({
-  url: httpUrl('the webhook'),
-  minLevel: alertMinLevelSchema.default('WARNING'),
-  enabled: z.boolean().default(true),
-});
+/** The message when a webhook host is not loopback and allowNonLoopback is not set. */
+export function webhookNotConfirmed(host: string): string {
+  return `the webhook host ${host} is not this machine: alerts would leave it; to confirm, set alerts.webhook.allowNonLoopback (Settings: "Post beyond this machine")`;
+}
+
+export const webhookChannelSchema = z
+  .object({
+    url: httpUrl('the webhook'),
+    minLevel: alertMinLevelSchema.default('WARNING'),
+    enabled: z.boolean().default(true),
+    /** The operator's confirmation that alerts may be posted to a host that is not loopback. */
+    allowNonLoopback: z.boolean().default(false),
+  })
+  .superRefine((w, ctx) => {
+    const host = urlHost(w.url);
+    if (host !== null && !w.allowNonLoopback && !isLoopbackHost(host)) ctx.addIssue({ code: 'custom', path: ['url'], message: webhookNotConfirmed(host) });
+  });
 
 export const emailChannelSchema = z.object({
   host: z.string().trim().min(1, 'the SMTP host is a server name or address, e.g. smtp.example.com'),
@@ -137,6 +150,11 @@ export type WebhookChannel = z.infer<typeof webhookChannelSchema>;
 export type EmailChannel = z.infer<typeof emailChannelSchema>;
 export type TelegramChannel = z.infer<typeof telegramChannelSchema>;
 
+/** The message when the metrics host is not loopback and allowNonLoopback is not set. */
+export function metricsNotConfirmed(host: string): string {
+  return `the metrics host ${host} is not loopback: GET /metrics (no token) would be open to the network; to confirm, set metrics.allowNonLoopback (Settings: "Serve beyond this machine")`;
+}
+
 /**
  * Desktop and headless settings (settings.json through SettingsFile) share this schema.
  * Command-line flags override it for one run.
@@ -176,8 +194,16 @@ export const settingsSchema = z.object({
       host: z.string().trim().min(1, 'the metrics host is an address to bind, e.g. 127.0.0.1').default('127.0.0.1'),
       /** The money a variant's drawdown ratio (kestrel_variant_drawdown_ratio) is measured against. */
       capital: z.number({ error: 'the drawdown capital is an amount of money' }).finite().positive('the drawdown capital is more than 0').default(1_000_000),
+      /**
+       * The operator's confirmation that a host that is not loopback may be bound. The command
+       * line's own address (--metrics-addr, KESTREL_METRICS_ADDR) is that confirmation already.
+       */
+      allowNonLoopback: z.boolean().default(false),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((m, ctx) => {
+      if (m.host !== '' && !m.allowNonLoopback && !isLoopbackHost(m.host)) ctx.addIssue({ code: 'custom', path: ['host'], message: metricsNotConfirmed(m.host) });
+    }),
   alerts: alertChannelsSchema.prefault({}),
   /** Allocation groups: grids on several symbols sharing one pot of money (DOMAIN.md). */
   allocation: allocationSettingsSchema.prefault({}),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlertCenter } from '../../src/main/workstation/alertCenter.js';
-import { AlertRouter } from '../../src/main/workstation/alertChannels.js';
+import { AlertRouter, webhookRefusal } from '../../src/main/workstation/alertChannels.js';
 import { EventBus } from '../../src/main/workstation/eventBus.js';
 import type { Alert } from '../../src/shared/api.js';
 import { alertChannelsSchema, type AlertChannels } from '../../src/shared/config.js';
@@ -116,6 +116,23 @@ function track(router: AlertRouter): AlertRouter {
 }
 
 describe('alert channels', () => {
+  it('webhook beyond this machine: refused without allowNonLoopback (nothing posted), allowed with it', async () => {
+    const far = 'http://203.0.113.7/hook';
+    expect(webhookRefusal({ url: far, allowNonLoopback: false })).toContain('set alerts.webhook.allowNonLoopback');
+    expect(webhookRefusal({ url: far, allowNonLoopback: true })).toBeNull();
+    expect(webhookRefusal({ url: 'http://localhost:9/hook', allowNonLoopback: false })).toBeNull();
+    expect(webhookRefusal({ url: 'http://[::1]:9/hook', allowNonLoopback: false })).toBeNull();
+    expect(webhookRefusal({ url: 'http://127.0.0.1.example.com/hook', allowNonLoopback: false })).not.toBeNull();
+    // Settings that bypassed the schema (built in code, or edited by hand): the router holds too, without a connection.
+    const log: string[] = [];
+    const router = track(new AlertRouter({ channels: { ...channels({}), webhook: { url: far, minLevel: 'INFO', enabled: true, allowNonLoopback: false } }, log: (l) => log.push(l) }));
+    center(router).raise({ level: 'CRITICAL', variant: null, title: 'Risk limit hit', message: '' });
+    await router.idle();
+    expect(router.deliveryStats().webhook).toMatchObject({ sent: 0, failed: 1 });
+    expect(router.deliveryStats().webhook.lastError).toBe('not posted: the webhook host 203.0.113.7 is not this machine: alerts would leave it; to confirm, set alerts.webhook.allowNonLoopback (Settings: "Post beyond this machine")');
+    expect(log.filter((l) => l.includes('retrying'))).toEqual([]);
+  });
+
   it('webhook: posts the alert JSON, routed by minimum level', async () => {
     const hook = await httpServer();
     const router = track(new AlertRouter({ channels: channels({ webhook: { url: `${hook.url}/hook`, minLevel: 'WARNING' } }) }));
@@ -364,8 +381,20 @@ describe('alert channel settings', () => {
       'alerts.quietSeconds': 'the quiet period is a whole number of seconds (0: none)',
     });
 
+    // A host beyond this machine needs its confirmation; the message says which.
+    const unconfirmed = await rest<{ fields: { path: string; message: string }[] }>('/api/settings', {
+      settings: { ...current, alerts: { ...current.alerts, webhook: { url: 'https://hooks.example.com/kestrel', minLevel: 'WARNING', enabled: true } } },
+    });
+    expect(unconfirmed.status).toBe(400);
+    expect(unconfirmed.body.fields).toEqual([
+      {
+        path: 'alerts.webhook.url',
+        message: 'the webhook host hooks.example.com is not this machine: alerts would leave it; to confirm, set alerts.webhook.allowNonLoopback (Settings: "Post beyond this machine")',
+      },
+    ]);
+
     const alerts = {
-      webhook: { url: 'https://hooks.example.com/kestrel', minLevel: 'WARNING', enabled: true },
+      webhook: { url: 'https://hooks.example.com/kestrel', minLevel: 'WARNING', enabled: true, allowNonLoopback: true },
       email: { host: 'smtp.example.com', port: 587, secure: false, user: 'kestrel', password: 'm4il-s3cret', from: 'kestrel@example.com', to: ['trader@example.com'], minLevel: 'ERROR', enabled: true },
       telegram: { baseUrl: 'https://api.telegram.org', botToken: '123456:t0ken-s3cret', chatId: '-100123', minLevel: 'CRITICAL', enabled: false },
       quietSeconds: 120,

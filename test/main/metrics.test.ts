@@ -259,6 +259,19 @@ describe('metrics endpoint: settings and isolation', () => {
         { path: 'metrics.host', message: 'the metrics host is an address to bind, e.g. 127.0.0.1' },
       ],
     });
+    // An address beyond loopback needs its confirmation; the message names it.
+    await expect(off.workstation.handlers.updateSettings({ settings: { ...view.settings, metrics: { port: 9464, host: '0.0.0.0' } } }, CONTROL)).rejects.toMatchObject({
+      status: 400,
+      fields: [
+        {
+          path: 'metrics.host',
+          message:
+            'the metrics host 0.0.0.0 is not loopback: GET /metrics (no token) would be open to the network; to confirm, set metrics.allowNonLoopback (Settings: "Serve beyond this machine")',
+        },
+      ],
+    });
+    const confirmed = await off.workstation.handlers.updateSettings({ settings: { ...view.settings, metrics: { port: 9464, host: '0.0.0.0', allowNonLoopback: true } } }, CONTROL);
+    expect(confirmed.settings.metrics).toEqual({ port: 9464, host: '0.0.0.0', allowNonLoopback: true });
   });
 
   it('a port already taken costs the metrics, with a WARNING, not the start', async () => {
@@ -277,6 +290,27 @@ describe('metrics endpoint: settings and isolation', () => {
     expect(alert?.message).toContain(`127.0.0.1:${port}`);
     expect(alert?.message).toMatch(/EADDRINUSE/);
     expect((await h.workstation.handlers.listVariants({}, CONTROL)).map((v) => v.variant)).toEqual(['alpha-15m']);
+  });
+});
+
+describe('metrics beyond loopback at start', () => {
+  it('settings that got past the schema with 0.0.0.0 and no confirmation: not bound, one WARNING naming the setting', async () => {
+    const tmp = freshDir('metrics-far');
+    cleanups.push(tmp.remove);
+    const h = await startHarness({
+      dataDir: tmp.dir,
+      controlEnabled: true,
+      settings: { demo: { enabled: false } },
+      pastSchema: (s) => ({ ...s, metrics: { port: 0, host: '0.0.0.0', allowNonLoopback: false } }),
+    });
+    cleanups.push(() => h.stop());
+    expect(h.workstation.metricsAddress()).toBeNull();
+    const refused = h.alerts.filter((a) => a.title === 'Metrics not served');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.level).toBe('WARNING');
+    expect(refused[0]!.message).toBe(
+      'GET /metrics not served: the metrics host 0.0.0.0 is not loopback: GET /metrics (no token) would be open to the network; to confirm, set metrics.allowNonLoopback (Settings: "Serve beyond this machine")',
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import { afterEach } from 'vitest';
 import type { z } from 'zod';
 import { freshDir } from '../helpers.js';
-import { settingsSchema } from '../../src/shared/config.js';
+import { settingsSchema, type Settings } from '../../src/shared/config.js';
 import { KESTREL_VERSION } from '../../src/shared/version.js';
 import { ApiServer, type ApiServerOptions } from '../../src/main/node/apiServer.js';
 import { NodeHost } from '../../src/main/node/nodeHost.js';
@@ -27,13 +27,16 @@ export async function startHarness(opts: {
   dataDir: string;
   controlEnabled: boolean;
   settings?: z.input<typeof settingsSchema>;
+  /** Settings changed after the schema read them, as code or a hand edit could get past it. */
+  pastSchema?: (settings: Settings) => Settings;
   token?: string;
   /** ApiServer options a test sets itself (a small client buffer, a log to read). */
   server?: Partial<Pick<ApiServerOptions, 'maxClientBufferBytes' | 'log' | 'allowedHosts' | 'rendererDir'>>;
 }): Promise<Harness> {
   const alerts: Alert[] = [];
   const host = new NodeHost(undefined, (a) => alerts.push(a));
-  const settings = settingsSchema.parse({ ...opts.settings });
+  const parsed = settingsSchema.parse({ ...opts.settings });
+  const settings = opts.pastSchema ? opts.pastSchema(parsed) : parsed;
   // The settings file says what the workstation runs with, as `kestrel serve` would have read it.
   const settingsStore = openSettingsFile(opts.dataDir);
   settingsStore.write(settings);

@@ -25,6 +25,8 @@ export const METRICS_ADDR_ENV = 'KESTREL_METRICS_ADDR';
 /** Where the metrics are to be served, and which source said so (for messages). */
 export interface MetricsTarget {
   host: string;
+  /** A host that is not loopback may be bound (confirmed in Settings, or given on the command line). */
+  allowNonLoopback: boolean;
   port: number;
   from: 'flag' | 'environment' | 'settings';
 }
@@ -61,13 +63,16 @@ export function resolveMetricsTarget(flags: MetricsFlagValues, env: NodeJS.Proce
     port = settings.metrics.port;
     from = 'settings';
   }
+  const addrGiven = flags['metrics-addr'] !== undefined || (envAddr !== undefined && envAddr.trim() !== '');
   const host =
     flags['metrics-addr'] !== undefined
       ? addrOf(flags['metrics-addr'], '--metrics-addr')
       : envAddr !== undefined && envAddr.trim() !== ''
         ? addrOf(envAddr, METRICS_ADDR_ENV)
         : settings.metrics.host;
-  return port === null ? null : { host, port, from };
+  // An address on the command line or in the environment is the operator's own word: it confirms a non-loopback bind.
+  const allowNonLoopback = addrGiven || settings.metrics.allowNonLoopback;
+  return port === null ? null : { host, port, from, allowNonLoopback };
 }
 
 /**

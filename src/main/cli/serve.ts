@@ -84,7 +84,15 @@ export const serveCommand: CliCommand = {
     if (values['no-demo']) settings = { ...settings, demo: { ...settings.demo, enabled: false } };
     // Flag > environment > settings; the workstation serves what this says (and nothing when it is null).
     const metricsTarget = resolveMetricsTarget(values, process.env, settings);
-    settings = { ...settings, metrics: { ...settings.metrics, port: metricsTarget?.port ?? null, host: metricsTarget?.host ?? settings.metrics.host } };
+    settings = {
+      ...settings,
+      metrics: {
+        ...settings.metrics,
+        port: metricsTarget?.port ?? null,
+        host: metricsTarget?.host ?? settings.metrics.host,
+        allowNonLoopback: metricsTarget?.allowNonLoopback ?? settings.metrics.allowNonLoopback,
+      },
+    };
     const token = values.token ?? randomBytes(18).toString('base64url');
     const controlEnabled = values['allow-control'] === true;
 

@@ -1,7 +1,8 @@
 import { createTransport, type Transporter } from 'nodemailer';
 import type { Alert, AlertLevel } from '../../shared/api.js';
 import { alertLevelAtLeast } from '../../shared/alertLevels.js';
-import type { AlertChannels, EmailChannel, TelegramChannel, WebhookChannel } from '../../shared/config.js';
+import { webhookNotConfirmed, type AlertChannels, type EmailChannel, type TelegramChannel, type WebhookChannel } from '../../shared/config.js';
+import { isLoopbackHost, urlHost } from '../../shared/loopback.js';
 
 export const ALERT_CHANNEL_NAMES = ['webhook', 'email', 'telegram'] as const;
 export type AlertChannelName = (typeof ALERT_CHANNEL_NAMES)[number];
@@ -78,6 +79,16 @@ function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
     timer = setTimeout(() => fail(new Error(`${what}: no answer within ${ms} ms`)), ms);
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Why the webhook may not be posted to (its host is not loopback and nothing confirmed it);
+ * null when it may. The schema says the same; this holds for settings that bypassed it.
+ */
+export function webhookRefusal(channel: Pick<WebhookChannel, 'url' | 'allowNonLoopback'>): string | null {
+  const host = urlHost(channel.url);
+  if (host === null) return `the webhook URL "${channel.url}" is not a URL`;
+  return channel.allowNonLoopback || isLoopbackHost(host) ? null : webhookNotConfirmed(host);
 }
 
 /**
@@ -169,6 +180,8 @@ export class AlertRouter {
   }
 
   private sendWebhook(channel: WebhookChannel, alert: Alert): Promise<void> {
+    const refusal = webhookRefusal(channel);
+    if (refusal !== null) return Promise.reject(new PermanentFailure(`not posted: ${refusal}`));
     return postJson(channel.url, alert, this.timeoutMs);
   }
 

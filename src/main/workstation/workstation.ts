@@ -20,7 +20,8 @@ import {
   type TradingUpdate,
   type VariantSummary,
 } from '../../shared/api.js';
-import { variantConfigSchema, type Settings, type VariantConfig } from '../../shared/config.js';
+import { metricsNotConfirmed, variantConfigSchema, type Settings, type VariantConfig } from '../../shared/config.js';
+import { isLoopbackHost } from '../../shared/loopback.js';
 import type { Snapshot } from '../../shared/snapshot.js';
 import { MAIN_LOG_FILE } from '../../shared/contract/logs.js';
 import type { WorkerLaunch } from '../../shared/workerProtocol.js';
@@ -228,7 +229,7 @@ export class Workstation {
     }
     this.demo?.start();
     this.metrics = this.buildExporter();
-    if (settings.metrics.port !== null) await this.serveMetrics(this.metrics, settings.metrics.host, settings.metrics.port);
+    if (settings.metrics.port !== null) await this.serveMetrics(this.metrics, settings.metrics.host, settings.metrics.port, settings.metrics.allowNonLoopback);
   }
 
   /**
@@ -313,7 +314,13 @@ export class Workstation {
   }
 
   /** A port that cannot be bound costs the metrics, never the trading: an alert (one stderr line headless, main.log), and the start goes on. */
-  private async serveMetrics(exporter: MetricsExporter, host: string, port: number): Promise<void> {
+  private async serveMetrics(exporter: MetricsExporter, host: string, port: number, allowNonLoopback: boolean): Promise<void> {
+    // The schema refuses this already; settings built in code or edited by hand past it are held here too.
+    if (!allowNonLoopback && !isLoopbackHost(host)) {
+      const message = `GET /metrics not served: ${metricsNotConfirmed(host)}`;
+      this.alerts.raise({ level: 'WARNING', variant: null, title: 'Metrics not served', message, context: { host, port }, key: 'metrics:listen' });
+      return;
+    }
     try {
       await exporter.listen(host, port);
     } catch (err) {

@@ -290,6 +290,10 @@ function MetricsCard() {
           />
           <FieldMessages path="metrics.host" />
         </label>
+        <label className="check" style={{ alignSelf: 'end' }}>
+          <input type="checkbox" checked={metrics.allowNonLoopback} onChange={(e) => edit({ allowNonLoopback: e.target.checked })} data-testid="input-metrics.allowNonLoopback" />
+          Serve beyond this machine
+        </label>
       </div>
       <p className="muted note" data-testid="settings-metrics-url">
         {usable ? (
@@ -315,7 +319,7 @@ type MinLevel = NonNullable<AlertsDraft['webhook']>['minLevel'];
 
 /** What a channel starts with when switched on for the first time. */
 const NEW_CHANNEL = {
-  webhook: { url: '', minLevel: 'WARNING', enabled: true },
+  webhook: { url: '', minLevel: 'WARNING', enabled: true, allowNonLoopback: false },
   email: { host: '', port: 587, secure: false, user: '', password: '', from: '', to: [], minLevel: 'ERROR', enabled: true },
   telegram: { baseUrl: 'https://api.telegram.org', botToken: '', chatId: '', minLevel: 'WARNING', enabled: true },
 } satisfies { [K in 'webhook' | 'email' | 'telegram']: NonNullable<AlertsDraft[K]> };
@@ -412,6 +416,15 @@ function AlertsCard() {
               <Field label="URL" path="alerts.webhook.url">
                 <TextInput value={webhook.url} path="alerts.webhook.url" placeholder="https://hooks.example.com/kestrel" onChange={(url) => edit({ webhook: { ...webhook, url } })} />
               </Field>
+              <label className="check">
+                <input
+                  type="checkbox"
+                  checked={webhook.allowNonLoopback}
+                  onChange={(e) => edit({ webhook: { ...webhook, allowNonLoopback: e.target.checked } })}
+                  data-testid="input-alerts.webhook.allowNonLoopback"
+                />
+                Post beyond this machine
+              </label>
               <Field label="Minimum level" path="alerts.webhook.minLevel">
                 <MinLevelSelect value={webhook.minLevel} path="alerts.webhook.minLevel" onChange={(minLevel) => edit({ webhook: { ...webhook, minLevel } })} />
               </Field>
