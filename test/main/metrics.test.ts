@@ -301,7 +301,7 @@ describe('metrics beyond loopback at start', () => {
       dataDir: tmp.dir,
       controlEnabled: true,
       settings: { demo: { enabled: false } },
-      pastSchema: (s) => ({ ...s, metrics: { port: 0, host: '0.0.0.0', allowNonLoopback: false } }),
+      pastSchema: (s) => ({ ...s, metrics: { ...s.metrics, port: 0, host: '0.0.0.0', allowNonLoopback: false } }),
     });
     cleanups.push(() => h.stop());
     expect(h.workstation.metricsAddress()).toBeNull();
