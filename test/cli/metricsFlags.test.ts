@@ -18,7 +18,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const settingsWith = (port: number | null, host = '127.0.0.1'): ReturnType<typeof settingsSchema.parse> => settingsSchema.parse({ metrics: { port, host } });
+const settingsWith = (port: number | null, host = '127.0.0.1', allowNonLoopback = false): ReturnType<typeof settingsSchema.parse> =>
+  settingsSchema.parse({ metrics: { port, host, allowNonLoopback } });
 
 async function takenPort(): Promise<number> {
   const server: Server = createServer();
@@ -89,13 +90,18 @@ async function listening(s: Served): Promise<{ url: string; port: number; token:
 
 describe('resolveMetricsTarget: flag > environment > settings', () => {
   it('takes the port and the address each from the first source that gives one', () => {
-    const settings = settingsWith(9100, '10.0.0.5');
+    const settings = settingsWith(9100, '10.0.0.5', true);
     expect(resolveMetricsTarget({}, {}, settingsWith(null))).toBeNull();
-    expect(resolveMetricsTarget({}, {}, settings)).toEqual({ host: '10.0.0.5', port: 9100, from: 'settings' });
-    expect(resolveMetricsTarget({}, { KESTREL_METRICS_PORT: '9200' }, settings)).toEqual({ host: '10.0.0.5', port: 9200, from: 'environment' });
-    expect(resolveMetricsTarget({}, { KESTREL_METRICS_PORT: '9200', KESTREL_METRICS_ADDR: '0.0.0.0' }, settings)).toEqual({ host: '0.0.0.0', port: 9200, from: 'environment' });
-    expect(resolveMetricsTarget({ 'metrics-port': '9300' }, { KESTREL_METRICS_PORT: '9200' }, settings)).toEqual({ host: '10.0.0.5', port: 9300, from: 'flag' });
-    expect(resolveMetricsTarget({ 'metrics-port': '0', 'metrics-addr': '::1' }, { KESTREL_METRICS_PORT: '9200', KESTREL_METRICS_ADDR: '0.0.0.0' }, settings)).toEqual({ host: '::1', port: 0, from: 'flag' });
+    expect(resolveMetricsTarget({}, {}, settings)).toEqual({ host: '10.0.0.5', port: 9100, from: 'settings', allowNonLoopback: true });
+    expect(resolveMetricsTarget({}, { KESTREL_METRICS_PORT: '9200' }, settings)).toEqual({ host: '10.0.0.5', port: 9200, from: 'environment', allowNonLoopback: true });
+    expect(resolveMetricsTarget({}, { KESTREL_METRICS_PORT: '9200', KESTREL_METRICS_ADDR: '0.0.0.0' }, settings)).toEqual({ host: '0.0.0.0', port: 9200, from: 'environment', allowNonLoopback: true });
+    expect(resolveMetricsTarget({ 'metrics-port': '9300' }, { KESTREL_METRICS_PORT: '9200' }, settings)).toEqual({ host: '10.0.0.5', port: 9300, from: 'flag', allowNonLoopback: true });
+    expect(resolveMetricsTarget({ 'metrics-port': '0', 'metrics-addr': '::1' }, { KESTREL_METRICS_PORT: '9200', KESTREL_METRICS_ADDR: '0.0.0.0' }, settings)).toEqual({ host: '::1', port: 0, from: 'flag', allowNonLoopback: true });
+    // An address on the command line or in the environment is the operator's confirmation; the settings' own needs its box.
+    const loopbackSettings = settingsWith(9100);
+    expect(resolveMetricsTarget({}, {}, loopbackSettings)?.allowNonLoopback).toBe(false);
+    expect(resolveMetricsTarget({}, { KESTREL_METRICS_ADDR: '0.0.0.0' }, loopbackSettings)).toEqual({ host: '0.0.0.0', port: 9100, from: 'settings', allowNonLoopback: true });
+    expect(resolveMetricsTarget({ 'metrics-addr': '0.0.0.0' }, {}, loopbackSettings)?.allowNonLoopback).toBe(true);
     // An address alone opens nothing; an empty variable is no variable.
     expect(resolveMetricsTarget({ 'metrics-addr': '0.0.0.0' }, { KESTREL_METRICS_PORT: ' ' }, settingsWith(null))).toBeNull();
   });

@@ -36,8 +36,8 @@ describe('the layers of ARCHITECTURE.md are an allowlist, enforced by lint', () 
     expect(await refused('src/io/zz-probe.ts', [...bad, 'node:fs', 'better-sqlite3', 'mysql2/promise', '../core/windowBars.js'])).toEqual(bad);
   });
 
-  it('worker: io, core, shared and Node; not main, electron or a package of main', async () => {
-    const bad = ['../main/workstation/workstation.js', 'electron', 'prom-client', '../renderer/sync.js'];
+  it('worker: io, core, shared and Node (and prom-client for its own series); not main, electron or a package of main', async () => {
+    const bad = ['../main/workstation/workstation.js', 'electron', 'nodemailer', '../renderer/sync.js'];
     expect(await refused('src/worker/zz-probe.ts', [...bad, '../io/barStore.js', 'node:path'])).toEqual(bad);
   });
 

@@ -271,7 +271,7 @@ describe('metrics endpoint: settings and isolation', () => {
       ],
     });
     const confirmed = await off.workstation.handlers.updateSettings({ settings: { ...view.settings, metrics: { port: 9464, host: '0.0.0.0', allowNonLoopback: true } } }, CONTROL);
-    expect(confirmed.settings.metrics).toEqual({ port: 9464, host: '0.0.0.0', allowNonLoopback: true });
+    expect(confirmed.settings.metrics).toEqual({ port: 9464, host: '0.0.0.0', allowNonLoopback: true, capital: 1_000_000 });
   });
 
   it('a port already taken costs the metrics, with a WARNING, not the start', async () => {

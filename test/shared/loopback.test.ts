@@ -30,6 +30,6 @@ describe('settings: reaching beyond this machine', () => {
     });
     expect(fields({ metrics: { port: 9464, host: '192.168.1.5', allowNonLoopback: true }, alerts: { webhook: { url: 'https://hooks.example.com/k', allowNonLoopback: true } } })).toEqual({});
     expect(fields({ metrics: { port: 9464, host: 'localhost' }, alerts: { webhook: { url: 'http://127.0.0.1:8080/k' } } })).toEqual({});
-    expect(settingsSchema.parse({}).metrics).toEqual({ port: null, host: '127.0.0.1', allowNonLoopback: false });
+    expect(settingsSchema.parse({}).metrics).toEqual({ port: null, host: '127.0.0.1', allowNonLoopback: false, capital: 1_000_000 });
   });
 });

@@ -1,5 +1,5 @@
-import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { reportWriteFailure } from '../../io/diskGuard.js';
 import type { Settings } from '../../shared/config.js';
 import { checkSettings, type SettingsStore } from './settingsStore.js';
@@ -47,6 +47,8 @@ export class SettingsFile implements SettingsStore {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('settings must be an object');
     const tmp = `${this.path}.tmp-${process.pid}`;
     try {
+      // A first save may come before anything else created the folder (a new data directory).
+      mkdirSync(dirname(this.path), { recursive: true });
       const fd = openSync(tmp, 'w', 0o600);
       try {
         writeSync(fd, `${JSON.stringify(value, null, '\t')}\n`);
