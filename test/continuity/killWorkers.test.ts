@@ -69,13 +69,19 @@ async function runKillTest(tape: TapeSource, historyMinutes: number, kills: numb
   const killAt = new Set<number>();
   while (killAt.size < kills) killAt.add(1 + Math.floor(rng.next() * (chunks - 1)));
   let killed = 0;
+  let lastKilled: number | null = null;
   for (let i = 0; i < chunks; i++) {
     await writer.write(rest.slice(i * chunk, (i + 1) * chunk));
     if (killAt.has(i)) {
       // Kill wherever it is: in the middle of a batch, a commit or a restore.
-      const pid = await waitFor('cont-b has a process', () => ws.supervisorInfo('cont-b')?.pid ?? undefined, 30_000, 5);
+      // The supervisor may not have seen the last kill's exit yet: wait for the new process, never the old pid.
+      const pid = await waitFor('cont-b has a new process', () => {
+        const p = ws.supervisorInfo('cont-b')?.pid ?? undefined;
+        return p !== undefined && p !== lastKilled ? p : undefined;
+      }, 30_000, 5);
       await new Promise((r) => setTimeout(r, Math.floor(rng.next() * 60)));
       process.kill(pid, 'SIGKILL');
+      lastKilled = pid;
       killed++;
     }
     await new Promise((r) => setTimeout(r, 25));

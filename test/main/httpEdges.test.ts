@@ -165,6 +165,14 @@ describe('prototype keys in a JSON body', () => {
     updateSettings: { settings: {} },
     testBarSource: { barSource: { kind: 'sqlite' } },
     importBars: { fileName: 'rb.csv', content: 'datetime,open,high,low,close,volume\n', format: 'csv', symbol: 'rb2405', exchange: 'SHFE' },
+    flattenVariant: {},
+    startBacktest: { strategy: 'macd-td', symbols: ['rb9999.SIM'], from: '2025-01-01', to: '2025-01-31', windowMinutes: 15 },
+    pauseBacktest: {},
+    resumeBacktest: {},
+    cancelBacktest: {},
+    rerunBacktest: {},
+    setBacktestQueuePaused: { paused: false },
+    startSweep: { job: { strategy: 'macd-td', symbols: ['rb9999.SIM'], from: '2025-01-01', to: '2025-01-31', windowMinutes: 15 }, parameters: { 'signal.fast': { values: [8] } } },
   };
   const pathParams: Record<string, string> = { variant: 'demo-15m', id: 'no-such-alert' };
   const commands = entryNames.filter((n): n is EntryName => contract[n].kind === 'command');
