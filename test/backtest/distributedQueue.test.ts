@@ -162,5 +162,9 @@ describe('backtests on a BullMQ queue (real Redis, real backtest-worker processe
     } finally {
       await queue.close();
     }
+    // SIGTERM (as Ctrl-C): the worker, holding no job, closes and exits 0.
+    const exited = new Promise<number | null>((r) => w.child.once('exit', (code) => r(code)));
+    w.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   }, 120_000);
 });

@@ -214,8 +214,9 @@ export class RedisBacktestWorker {
     return Promise.all([this.worker.waitUntilReady(), this.subscriber.ping()]);
   }
 
+  /** Takes no more jobs and waits for those in hand. */
   async close(): Promise<void> {
-    await this.worker.close(true);
+    await this.worker.close();
     this.subscriber.disconnect();
     this.redis.disconnect();
   }

@@ -10,7 +10,7 @@ import { RedisBacktestWorker } from '../../io/backtest/redisJobQueue.js';
 import type { CliCommand, CliIo } from './command.js';
 import { UsageError } from './command.js';
 import { intFlag, parseFlags, requireFlag } from './flags.js';
-import { QUEUE_FLAGS, QUEUE_USAGE, queueAddressOf } from './backtestJobs.js';
+import { QUEUE_FLAGS, QUEUE_USAGE, onInterrupt, queueAddressOf } from './backtestJobs.js';
 import { STORE_FLAGS, STORE_USAGE, defaultDataDir, openStoreFromFlags, runReportingErrors } from './storeFlags.js';
 
 const FLAGS = {
@@ -26,8 +26,9 @@ const USAGE = `Usage: kestrel backtest-worker --queue redis://host:6379 [--threa
 
 Takes backtest jobs that \`kestrel sweep --queue\`, \`kestrel backtest --queue\` or a workstation
 put on the BullMQ queue, runs them on this machine (N jobs at once) and hands the results back.
-Start as many as you like, on as many machines. Runs until Ctrl-C; a killed worker's job goes to
-another worker once its lock expires.
+Start as many as you like, on as many machines. Runs until Ctrl-C (jobs in hand are finished
+first; a second Ctrl-C leaves them): a killed worker's job goes to another worker once its lock
+expires.
 
   --threads N         concurrent jobs (default: cores − 1, at least 1)
   --lock-ms MS        BullMQ lock duration (default 30000): how long a killed worker keeps its job
@@ -71,14 +72,13 @@ export const backtestWorkerCommand: CliCommand = {
       await worker.waitUntilReady();
       io.stderr.write(`kestrel backtest-worker: ${worker.name} taking jobs from ${address.url} (${pool.threads} at once)\n`);
       await new Promise<void>((done) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
+        const detach = onInterrupt(() => {
+          // A second Ctrl-C finds Node's default handler: the process ends, its jobs go back to the queue.
+          detach();
           done();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
+        });
       });
+      io.stderr.write(`kestrel backtest-worker: stopping; finishing the jobs in hand (Ctrl-C again to leave them to other workers)\n`);
       await worker.close();
       await pool.close();
       await store.close();
