@@ -160,6 +160,8 @@ export class RedisBacktestWorker {
   private readonly worker: Worker<QueuedJob, JobOutcome>;
   private readonly subscriber: Redis;
   private readonly redis: Redis;
+  /** BullMQ leaves a connection it was given open: closed here. */
+  private readonly workerConnection: Redis;
   private readonly running = new Map<string, Job<QueuedJob, JobOutcome>>();
   readonly name = `${hostname()}:${process.pid}`;
 
@@ -171,6 +173,7 @@ export class RedisBacktestWorker {
     const n = names(address);
     this.redis = redisOf(address.url);
     this.subscriber = redisOf(address.url);
+    this.workerConnection = redisOf(address.url);
     void this.subscriber.subscribe(n.cancelChannel);
     this.subscriber.on('message', (_channel: string, jobId: string) => {
       if (this.running.has(jobId)) {
@@ -194,7 +197,7 @@ export class RedisBacktestWorker {
         }
       },
       {
-        connection: redisOf(address.url),
+        connection: this.workerConnection,
         prefix: n.prefix,
         concurrency: pool.threads,
         ...(opts.lockDurationMs === undefined ? {} : { lockDuration: opts.lockDurationMs }),
@@ -217,6 +220,7 @@ export class RedisBacktestWorker {
   /** Takes no more jobs and waits for those in hand. */
   async close(): Promise<void> {
     await this.worker.close();
+    this.workerConnection.disconnect();
     this.subscriber.disconnect();
     this.redis.disconnect();
   }
