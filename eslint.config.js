@@ -16,7 +16,7 @@ const layers = {
   io: {
     layers: ['core', 'shared'],
     // esbuild: only when running from source, to bundle a worker thread's entry once (tsx cannot reach threads on Node 20).
-    packages: ['better-sqlite3', 'mysql2', 'zod', 'apache-arrow', 'esbuild'],
+    packages: ['better-sqlite3', 'mysql2', 'zod', 'apache-arrow', 'esbuild', 'bullmq', 'ioredis'],
     node: true,
     why: 'src/io is shared by workers and main; it depends on neither.',
   },

@@ -11,7 +11,7 @@ import { KESTREL_VERSION } from '../../shared/version.js';
 import type { BacktestRun } from '../../core/backtest/runBacktest.js';
 import type { CliCommand, CliIo } from './command.js';
 import { intFlag, parseFlags, requireFlag } from './flags.js';
-import { EXIT_INTERRUPTED, checkJob, onInterrupt, poolFor, progressSink, readConfig } from './backtestJobs.js';
+import { EXIT_INTERRUPTED, checkJob, onInterrupt, progressSink, queueFor, readConfig, QUEUE_FLAGS, QUEUE_USAGE } from './backtestJobs.js';
 import { STORE_FLAGS, STORE_USAGE, openStoreFromFlags, runReportingErrors } from './storeFlags.js';
 
 const FLAGS = {
@@ -20,9 +20,10 @@ const FLAGS = {
   threads: { type: 'string' },
   help: { type: 'boolean' },
   ...STORE_FLAGS,
+  ...QUEUE_FLAGS,
 } as const;
 
-const USAGE = `Usage: kestrel backtest --config job.json [--data-dir D | --sqlite F | --mysql URL] [--out result.json]
+const USAGE = `Usage: kestrel backtest --config job.json [--data-dir D | --sqlite F | --mysql URL] [--out result.json] [--queue redis://host:6379]
 
 Runs one backtest job: the strategy over the 1-minute bars of its symbols in its range, merged
 on the time axis as in live trading, bars read through the Arrow cache under <data-dir>/cache.
@@ -38,6 +39,8 @@ job.json:
   --threads N         not used by a single job; accepted for symmetry with sweep
 
 ${STORE_USAGE}
+
+${QUEUE_USAGE}
 `;
 
 /** The result file: the job, the outcome, statistics, trades, the month table and the whole equity curve. */
@@ -77,9 +80,7 @@ export const backtestCommand: CliCommand = {
       try {
         await checkJob(file, job, store);
         const progress = progressSink(io, 'backtest');
-        const pool = poolFor(store, io, values['data-dir'], threads ?? 1, {
-          onProgress: (_id, p) => progress.update(p.barsDone, p.barsTotal, p.time === null ? '' : formatDatetime(p.time)),
-        });
+        const pool = queueFor(store, io, values, threads ?? 1, (_id, p) => progress.update(p.barsDone, p.barsTotal, p.time === null ? '' : formatDatetime(p.time)));
         let interrupted = false;
         const detach = onInterrupt(() => {
           interrupted = true;

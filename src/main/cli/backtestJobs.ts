@@ -10,6 +10,8 @@ import type { z } from 'zod';
 import { jobProblems } from '../../core/backtest/jobCheck.js';
 import { cacheDirFor, sharedBarsLoader } from '../../io/backtest/barCache.js';
 import { JobPool } from '../../io/backtest/jobPool.js';
+import { RedisJobQueue, type BacktestQueue } from '../../io/backtest/redisJobQueue.js';
+import type { JobProgress } from '../../io/backtest/threadProtocol.js';
 import type { BarStore } from '../../io/barStore.js';
 import type { BacktestJob } from '../../shared/backtest.js';
 import type { FieldError } from '../../shared/contractKit.js';
@@ -98,6 +100,36 @@ export function progressSink(io: CliIo, what: string): ProgressSink {
 export function poolFor(store: BarStore, io: CliIo, dataDirFlag: string | undefined, threads: number | undefined, hooks: Pick<ConstructorParameters<typeof JobPool>[0], 'onProgress'>): JobPool {
   const dataDir = resolve(io.cwd, dataDirFlag ?? defaultDataDir());
   return new JobPool({ ...(threads === undefined ? {} : { threads }), loadBars: sharedBarsLoader(store, cacheDirFor(dataDir, store)), ...hooks });
+}
+
+/** Where jobs go: this machine's threads (default) or a BullMQ queue on Redis. */
+export const QUEUE_FLAGS = {
+  queue: { type: 'string' },
+  'queue-name': { type: 'string' },
+} as const;
+
+export const QUEUE_USAGE = `Queue (default: this machine's threads):
+  --queue URL         redis://host:6379 — jobs go to a BullMQ queue that \`kestrel backtest-worker\` processes take
+  --queue-name NAME   the queue's name (default kestrel-backtests)`;
+
+/** `--queue redis://…` checked: a URL Redis can be reached at, or a usage error. */
+export function queueAddressOf(values: { queue?: string; 'queue-name'?: string }): { url: string; name?: string } | null {
+  if (values.queue === undefined) return null;
+  if (!/^rediss?:\/\//.test(values.queue)) throw new UsageError(`--queue: "${values.queue}" is not a redis:// URL`);
+  return { url: values.queue, ...(values['queue-name'] === undefined ? {} : { name: values['queue-name'] }) };
+}
+
+/** The in-process pool, or with --queue the Redis queue (bars then come from the workers' stores). */
+export function queueFor(
+  store: BarStore,
+  io: CliIo,
+  values: { queue?: string; 'queue-name'?: string; 'data-dir'?: string },
+  threads: number | undefined,
+  onProgress: (id: string, p: JobProgress) => void,
+): BacktestQueue {
+  const address = queueAddressOf(values);
+  if (address) return new RedisJobQueue(address, { onProgress });
+  return poolFor(store, io, values['data-dir'], threads, { onProgress });
 }
 
 /** Ctrl-C (and SIGTERM) cancel through `cancel`; the returned function removes the handlers. */

@@ -24,6 +24,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'backtest', summary: 'run one backtest job (a strategy over stored bars) and print its result', load: async () => (await import('./backtest.js')).backtestCommand },
   { name: 'sweep', summary: 'run a grid or random sample of backtests; results.jsonl + aggregated.json', load: async () => (await import('./sweep.js')).sweepCommand },
   { name: 'repair', summary: 'check kestrel.db and copy what is readable from a damaged one into a new file', load: async () => (await import('./repair.js')).repairCommand },
+  { name: 'backtest-worker', summary: 'take backtest jobs from a BullMQ queue on Redis (--queue redis://…) and run them here', load: async () => (await import('./backtestWorker.js')).backtestWorkerCommand },
   { name: 'analyze', summary: 'print window bars with MACD, EMA, TD, dullness and divergence from the bar store', load: async () => (await import('./analyze.js')).analyzeCommand },
 ];
 

@@ -11,7 +11,7 @@ import { sweepConfigSchema, type BacktestJob } from '../../shared/backtest.js';
 import { KESTREL_VERSION } from '../../shared/version.js';
 import type { CliCommand, CliIo } from './command.js';
 import { intFlag, parseFlags, requireFlag } from './flags.js';
-import { ConfigError, EXIT_INTERRUPTED, checkJob, onInterrupt, poolFor, progressSink, readConfig } from './backtestJobs.js';
+import { ConfigError, EXIT_INTERRUPTED, checkJob, onInterrupt, progressSink, queueFor, readConfig, QUEUE_FLAGS, QUEUE_USAGE } from './backtestJobs.js';
 import { STORE_FLAGS, STORE_USAGE, openStoreFromFlags, runReportingErrors } from './storeFlags.js';
 
 const FLAGS = {
@@ -20,9 +20,10 @@ const FLAGS = {
   threads: { type: 'string' },
   help: { type: 'boolean' },
   ...STORE_FLAGS,
+  ...QUEUE_FLAGS,
 } as const;
 
-const USAGE = `Usage: kestrel sweep --config sweep.json --outdir DIR [--threads N] [--data-dir D | --sqlite F | --mysql URL]
+const USAGE = `Usage: kestrel sweep --config sweep.json --outdir DIR [--threads N] [--data-dir D | --sqlite F | --mysql URL] [--queue redis://host:6379]
 
 Runs one backtest per parameter point and writes DIR/<run_id>/results.jsonl (one line per run:
 point, status, statistics) and DIR/<run_id>/aggregated.json (counts, the best run by each
@@ -36,6 +37,8 @@ sweep.json:
   --threads N         concurrent jobs (default: cores − 1, at least 1)
 
 ${STORE_USAGE}
+
+${QUEUE_USAGE}
 `;
 
 export const sweepCommand: CliCommand = {
@@ -75,18 +78,16 @@ export const sweepCommand: CliCommand = {
         const done = new Map<string, number>();
         let barsTotal = 0;
         const totals = new Map<string, number>();
-        const pool = poolFor(store, io, values['data-dir'], threads, {
-          onProgress: (id, p) => {
-            done.set(id, p.barsDone);
-            if (!totals.has(id)) {
-              totals.set(id, p.barsTotal);
-              barsTotal += p.barsTotal;
-            }
-            let sum = 0;
-            for (const v of done.values()) sum += v;
-            // Until every job has reported its size, the total is estimated from those that have.
-            progress.update(sum, Math.max(sum, Math.round((barsTotal / totals.size) * jobs.length)), `${totals.size}/${jobs.length} jobs started`);
-          },
+        const pool = queueFor(store, io, values, threads, (id, p) => {
+          done.set(id, p.barsDone);
+          if (!totals.has(id)) {
+            totals.set(id, p.barsTotal);
+            barsTotal += p.barsTotal;
+          }
+          let sum = 0;
+          for (const v of done.values()) sum += v;
+          // Until every job has reported its size, the total is estimated from those that have.
+          progress.update(sum, Math.max(sum, Math.round((barsTotal / totals.size) * jobs.length)), `${totals.size}/${jobs.length} jobs started`);
         });
         let interrupted = false;
         const detach = onInterrupt(() => {
