@@ -92,8 +92,22 @@ describe('kestrel backtest and sweep', () => {
   }, 180_000);
 
   it('Ctrl-C cancels cleanly: exit 130, nothing written', async () => {
-    const out = join(dir.dir, 'interrupted.json');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/main/cli/main.ts'), 'backtest', '--config', config('long.json', JOB), '--data-dir', dir.dir, '--out', out], {
+    // A long tape of its own (2 × 100,000 minutes): the SIGINT sent at the first progress line lands
+    // while hundreds of thousands of bars are still to go, however fast the engine has become.
+    const long = freshDir('cli-backtest-long');
+    try {
+      seedDataDir(long.dir, 100_000);
+      await cancelsCleanly(long.dir);
+    } finally {
+      long.remove();
+    }
+  }, 180_000);
+});
+
+async function cancelsCleanly(dataDir: string): Promise<void> {
+  {
+    const out = join(dataDir, 'interrupted.json');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/main/cli/main.ts'), 'backtest', '--config', config('long.json', { ...JOB, to: '2027-12-31' }), '--data-dir', dataDir, '--out', out], {
       cwd: PROJECT_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -111,5 +125,5 @@ describe('kestrel backtest and sweep', () => {
     expect(stderr).toMatch(/cancelled after [\d,]+ bars; nothing written/);
     expect(code).toBe(130);
     expect(existsSync(out)).toBe(false);
-  }, 180_000);
-});
+  }
+}
