@@ -197,7 +197,7 @@ test('settings: the bar source, a field error next to its field, test connection
   const unchanged = await host.api<SettingsView>('/api/settings');
   expect(unchanged.body.settings.barSource).toEqual({ kind: 'sqlite', path: null });
   expect(unchanged.body.settings.variants).toEqual([]);
-  expect(unchanged.body.settings.metrics).toEqual({ port: null, host: '127.0.0.1', allowNonLoopback: false });
+  expect(unchanged.body.settings.metrics).toEqual({ port: null, host: '127.0.0.1', allowNonLoopback: false, capital: 1_000_000 });
 
   // Discard, change the demo speed, save: saved, and the screen says what waits for a restart.
   await page.getByTestId('settings-discard').click();
