@@ -99,6 +99,8 @@ async function dragRight(page: Page, chart: Locator, px: number): Promise<void> 
 
 test.describe('read-only host', () => {
   test('dashboard: book tables as the API has them, MACD pane, markers, older history on scroll', async ({ page, host }) => {
+    // Up to 60 drags, each waiting for the chart to settle: on a busy 2-core machine this alone can pass 90 s.
+    test.setTimeout(180_000);
     const variant = 'demo-15m';
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
