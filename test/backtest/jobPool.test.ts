@@ -14,7 +14,9 @@ const dir = freshDir('jobpool');
 let symbols: string[] = [];
 
 beforeAll(() => {
-  const bars = simulatedBars(12_000);
+  // Long enough (2 × 150,000 minutes) that a pause or cancel sent at the first progress report lands
+  // while the job still has most of its bars to go, however fast the engine is.
+  const bars = simulatedBars(150_000);
   symbols = [...new Set(bars.map((b) => vtSymbolOf(b.symbol, b.exchange)))].sort();
   for (const vt of symbols) {
     const mine = bars.filter((b) => vtSymbolOf(b.symbol, b.exchange) === vt);
