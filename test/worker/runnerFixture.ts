@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { SimulatedMarket } from '../../src/core/market/simulatedMarket.js';
+import { TradingCalendar } from '../../src/core/market/tradingCalendar.js';
 import { JsonLinesLog } from '../../src/io/jsonLinesLog.js';
 import { SqliteBarStore } from '../../src/io/sqliteBarStore.js';
 import { TradingJournal } from '../../src/io/tradingJournal.js';
@@ -69,4 +70,55 @@ export function rig(dataDir: string, variant: Partial<VariantConfigInput> = {}, 
       await store.close();
     },
   };
+}
+
+/** Two contracts of one product for roll tests: the first is dominant, the second overtakes it. */
+export const ROLL_FROM = 'rb2505.SHFE';
+export const ROLL_TO = 'rb2510.SHFE';
+
+export interface RollTape {
+  /** Both contracts' 1-minute bars, in time order (vnpy rows: symbol, exchange, interval). */
+  bars: StoredBar[];
+  /** The first minute of each trading day, in order. */
+  dayStarts: number[];
+}
+
+/**
+ * `days` trading days of rb2505 and rb2510 on SHFE (seeded simulated prices, China futures
+ * sessions). rb2505 holds the larger open interest throughout (so a first start resolves rb.SHFE
+ * to it) and trades ~1,100 lots a minute; rb2510 trades ~400 before trading day `crossDay`
+ * (0-based) and ~1,700 from it on. With rollDays = 2 the roll is due at the first minute of
+ * trading day `crossDay + 2`.
+ */
+export function rollTape(seed: number, days: number, crossDay: number): RollTape {
+  const calendar = new TradingCalendar();
+  const market = new SimulatedMarket({
+    seed,
+    instruments: [
+      { symbol: 'rb2505', exchange: 'SHFE', startPrice: 3600, priceTick: 1, baseVolume: 1000 },
+      { symbol: 'rb2510', exchange: 'SHFE', startPrice: 3550, priceTick: 1, baseVolume: 1000 },
+    ],
+    startTime: parseDatetime('2025-01-06 09:00:00') as number,
+  });
+  const bars: StoredBar[] = [];
+  const dayStarts: number[] = [];
+  let day = '';
+  for (;;) {
+    const minute = market.nextMinute();
+    const first = minute[0];
+    if (first === undefined) throw new Error('the simulated market gave an empty minute');
+    const d = calendar.tradingDay(first.time);
+    if (d !== day) {
+      if (dayStarts.length === days) break;
+      day = d;
+      dayStarts.push(first.time);
+    }
+    const k = dayStarts.length - 1;
+    for (const b of minute) {
+      const jitter = b.volume % 200;
+      const volume = b.symbol === 'rb2505' ? 1000 + jitter : k < crossDay ? 300 + jitter : 1600 + jitter;
+      bars.push({ ...b, volume, openInterest: b.symbol === 'rb2505' ? 100_000 : 50_000 });
+    }
+  }
+  return { bars, dayStarts };
 }
