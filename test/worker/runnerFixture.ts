@@ -1,9 +1,16 @@
 import { join } from 'node:path';
+import { registerStrategy, type RegisteredDefinition } from '../../src/core/strategy/registry.js';
+import { readSnapshotFile } from '../../src/io/snapshotFile.js';
+import type { TradingParams } from '../../src/shared/strategyConfig.js';
+import { snapshotFileName, type Snapshot } from '../../src/shared/snapshot.js';
+import { STRATEGY_MODULES_ENV } from '../../src/worker/strategyModules.js';
+import { startHarness, type Harness } from '../main/workstationHarness.js';
+import { waitFor } from '../helpers.js';
 import { SimulatedMarket } from '../../src/core/market/simulatedMarket.js';
 import { TradingCalendar } from '../../src/core/market/tradingCalendar.js';
 import { JsonLinesLog } from '../../src/io/jsonLinesLog.js';
 import { SqliteBarStore } from '../../src/io/sqliteBarStore.js';
-import { TradingJournal } from '../../src/io/tradingJournal.js';
+import { TradingJournal, type JournalTrade } from '../../src/io/tradingJournal.js';
 import type { StoredBar } from '../../src/shared/bar.js';
 import type { VariantConfigInput } from '../../src/shared/config.js';
 import { parseDatetime } from '../../src/shared/time.js';
@@ -121,4 +128,67 @@ export function rollTape(seed: number, days: number, crossDay: number): RollTape
     }
   }
   return { bars, dayStarts };
+}
+
+// ------------------------------------------------------------ real worker processes
+
+/**
+ * Real worker processes under a real workstation (its supervisor restarts a killed worker at
+ * once) on `dataDir`, the demo off. A strategy defined in the tests is registered here (so
+ * Settings accept it) and handed to the workers through KESTREL_STRATEGY_MODULES; `cleanups`
+ * gets the environment's restore.
+ */
+export async function startWorkers(
+  dataDir: string,
+  variants: VariantConfigInput[],
+  opts: { strategy?: { definition: RegisteredDefinition<TradingParams>; module: string }; controlEnabled?: boolean; cleanups?: (() => void)[] } = {},
+): Promise<Harness> {
+  if (opts.strategy) {
+    registerStrategy(opts.strategy.definition);
+    const before = process.env[STRATEGY_MODULES_ENV];
+    process.env[STRATEGY_MODULES_ENV] = opts.strategy.module;
+    opts.cleanups?.push(() => {
+      if (before === undefined) delete process.env[STRATEGY_MODULES_ENV];
+      else process.env[STRATEGY_MODULES_ENV] = before;
+    });
+  }
+  return startHarness({
+    dataDir,
+    controlEnabled: opts.controlEnabled ?? false,
+    settings: {
+      demo: { enabled: false, speed: 60, seed: 1 },
+      variants,
+      supervisor: { backoffInitialMs: 50, backoffMaxMs: 200, maxCrashes: 1_000, crashWindowMs: 60_000 },
+    },
+  });
+}
+
+/** The variant's last snapshot file, or null while there is none (or it is being replaced). */
+export function snapshotIn(dataDir: string, variant: string): Snapshot | null {
+  const read = readSnapshotFile(join(dataDir, 'monitor', snapshotFileName(variant)));
+  return read.ok ? read.snapshot : null;
+}
+
+/**
+ * SIGKILLs the variant's worker process: waits for a process other than `lastKilled` (the
+ * supervisor may not have seen the previous kill's exit yet) and returns the pid it killed.
+ */
+export async function killWorker(harness: Harness, variant: string, lastKilled: number | null): Promise<number> {
+  const pid = await waitFor(`${variant} has a new process`, () => {
+    const p = harness.workstation.supervisorInfo(variant)?.pid ?? undefined;
+    return p !== undefined && p !== lastKilled ? p : undefined;
+  }, 30_000, 5);
+  process.kill(pid, 'SIGKILL');
+  return pid;
+}
+
+/** Trades of one variant as comparable rows: ids lose the variant prefix, which is all that differs. */
+export function tradesOf(journal: TradingJournal, variant: string): Omit<JournalTrade, 'variant'>[] {
+  return journal.trades({ variant }).map(({ variant: _v, ...t }) => ({ ...t, id: t.id.slice(variant.length) }));
+}
+
+/** The variant's stored state with its own name replaced, to compare two variants' states. */
+export function neutralState(journal: TradingJournal, variant: string): unknown {
+  const json = journal.loadState(variant)?.json ?? 'null';
+  return JSON.parse(json.split(variant).join('VARIANT')) as unknown;
 }
