@@ -90,6 +90,8 @@ export class VariantRunner {
   private replayStartedAt = 0;
   private replayBars = 0;
   private dayStart: DayStart | null = null;
+  /** The universe's entries given as products (`rb.SHFE`): the ones that roll. */
+  private readonly rollingProducts: string[];
   private restoreInfo: NonNullable<SnapshotInput['restore']> = {
     phase: 'idle',
     minuteBarsReplayed: 0,
@@ -106,6 +108,7 @@ export class VariantRunner {
   ) {
     this.bound = strategyFor(launch.variant.strategy, launch.variant.params, `variant ${launch.variant.name}`);
     this.instruments = configuredInstruments(launch);
+    this.rollingProducts = this.instruments.filter((vt) => /^[A-Za-z]+$/.test(parseVtSymbol(vt).symbol));
     this.monitorDir = join(launch.dataDir, 'monitor');
     this.clock = deps.clock ?? (() => new Date());
     this.snapshotIntervalMs = deps.snapshotIntervalMs ?? 200;
@@ -445,6 +448,8 @@ export class VariantRunner {
    */
   private async dayBoundary(series: readonly InstrumentSeries[], horizon: number): Promise<number> {
     const engine = this.engine as TradingEngine;
+    // A universe of contracts only never rolls: its batches need no cut.
+    if (this.rollingProducts.length === 0) return horizon;
     let first = Number.POSITIVE_INFINITY;
     for (const s of series) first = Math.min(first, s.bars[0]?.time ?? first);
     if (first === Number.POSITIVE_INFINITY) return horizon;
@@ -481,8 +486,7 @@ export class VariantRunner {
     const engine = this.engine as TradingEngine;
     const { variant } = this.launch;
     const rolls: DayStart['rolls'] = [];
-    const products = configuredInstruments(this.launch).filter((vt) => /^[A-Za-z]+$/.test(parseVtSymbol(vt).symbol));
-    if (products.length === 0) return rolls;
+    const products = this.rollingProducts;
     const from = time - (variant.rollDays + ROLL_LOOKBACK_EXTRA_DAYS) * SECONDS_PER_DAY;
     const fromText = formatDatetime(from);
     const overview = await this.deps.store.overview();
