@@ -66,9 +66,8 @@ describe('a contract roll under kill -9', () => {
       const s = snapshotIn(tmp.dir, v);
       return s?.activeContracts.rb === ROLL_TO && s.orders.length === 2 && s.pid !== killed;
     };
-    await bothAt(ROLL_FROM, T0, rolled);
-
-    // Kill 2: the roll committed, its close and reopen not filled yet.
+    // Kill 2: the roll committed, its close and reopen not filled yet — as soon as roll-b shows it.
+    await waitFor('roll-b rolled', () => rolled('roll-b'), 60_000, 5);
     killed = await killWorker(h, 'roll-b', killed);
     await bothAt(ROLL_FROM, T0, rolled);
 

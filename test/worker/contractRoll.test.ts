@@ -5,6 +5,7 @@
  * process killed around a roll is test/continuity/rollKill.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { EngineState } from '../../src/core/strategy/engine.js';
 import { registerStrategy } from '../../src/core/strategy/registry.js';
 import type { RollPolicy } from '../../src/shared/contractRoll.js';
 import type { StoredBar } from '../../src/shared/bar.js';
@@ -79,6 +80,15 @@ describe('contract roll in the runner', () => {
     ]);
     expect(r.runner.activeInstruments).toEqual([ROLL_FROM, ROLL_TO]);
     expect(rolls(r).map((a) => [a.level, a.message])).toEqual([['INFO', "roll-5m: rb.SHFE rb2505 → rb2510; long 2 moved at the next bar's open"]]);
+    // Committed with the minute that decided it, before anything else: a kill from here on cannot lose it.
+    const row = JSON.parse(r.journal.loadState('roll-5m')?.json ?? '{}') as { instruments: string[]; lastMinuteTime: number; engine: EngineState };
+    expect(row.lastMinuteTime).toBe(T0);
+    expect(row.instruments).toEqual([ROLL_FROM, ROLL_TO]);
+    expect(row.engine.activeContracts.contracts).toEqual({ rb: ROLL_TO });
+    expect(row.engine.broker.orders.map((o) => [o.vtSymbol, o.offset, o.tag])).toEqual([
+      [ROLL_FROM, 'close', 'roll'],
+      [ROLL_TO, 'open', 'roll'],
+    ]);
 
     await write(Number.POSITIVE_INFINITY);
     snap = snapshotOf(r);
