@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { alertLevelSchema } from './alertLevels.js';
+import { pendingRollSchema } from './contractRoll.js';
 import { ApiError, command, fieldErrorsOfIssues, query, type CallContext, type ContractEntry, type FieldError, type StreamEntry } from './contractKit.js';
 import { backtestEntries } from './contract/backtests.js';
 import { backtestProgressSchema, backtestSummarySchema } from './backtest.js';
@@ -160,6 +161,9 @@ export const tradingUpdateSchema = z.object({
   /** The newest few trades, oldest first; the snapshot holds more. */
   recentTrades: z.array(tradeRowSchema),
   restore: restoreInfoSchema.nullable(),
+  /** product → active contract, and rolls waiting for trading to resume (as in the snapshot). */
+  activeContracts: z.record(z.string(), z.string()).optional(),
+  pendingRolls: z.array(pendingRollSchema).optional(),
 });
 export type TradingUpdate = z.infer<typeof tradingUpdateSchema>;
 export const variantUpdateSchema = z.object({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ALERT_LEVELS } from './alertLevels.js';
 import { allocationSettingsSchema } from './allocation.js';
+import { ROLL_POLICIES } from './contractRoll.js';
 import { variantNameSchema } from './snapshot.js';
 import { strategyNames, strategyParamsSchemaOf } from './strategyParams.js';
 import { isLoopbackHost, urlHost } from './loopback.js';
@@ -49,7 +50,7 @@ export const variantConfigSchema = z
   /** Report the feed as stalled after this many expected bar intervals without a new bar. */
   stallAfterBars: z.number().int().positive().default(5),
   /** What a contract roll does with an open position: move it to the new contract, close it, or keep it where it is. */
-  roll: z.enum(['move', 'close', 'keep']).default('move'),
+  roll: z.enum(ROLL_POLICIES).default('move'),
   /** A contract becomes active when it had more volume than the active one on each of this many last trading days. */
   rollDays: z.number().int().min(1).max(20).default(2),
   })

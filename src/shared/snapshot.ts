@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { OhlcvBar } from './bar.js';
+import { pendingRollSchema } from './contractRoll.js';
 import { riskGateStateSchema } from './risk.js';
 import { strategyDisplaySchema } from './strategyDisplay.js';
 
@@ -173,6 +174,8 @@ export const snapshotSchema = z.object({
   display: strategyDisplaySchema.nullable().default(null),
   /** product → active contract. */
   activeContracts: z.record(z.string(), z.string()).default({}),
+  /** Rolls decided while trading was frozen, whose orders wait for trading to resume. */
+  pendingRolls: z.array(pendingRollSchema).max(20).default([]),
   /** The risk gate's state; null from a publisher without one. */
   risk: riskGateStateSchema.nullable().default(null),
   positions: z.array(positionSchema).default([]),

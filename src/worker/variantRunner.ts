@@ -3,7 +3,8 @@ import { AnalysisPipeline } from '../core/analysisPipeline.js';
 import type { Order, TradeRow } from '../core/broker/paperBroker.js';
 import { TradingCalendar } from '../core/market/tradingCalendar.js';
 import { productOf, pickDominant } from '../core/strategy/activeContract.js';
-import { TradingEngine, orderViewOf, type EngineEvents, type EngineOptions } from '../core/strategy/engine.js';
+import { dailyVolumesOf, overtakingContract, type DailyVolumes } from '../core/strategy/contractRoll.js';
+import { TradingEngine, orderViewOf, type ContractRollPlan, type EngineEvents, type EngineOptions } from '../core/strategy/engine.js';
 import { mergeMinutes, type InstrumentSeries } from '../core/strategy/minuteMerge.js';
 import { strategyFor } from '../core/strategy/registry.js';
 import type { BoundStrategy, InstrumentBar, TradingMode } from '../core/strategy/strategy.js';
@@ -13,7 +14,7 @@ import { writeSnapshotAtomic } from '../io/snapshotFile.js';
 import type { JournalOrder, JournalTrade, TradingJournal } from '../io/tradingJournal.js';
 import { parseVtSymbol, type OhlcvBar } from '../shared/bar.js';
 import { SNAPSHOT_VERSION, type SnapshotInput, type VariantStatus } from '../shared/snapshot.js';
-import { formatDatetime, nowInZone, parseDatetime } from '../shared/time.js';
+import { SECONDS_PER_DAY, formatDatetime, nowInZone, parseDatetime } from '../shared/time.js';
 import type { WorkerAlert, WorkerLaunch } from '../shared/workerProtocol.js';
 import { InstrumentView } from './instrumentView.js';
 import { UnreadableStateError, VARIANT_STATE_VERSION, decodeVariantState, type VariantState } from './variantState.js';
@@ -39,6 +40,17 @@ export interface VariantRunnerDeps {
 /** Below this many window bars the indicators have not settled: compute, show, never trade. */
 export const MIN_WINDOW_BARS_TO_TRADE = 100;
 const FOLLOW_BATCH = 5_000;
+/**
+ * How far back the roll check reads volumes: `rollDays` trading days plus weekends and a long
+ * holiday (the Spring Festival closes China's exchanges for about nine days).
+ */
+const ROLL_LOOKBACK_EXTRA_DAYS = 14;
+
+/** A trading day's first minute: the rolls decided for it (with the new contracts' history), applied right after it. */
+interface DayStart {
+  time: number;
+  rolls: { plan: ContractRollPlan; history: OhlcvBar[] }[];
+}
 const CHINA_FUTURES_EXCHANGES = new Set(['SHFE', 'DCE', 'CZCE', 'CFFEX', 'INE', 'GFEX']);
 
 /**
@@ -77,6 +89,9 @@ export class VariantRunner {
   private stalled = false;
   private replayStartedAt = 0;
   private replayBars = 0;
+  private dayStart: DayStart | null = null;
+  /** The universe's entries given as products (`rb.SHFE`): the ones that roll. */
+  private readonly rollingProducts: string[];
   private restoreInfo: NonNullable<SnapshotInput['restore']> = {
     phase: 'idle',
     minuteBarsReplayed: 0,
@@ -93,6 +108,7 @@ export class VariantRunner {
   ) {
     this.bound = strategyFor(launch.variant.strategy, launch.variant.params, `variant ${launch.variant.name}`);
     this.instruments = configuredInstruments(launch);
+    this.rollingProducts = this.instruments.filter((vt) => /^[A-Za-z]+$/.test(parseVtSymbol(vt).symbol));
     this.monitorDir = join(launch.dataDir, 'monitor');
     this.clock = deps.clock ?? (() => new Date());
     this.snapshotIntervalMs = deps.snapshotIntervalMs ?? 200;
@@ -266,6 +282,8 @@ export class VariantRunner {
         if (end !== null) bars = bars.filter((b) => b.time <= end);
         series.push({ vtSymbol: vt, bars });
       }
+      // A trading day's first minute goes alone, after the roll check; a batch stops at the day's end.
+      const until = await this.dayBoundary(series, horizon);
       const consumed = mergeMinutes(
         series,
         (group) => {
@@ -273,12 +291,12 @@ export class VariantRunner {
           const latency = this.deps.onBarProcessed;
           if (latency) for (const g of group) latency(this.barLatencySeconds(g.vtSymbol, g.bar, readAt, this.clock().getTime()));
         },
-        horizon,
+        until,
       );
       const taken = consumed.reduce((n, c) => n + c, 0);
       total += taken;
       this.replayBars += taken;
-      if (horizon === Number.POSITIVE_INFINITY || taken === 0) break;
+      if ((horizon === Number.POSITIVE_INFINITY && until === horizon) || taken === 0) break;
     }
     if (total > 0) {
       this.lastNewBarAt = this.clock().getTime();
@@ -343,6 +361,17 @@ export class VariantRunner {
     this.barsSinceCommit += 1;
     this.record(events);
     const changedOrders = [...events.ordersSent, ...events.ordersPlaced, ...events.cancelled, ...events.fills.map((f) => f.order)];
+    const dayStart = this.dayStart;
+    if (dayStart !== null && dayStart.time === time) {
+      this.dayStart = null;
+      // The rolls and the minute that decided them are committed in one transaction: a worker
+      // killed before it re-decides them from the same store figures, one killed after it finds
+      // the day begun and the roll's orders in its state.
+      const trades = events.fills.map((f) => f.trade);
+      this.applyRolls(dayStart, changedOrders);
+      this.commit(trades, changedOrders);
+      return;
+    }
     if (events.fills.length > 0 || changedOrders.length > 0) {
       this.commit(
         events.fills.map((f) => f.trade),
@@ -412,6 +441,123 @@ export class VariantRunner {
   }
 
   /**
+   * Where this pass of `follow` stops merging (inclusive). At the first minute of a new trading
+   * day it is that minute alone, and the contract-roll check runs before it (reading the store);
+   * otherwise the last minute before the next trading day, so each day's first minute gets its
+   * own check.
+   */
+  private async dayBoundary(series: readonly InstrumentSeries[], horizon: number): Promise<number> {
+    const engine = this.engine as TradingEngine;
+    // A universe of contracts only never rolls: its batches need no cut.
+    if (this.rollingProducts.length === 0) return horizon;
+    let first = Number.POSITIVE_INFINITY;
+    for (const s of series) first = Math.min(first, s.bars[0]?.time ?? first);
+    if (first === Number.POSITIVE_INFINITY) return horizon;
+    const day = this.calendar.tradingDay(first);
+    const current = engine.tradingDay;
+    if (current !== null && day > current) {
+      this.dayStart = { time: first, rolls: await this.rollsFor(day, first) };
+      return Math.min(horizon, first);
+    }
+    let next = Number.POSITIVE_INFINITY;
+    for (const s of series) {
+      // Trading days only grow with time: the first bar of a later day by bisection.
+      let lo = 0;
+      let hi = s.bars.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.calendar.tradingDay((s.bars[mid] as OhlcvBar).time) > day) hi = mid;
+        else lo = mid + 1;
+      }
+      next = Math.min(next, s.bars[lo]?.time ?? next);
+    }
+    return Math.min(horizon, next - 1);
+  }
+
+  /**
+   * The contract-roll check at the first minute (`time`) of trading day `day`: for each product
+   * of the universe (given as `rb.SHFE`, not as a contract), the daily volumes before `time` of
+   * its active contract and of every other contract of it in the store; a contract that
+   * out-traded the active one on each of the last `rollDays` trading days is rolled to (with its
+   * history, to build its indicators). Only bars before `time` count, so a check repeated after
+   * a restart decides the same whatever has been written since.
+   */
+  private async rollsFor(day: string, time: number): Promise<DayStart['rolls']> {
+    const engine = this.engine as TradingEngine;
+    const { variant } = this.launch;
+    const rolls: DayStart['rolls'] = [];
+    const products = this.rollingProducts;
+    const from = time - (variant.rollDays + ROLL_LOOKBACK_EXTRA_DAYS) * SECONDS_PER_DAY;
+    const fromText = formatDatetime(from);
+    const overview = await this.deps.store.overview();
+    for (const configured of products) {
+      const { symbol: product, exchange } = parseVtSymbol(configured);
+      const active = engine.activeContract(product);
+      if (active === null) continue;
+      const candidates = overview
+        .filter((o) => o.exchange === exchange && o.interval === '1m' && o.symbol !== product && productOf(o.symbol) === product && o.end >= fromText)
+        .map((o) => `${o.symbol}.${exchange}`)
+        .filter((vt) => vt !== active);
+      if (candidates.length === 0) continue;
+      const volumes: Record<string, Record<string, number>> = {};
+      for (const vt of [active, ...candidates]) {
+        const bars: OhlcvBar[] = [];
+        for await (const chunk of this.deps.store.loadRange(keyOf(vt), { from, to: time - 1 })) bars.push(...chunk);
+        const byDay = dailyVolumesOf(bars, (t) => this.calendar.tradingDay(t));
+        for (const d of Object.keys(byDay)) if (d >= day) delete byDay[d];
+        volumes[vt] = byDay;
+      }
+      const verdict = overtakingContract(active, volumes as DailyVolumes, { days: variant.rollDays });
+      this.deps.log.info(verdict.to === null ? 'contract roll check: no roll' : 'contract roll check: roll', { product: configured, active, tradingDay: day, to: verdict.to, detail: verdict.detail });
+      if (verdict.to === null) continue;
+      const history = this.instruments.includes(verdict.to) ? [] : await this.deps.store.loadLast(keyOf(verdict.to), this.launch.restoreWindowBars * variant.windowMinutes, { before: time });
+      rolls.push({ plan: { product, to: verdict.to, policy: variant.roll, tradingDay: day }, history });
+    }
+    return rolls;
+  }
+
+  /**
+   * Applies the rolls decided for a day's first minute (right after it went through the engine)
+   * and lets go of contracts the variant no longer needs (neither active, nor holding a position
+   * or an order, nor configured as a contract).
+   */
+  private applyRolls(dayStart: DayStart, changedOrders: Order[]): void {
+    const engine = this.engine as TradingEngine;
+    const { variant } = this.launch;
+    for (const { plan, history } of dayStart.rolls) {
+      const from = engine.activeContract(plan.product);
+      if (from === null || from === plan.to) continue;
+      if (!this.instruments.includes(plan.to)) {
+        this.instruments = [...this.instruments, plan.to].sort();
+        this.views.set(plan.to, new InstrumentView(plan.to, variant.windowMinutes));
+        engine.warmUp(plan.to, history);
+      }
+      const moved = engine.positions().filter((p) => p.vtSymbol === from);
+      const events = engine.rollContract(plan, this.mode);
+      this.record(events);
+      changedOrders.push(...events.ordersSent, ...events.cancelled);
+      const { exchange } = parseVtSymbol(from);
+      const held = moved.map((p) => `${p.direction} ${String(p.volume)}`).join(', ');
+      const what =
+        held === '' ? 'no position' : plan.policy === 'keep' ? `position kept on ${from} (${held})` : engine.pendingRolls.some((r) => r.to === plan.to) ? `${held}: orders wait until trading resumes` : plan.policy === 'move' ? `${held} moved at the next bar's open` : `${held} closed at the next bar's open`;
+      this.alert({
+        level: 'INFO',
+        title: 'Contract roll',
+        message: `${variant.name}: ${plan.product}.${exchange} ${parseVtSymbol(from).symbol} → ${parseVtSymbol(plan.to).symbol}; ${what}`,
+        key: `${variant.name}:roll:${plan.product}:${plan.to}`,
+      });
+    }
+    const explicit = new Set(configuredInstruments(this.launch));
+    const needed = new Set(engine.symbolsNeeded());
+    const kept = this.instruments.filter((vt) => needed.has(vt) || explicit.has(vt));
+    if (kept.length !== this.instruments.length) {
+      for (const vt of this.instruments) if (!kept.includes(vt)) this.views.delete(vt);
+      this.deps.log.info('contracts no longer followed', { dropped: this.instruments.filter((vt) => !kept.includes(vt)).join(',') });
+      this.instruments = kept;
+    }
+  }
+
+  /**
    * The universe's instruments: a contract as configured; a product given alone (`rb.SHFE`)
    * resolved to its dominant contract in the bar store (kept in the state from then on).
    */
@@ -454,6 +600,12 @@ export class VariantRunner {
     } else {
       this.mode = 'live';
       this.setStatus('running', this.restoreInfo.message ?? null);
+      if (this.engine !== null && this.engine.pendingRolls.length > 0) {
+        const events = this.engine.resumeRolls('live');
+        this.deps.log.info('trading resumed: the orders of pending contract rolls sent', { orders: events.ordersSent.length });
+        this.record(events);
+        this.commit([], [...events.ordersSent, ...events.cancelled]);
+      }
     }
   }
 
@@ -523,6 +675,7 @@ export class VariantRunner {
         );
       }),
       activeContracts: trading?.activeContracts ?? {},
+      pendingRolls: trading?.pendingRolls ?? [],
       risk: trading?.risk ?? null,
       positions: trading?.positions ?? [],
       orders: (trading?.orders ?? []).map((o) => ({ ...o, status: String(o.status) })),

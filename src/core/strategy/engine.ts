@@ -1,10 +1,12 @@
 import type { OhlcvBar } from '../../shared/bar.js';
+import { pendingRollSchema, type PendingRoll, type RollPolicy } from '../../shared/contractRoll.js';
 import { FREEZE_REASONS, type RiskGateStateName } from '../../shared/risk.js';
 import type { StrategyDisplay } from '../../shared/strategyDisplay.js';
 import { AnalysisPipeline, type PipelineState } from '../analysisPipeline.js';
 import {
   PaperBroker,
   closingSide,
+  type Bracket,
   type Fill,
   type Order,
   type PaperBrokerConfig,
@@ -99,6 +101,16 @@ export interface EngineState {
   /** Decisions suppressed by a freeze since the variant began. */
   suppressedDecisions: number;
   strategyState: StrategyStateEnvelope;
+  /** Rolls whose orders a freeze held back (absent in states saved before rolls existed). */
+  pendingRolls?: PendingRoll[];
+}
+
+/** A contract roll the worker decided at a trading day's first bar (see contractRoll.ts). */
+export interface ContractRollPlan {
+  product: string;
+  to: string;
+  policy: RollPolicy;
+  tradingDay: string;
 }
 
 export interface EnginePositionView {
@@ -136,6 +148,7 @@ export interface EngineSnapshot {
   recentTrades: TradeRow[];
   tradingDay: string | null;
   activeContracts: Record<string, string>;
+  pendingRolls: PendingRoll[];
   risk: RiskGateStateName;
 }
 
@@ -168,6 +181,7 @@ export class TradingEngine implements StrategyContext {
   private dayStartEquity = 0;
   private recent: TradeRow[] = [];
   private suppressedTotal = 0;
+  private pendingRollList: PendingRoll[] = [];
   private dayCacheHour = Number.NaN;
   private dayCache = '';
   private readonly ev: EngineEvents = { fills: [], ordersSent: [], ordersPlaced: [], cancelled: [], decisions: [], suppressed: 0, log: [], reducingEntered: false };
@@ -394,6 +408,69 @@ export class TradingEngine implements StrategyContext {
     return this.contracts.set(product, vtSymbol);
   }
 
+  /** Rolls decided while frozen whose orders are still to be sent. */
+  get pendingRolls(): readonly PendingRoll[] {
+    return this.pendingRollList;
+  }
+
+  /**
+   * A contract roll, called by the worker right after a trading day's first minute went through
+   * onMinuteBars (so the day's counters are reset and that bar's fills are in). The product's
+   * active contract becomes `to` (new opens go there); pending opens on the old contract are
+   * cancelled; then, by policy, `keep` leaves the position on the old contract, `close` closes
+   * it and `move` also opens the same direction and size on `to` (carrying the stop-loss and
+   * take-profit distances). The intents are tagged `roll` and pass the risk gate; their orders
+   * fill at each instrument's next bar open. A freeze (halted, degraded) holds them back: the
+   * roll waits in `pendingRolls` (state) until `resumeRolls` in live mode.
+   */
+  rollContract(plan: ContractRollPlan, mode: TradingMode): EngineEvents {
+    this.resetEvents();
+    this.currentMode = mode;
+    const from = this.contracts.get(plan.product);
+    if (from === null || from === plan.to) return this.ev;
+    this.contracts.set(plan.product, plan.to);
+    this.currentTime = Math.max(this.currentTime, this.lastMinutes.get(from) ?? 0);
+    this.log('INFO', `contract roll: ${plan.product} ${from} → ${plan.to} (${plan.policy})`, { product: plan.product, from, to: plan.to, policy: plan.policy, tradingDay: plan.tradingDay });
+    for (const o of this.broker.pendingOrders()) {
+      if (o.vtSymbol !== from || o.offset !== 'open' || o.parentId !== null) continue;
+      const cancelled = this.broker.cancel(o.id, `contract roll to ${plan.to}`);
+      if (cancelled !== null) this.ev.cancelled.push(cancelled);
+    }
+    const roll: PendingRoll = { product: plan.product, from, to: plan.to, tradingDay: plan.tradingDay, policy: plan.policy };
+    if (roll.policy !== 'keep' && !this.sendRoll(roll)) this.pendingRollList.push(roll);
+    return this.ev;
+  }
+
+  /** Sends the orders of rolls a freeze held back (the worker calls it when trading resumes). */
+  resumeRolls(mode: TradingMode): EngineEvents {
+    this.resetEvents();
+    this.currentMode = mode;
+    const waiting = this.pendingRollList.splice(0);
+    for (const roll of waiting) {
+      this.currentTime = Math.max(this.currentTime, this.lastMinutes.get(roll.from) ?? 0, this.lastMinutes.get(roll.to) ?? 0);
+      if (!this.sendRoll(roll)) this.pendingRollList.push(roll);
+    }
+    return this.ev;
+  }
+
+  /**
+   * Builds a contract's indicators from its history without trading on it (a contract the
+   * variant starts following at a roll): the bars go through its pipeline only, and it takes
+   * bars after the last of them.
+   */
+  warmUp(vtSymbol: string, bars: readonly OhlcvBar[]): void {
+    const last = this.lastMinutes.get(vtSymbol) ?? Number.NEGATIVE_INFINITY;
+    const pipeline = this.pipelineOf(vtSymbol);
+    this.rebuilding = true;
+    try {
+      for (const bar of bars) if (bar.time > last) pipeline.pushMinute(bar);
+    } finally {
+      this.rebuilding = false;
+    }
+    const newest = bars[bars.length - 1];
+    if (newest !== undefined && newest.time > last) this.lastMinutes.set(vtSymbol, newest.time);
+  }
+
   // ------------------------------------------------------------ reading
 
   opensToday(product?: string): number {
@@ -447,6 +524,7 @@ export class TradingEngine implements StrategyContext {
       recentTrades: this.recent.map((t) => ({ ...t })),
       tradingDay: this.gate.tradingDay,
       activeContracts: this.contracts.entries(),
+      pendingRolls: this.pendingRollList.map((r) => ({ ...r })),
       risk: this.gate.stateIn(mode),
     };
   }
@@ -476,6 +554,7 @@ export class TradingEngine implements StrategyContext {
       recentTrades: this.recent.map((t) => ({ ...t })),
       suppressedDecisions: this.suppressedTotal,
       strategyState: this.strategyImpl.toState(),
+      pendingRolls: this.pendingRollList.map((r) => ({ ...r })),
     };
   }
 
@@ -500,6 +579,14 @@ export class TradingEngine implements StrategyContext {
     engine.gate = RiskGate.fromState(state.gate, bound.params, engine.calendar);
     if (opts.allocator) engine.gate.setAllocator(opts.allocator);
     engine.contracts = ActiveContracts.fromState(state.activeContracts);
+    if (state.pendingRolls !== undefined) {
+      if (!Array.isArray(state.pendingRolls)) throw new Error(`${what} pendingRolls: expected an array`);
+      engine.pendingRollList = state.pendingRolls.map((r, i) => {
+        const parsed = pendingRollSchema.safeParse(r);
+        if (!parsed.success) throw new Error(`${what} pendingRolls[${String(i)}]: ${parsed.error.issues.map((e) => `${e.path.join('.')} ${e.message}`).join('; ')}`);
+        return parsed.data;
+      });
+    }
     assertObject(state.lastMinutes, `${what} lastMinutes`);
     for (const [vt, t] of Object.entries(state.lastMinutes)) {
       assertFinite(t, `${what} lastMinutes.${vt}`);
@@ -588,6 +675,42 @@ export class TradingEngine implements StrategyContext {
       const volume = this.closeable(vtSymbol, direction);
       if (volume > 0) this.submit({ vtSymbol, side: closingSide(direction), offset: 'close', type: 'market', volume, tag, detail });
     }
+  }
+
+  /**
+   * The roll's orders: a market close of each direction held on the old contract and, for
+   * `move`, an open of the same direction and size on the new one. False when a freeze held
+   * them back (closes pass every rule but the freezes, so the roll is then untouched). An open
+   * refused by a limit leaves the position closed; the refusal is alerted like any other.
+   */
+  private sendRoll(roll: PendingRoll): boolean {
+    const detail = `contract roll ${roll.from} → ${roll.to}`;
+    for (const direction of ['long', 'short'] as const) {
+      const volume = this.closeable(roll.from, direction);
+      if (volume === 0) continue;
+      const bracket = roll.policy === 'move' ? this.bracketOf(roll.from, direction) : null;
+      const closed = this.submit({ vtSymbol: roll.from, side: closingSide(direction), offset: 'close', type: 'market', volume, tag: 'roll', detail });
+      if (!closed.passed) {
+        if (closed.suppressed) return false;
+        continue;
+      }
+      if (roll.policy === 'move') this.submit({ vtSymbol: roll.to, side: direction === 'long' ? 'buy' : 'sell', offset: 'open', type: 'market', volume, tag: 'roll', detail, bracket });
+    }
+    return true;
+  }
+
+  /** The position's resting stop-loss / take-profit as distances in ticks from its average price. */
+  private bracketOf(vtSymbol: string, direction: PositionDirection): Bracket | null {
+    const pos = this.broker.position(vtSymbol, direction);
+    if (pos === null) return null;
+    const tick = this.broker.specOf(vtSymbol).priceTick;
+    const side = closingSide(direction);
+    const bracket: Bracket = { stopLoss: null, takeProfit: null };
+    for (const o of this.broker.pendingOrders()) {
+      if (o.vtSymbol !== vtSymbol || o.parentId === null || o.side !== side || o.price === null || o.role === null) continue;
+      bracket[o.role] = { unit: 'ticks', value: Math.max(1, Math.round(Math.abs(o.price - pos.avgPrice) / tick)) };
+    }
+    return bracket.stopLoss === null && bracket.takeProfit === null ? null : bracket;
   }
 
   private send(intent: OrderIntent): Order {

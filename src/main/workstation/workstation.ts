@@ -461,6 +461,8 @@ export class Workstation {
           counters: snapshot.counters,
           recentTrades: snapshot.recentTrades.slice(-RECENT_TRADES),
           restore: snapshot.restore,
+          activeContracts: snapshot.activeContracts,
+          pendingRolls: snapshot.pendingRolls,
         }
       : undefined;
     this.bus.emit('variantUpdated', { summary: this.summaryOf(variant), instruments, ...(trading ? { trading } : {}) });
