@@ -63,6 +63,15 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
+/**
+ * This process's own metrics (CPU, memory, event loop, GC) with `labels` on every series, for a
+ * process that serves a registry without a workstation (the backtest commands).
+ */
+export async function processMetricsText(labels: Record<string, string>): Promise<string> {
+  const own = await processMetrics().getMetricsAsJSON();
+  return AggregatorRegistry.aggregate([own.filter(wellNamed).map((m) => relabel(m, labels))]).metrics();
+}
+
 /** What one scrape reads, once, so that every kestrel_* series of a scrape agrees. */
 interface Reading {
   now: number;
