@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alertLevelSchema } from './alertLevels.js';
 import { barSourceSchema, variantConfigSchema } from './config.js';
+import { riskRefusalReasonSchema } from './risk.js';
 import { variantStatusSchema } from './snapshot.js';
 
 /** What the supervisor hands a worker at start (in the KESTREL_WORKER env variable). */
@@ -68,7 +69,16 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
    * prom-client's getMetricsAsJSON() gives them; sent on each heartbeat and after a restore.
    * The main process labels them with the variant and serves them beside its own.
    */
-  z.object({ type: z.literal('metrics'), families: z.array(metricFamilySchema) }),
+  z.object({
+    type: z.literal('metrics'),
+    families: z.array(metricFamilySchema),
+    /**
+     * The risk gate's refusals per reason since the previous metrics message of this process
+     * (restore's replay not counted): deltas, so that main's counter never counts one twice,
+     * whatever the restarts and whatever the restored state held.
+     */
+    refusals: z.partialRecord(riskRefusalReasonSchema, z.number().int().nonnegative()).optional(),
+  }),
   /** Before a buy: reserve `amount` (quote currency) of the group's funds for `symbol`. */
   z.object({ type: z.literal('allocationRequest'), requestId: z.string(), group: z.string(), symbol: z.string(), amount: z.number() }),
   /** Funds given back: a resting buy cancelled, or a position reduced by a sell (at its cost). */

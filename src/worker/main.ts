@@ -111,9 +111,11 @@ async function main(): Promise<void> {
   if (!store) return;
   const metrics = new WorkerMetrics();
   const sendMetrics = (): void => {
+    // Taken now, not when the families are ready: a refusal made meanwhile goes with the next report.
+    const refusals = runner ? metrics.refusalDeltas(runner.refusalCounts()) : undefined;
     void metrics.families().then(
       (families) => {
-        if (!stopping) channel.send({ type: 'metrics', families });
+        if (!stopping) channel.send({ type: 'metrics', families, ...(refusals ? { refusals } : {}) });
       },
       (err: unknown) => log.warn('metrics not collected', { error: err instanceof Error ? err.message : String(err) }),
     );

@@ -13,6 +13,7 @@ import type { JsonLinesLog } from '../io/jsonLinesLog.js';
 import { writeSnapshotAtomic } from '../io/snapshotFile.js';
 import type { JournalOrder, JournalTrade, TradingJournal } from '../io/tradingJournal.js';
 import { parseVtSymbol, type OhlcvBar } from '../shared/bar.js';
+import { RISK_REFUSAL_REASONS, type RiskRefusalReason } from '../shared/risk.js';
 import { SNAPSHOT_VERSION, type SnapshotInput, type VariantStatus } from '../shared/snapshot.js';
 import { SECONDS_PER_DAY, formatDatetime, nowInZone, parseDatetime } from '../shared/time.js';
 import type { WorkerAlert, WorkerLaunch } from '../shared/workerProtocol.js';
@@ -142,6 +143,12 @@ export class VariantRunner {
   }
 
   /** True from the "Feed stalled" alert until bars come again. */
+  /** The risk gate's refusals per reason since the variant began (restored with its state); all 0 before the engine exists. */
+  refusalCounts(): Record<RiskRefusalReason, number> {
+    const engine = this.engine;
+    return Object.fromEntries(RISK_REFUSAL_REASONS.map((r) => [r, engine ? engine.refusals(r) : 0])) as Record<RiskRefusalReason, number>;
+  }
+
   get feedStalled(): boolean {
     return this.stalled;
   }

@@ -1,4 +1,5 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { RISK_REFUSAL_REASONS, type RiskRefusalReason } from '../shared/risk.js';
 import type { MetricFamily } from '../shared/workerProtocol.js';
 
 /**
@@ -39,6 +40,22 @@ export class WorkerMetrics {
       registers: [this.registry],
     });
     this.feedStalled.set(0);
+  }
+
+  /** The gate's counts at the previous report; null before the first (restore's replay is not reported). */
+  private refusalsSent: Record<RiskRefusalReason, number> | null = null;
+
+  /**
+   * The refusals since the previous report, given the gate's counts since the variant began.
+   * The first report of this process is all zeros: its counts were restored with the state (or
+   * came from restore's replay) and were reported, if ever, by the process that made them.
+   */
+  refusalDeltas(counts: Readonly<Record<RiskRefusalReason, number>>): Record<RiskRefusalReason, number> {
+    const last = this.refusalsSent ?? counts;
+    // A count that went down (never, short of a new state) starts over from there rather than going negative.
+    const deltas = Object.fromEntries(RISK_REFUSAL_REASONS.map((r) => [r, Math.max(0, counts[r] - last[r])])) as Record<RiskRefusalReason, number>;
+    this.refusalsSent = { ...counts };
+    return deltas;
   }
 
   feed(stalled: boolean): void {

@@ -9,6 +9,7 @@ import type { CallContext } from '../../src/shared/api.js';
 import { parseDatetime } from '../../src/shared/time.js';
 import { PROJECT_ROOT, runCommand } from '../cli/cliHarness.js';
 import { freshDir, waitFor } from '../helpers.js';
+import { find, one, parseExposition, type Sample } from './exposition.js';
 import { startHarness, type Harness } from './workstationHarness.js';
 
 /** GET /metrics through the real stack: Workstation + real worker processes + the exporter's own HTTP server. */
@@ -28,42 +29,6 @@ async function harness(prefix: string, settings: Parameters<typeof startHarness>
   const stopOnce = (): Promise<void> => (stopped ??= h.stop());
   cleanups.push(stopOnce);
   return { ...h, stop: stopOnce };
-}
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The text format 0.0.4, read independently of prom-client: `name{a="x",b="y"} value`. */
-function parseExposition(text: string): { samples: Sample[]; types: Map<string, string> } {
-  const samples: Sample[] = [];
-  const types = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
-    if (type) types.set(type[1]!, type[2]!);
-    if (line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/.exec(line);
-    if (!m) throw new Error(`not an exposition line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, '$1');
-    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return { samples, types };
-}
-
-/** The samples of `name` whose labels include `labels`. */
-function find(samples: Sample[], name: string, labels: Record<string, string> = {}): Sample[] {
-  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
-}
-
-/** The one value of `name{labels}`; fails when there is none or more than one. */
-function one(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  const found = find(samples, name, labels);
-  if (found.length !== 1) throw new Error(`${name}${JSON.stringify(labels)}: ${found.length} samples`);
-  return found[0]!.value;
 }
 
 async function scrape(h: Harness): Promise<{ samples: Sample[]; types: Map<string, string>; text: string; contentType: string | null }> {

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../cli/cliHarness.js';
 import { freshDir, waitFor } from '../helpers.js';
 import { startHarness, type Harness } from './workstationHarness.js';
+import { backtestJobSchema } from '../../src/shared/backtest.js';
+import { RISK_REFUSAL_REASONS } from '../../src/shared/risk.js';
 
 /**
  * The shipped monitoring files against a real Prometheus (Debian's `prometheus` package, which
@@ -18,12 +20,6 @@ const PROMTOOL = '/usr/bin/promtool';
 const MONITORING = join(PROJECT_ROOT, 'resources', 'monitoring');
 const installed = existsSync(PROMETHEUS) && existsSync(PROMTOOL);
 if (!installed) console.warn(`prometheus.test.ts skipped: ${PROMETHEUS} and ${PROMTOOL} are not installed (apt-get install prometheus; .ci/run does)`);
-
-/**
- * Panels over series that other parts push (risk gate, allocator, backtests): nothing in a
- * demo run produces them yet, so they must parse but may answer no series.
- */
-const PUSHED = /kestrel_(risk_refused|allocator|backtest)_/;
 
 interface Panel {
   title: string;
@@ -99,12 +95,20 @@ describe.skipIf(!installed)('monitoring files against a real Prometheus', () => 
         // Restarts off: the first crash leaves the worker down.
         supervisor: { maxCrashes: 1 },
         metrics: { port: 0 },
+        // An allocation group, so that the allocator's panels have a group to show.
+        allocation: { groups: [{ name: 'demo-pot', totalFunds: 1_000_000, symbols: [{ symbol: 'rb9999.SIM' }, { symbol: 'i9999.SIM' }] }] },
       },
     });
     cleanups.push(() => harness.stop());
     const exporter = harness.workstation.metricsAddress();
     if (!exporter) throw new Error('the exporter is not serving');
     await waitFor('both demo variants running', () => ['demo-15m', 'demo-30m'].every((v) => harness.workstation.summaryOf(v).status === 'running'), 60_000);
+    // A backtest over the demo's bars, so that the backtest panels show a real job.
+    const ctx = { origin: 'rest', controlAllowed: true } as const;
+    const api = harness.workstation.handlers;
+    const job = backtestJobSchema.parse({ strategy: 'macd-td', symbols: ['rb9999.SIM'], from: '2000-01-01', to: '2100-12-31', windowMinutes: 15 });
+    const { id } = await api.startBacktest(job, ctx);
+    await waitFor('the backtest completed', async () => (await api.getBacktest({ id }, ctx)).status === 'completed', 120_000, 200);
 
     // A test copy of the shipped rules with a short `for:`, and a config scraping this run each second.
     const dir = join(tmp.dir, 'prometheus');
@@ -172,27 +176,30 @@ describe.skipIf(!installed)('monitoring files against a real Prometheus', () => 
     expect(text).toMatch(/^kestrel_bar_latency_seconds_count\{variant="demo-30m"\} [1-9]/m);
   });
 
-  it('every dashboard panel parses and returns series (pushed series may be absent until their owners land)', { timeout: 300_000 }, async () => {
+  it('every dashboard panel parses and returns series', { timeout: 300_000 }, async () => {
     const panels = dashboardPanels();
     expect(panels.length).toBeGreaterThanOrEqual(25);
-    const empty: string[] = [];
     for (const panel of panels) {
       const expr = panel.expr.replaceAll('$variant', '.*');
       let answer = await query(expr);
       expect({ panel: panel.title, expr, status: answer.status, error: answer.error }).toEqual({ panel: panel.title, expr, status: 'success', error: undefined });
       // A scrape that failed on this busy machine leaves its series stale until the next one: poll.
-      if (!PUSHED.test(expr)) {
-        answer = await waitFor(`series for "${panel.title}"`, async () => {
-          const a = await query(expr);
-          return (a.data?.result.length ?? 0) > 0 ? a : undefined;
-        }, 30_000, 500).catch(() => answer);
-      }
-      const series = answer.data?.result.length ?? 0;
-      if (series === 0) empty.push(panel.title);
-      if (!PUSHED.test(expr)) expect({ panel: panel.title, expr, series: series > 0 }).toEqual({ panel: panel.title, expr, series: true });
+      answer = await waitFor(`series for "${panel.title}"`, async () => {
+        const a = await query(expr);
+        return (a.data?.result.length ?? 0) > 0 ? a : undefined;
+      }, 30_000, 500).catch(() => answer);
+      expect({ panel: panel.title, expr, series: (answer.data?.result.length ?? 0) > 0 }).toEqual({ panel: panel.title, expr, series: true });
     }
-    // Only the risk gate's, the allocator's and the backtests' panels may be empty, and they are today.
-    for (const title of empty) expect(panels.filter((p) => p.title === title).every((p) => PUSHED.test(p.expr))).toBe(true);
+    // The pushed series carry what happened: the demo's refusal reasons per variant, the group, the backtest.
+    const values = async (expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> =>
+      ((await query(expr)).data?.result ?? []) as unknown as { metric: Record<string, string>; value: [number, string] }[];
+    expect((await values('count by (variant) (kestrel_risk_refused_total)')).map((r) => [r.metric['variant'], r.value[1]]).sort()).toEqual([
+      ['demo-15m', String(RISK_REFUSAL_REASONS.length)],
+      ['demo-30m', String(RISK_REFUSAL_REASONS.length)],
+    ]);
+    expect((await values('kestrel_allocator_usage_ratio')).map((r) => r.metric['symbol']).sort()).toEqual(['*', 'i9999.SIM', 'rb9999.SIM']);
+    expect(Number((await values('kestrel_backtest_jobs{state="completed"}'))[0]?.value[1])).toBe(1);
+    expect(Number((await values('kestrel_backtest_bars_per_second{kind="backtest"}'))[0]?.value[1])).toBeGreaterThan(0);
   });
 
   it('every rule expression parses, and KestrelWorkerDown fires for a SIGKILLed worker', { timeout: 180_000 }, async () => {

@@ -153,6 +153,12 @@ export class BacktestStore {
       .run(finishedAt).changes;
   }
 
+  /** Jobs per status, every row counted (the metrics' kestrel_backtest_jobs). */
+  countByStatus(): Partial<Record<BacktestStatus, number>> {
+    const rows = this.db.prepare<[], { status: BacktestStatus; n: number }>(`SELECT status, COUNT(*) AS n FROM backtests GROUP BY status`).all();
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
   /** Newest first. */
   list(limit = 500): BacktestSummary[] {
     return this.db.prepare<[number], BacktestRow>(`SELECT * FROM backtests ORDER BY rowid DESC LIMIT ?`).all(limit).map(summaryOf);

@@ -13,6 +13,8 @@ import type { CliCommand, CliIo } from './command.js';
 import { intFlag, parseFlags, requireFlag } from './flags.js';
 import { EXIT_INTERRUPTED, checkJob, onInterrupt, progressSink, queueFor, readConfig, QUEUE_FLAGS, QUEUE_USAGE } from './backtestJobs.js';
 import { STORE_FLAGS, STORE_USAGE, openStoreFromFlags, runReportingErrors } from './storeFlags.js';
+import { BacktestMeter, serveBacktestMetrics } from './backtestMetrics.js';
+import { METRICS_FLAGS, METRICS_USAGE } from './metricsFlags.js';
 
 const FLAGS = {
   config: { type: 'string' },
@@ -21,6 +23,7 @@ const FLAGS = {
   help: { type: 'boolean' },
   ...STORE_FLAGS,
   ...QUEUE_FLAGS,
+  ...METRICS_FLAGS,
 } as const;
 
 const USAGE = `Usage: kestrel backtest --config job.json [--data-dir D | --sqlite F | --mysql URL] [--out result.json] [--queue redis://host:6379]
@@ -41,7 +44,9 @@ job.json:
 ${STORE_USAGE}
 
 ${QUEUE_USAGE}
-`;
+
+Metrics (jobs by state, duration, bars per second, this process's own):
+${METRICS_USAGE}`;
 
 /** The result file: the job, the outcome, statistics, trades, the month table and the whole equity curve. */
 export function resultDocument(job: BacktestJob, run: BacktestRun, durationMs: number): Record<string, unknown> {
@@ -79,15 +84,20 @@ export const backtestCommand: CliCommand = {
       const store = await openStoreFromFlags(values, io, { readonly: true });
       try {
         await checkJob(file, job, store);
+        const meter = new BacktestMeter();
+        const stopMetrics = await serveBacktestMetrics('backtest', meter, values, io);
         const progress = progressSink(io, 'backtest');
-        const pool = queueFor(store, io, values, threads ?? 1, (_id, p) => progress.update(p.barsDone, p.barsTotal, p.time === null ? '' : formatDatetime(p.time)));
+        const pool = queueFor(store, io, values, threads ?? 1, (id, p) => {
+          meter.running(id);
+          progress.update(p.barsDone, p.barsTotal, p.time === null ? '' : formatDatetime(p.time));
+        });
         let interrupted = false;
         const detach = onInterrupt(() => {
           interrupted = true;
           pool.cancel('job');
         });
         try {
-          const outcome = await pool.submit('job', job);
+          const outcome = await meter.track('backtest', 'job', () => pool.submit('job', job));
           progress.stop();
           if (interrupted || outcome.status === 'cancelled') {
             io.stderr.write(`kestrel backtest: cancelled after ${(outcome.run?.barsDone ?? 0).toLocaleString('en-US')} bars; nothing written\n`);
@@ -106,6 +116,7 @@ export const backtestCommand: CliCommand = {
         } finally {
           detach();
           await pool.close();
+          await stopMetrics();
         }
       } finally {
         await store.close();

@@ -12,6 +12,24 @@ import { UsageError } from './command.js';
 import { intFlag, parseFlags, requireFlag } from './flags.js';
 import { QUEUE_FLAGS, QUEUE_USAGE, onInterrupt, queueAddressOf } from './backtestJobs.js';
 import { STORE_FLAGS, STORE_USAGE, defaultDataDir, openStoreFromFlags, runReportingErrors } from './storeFlags.js';
+import type { JobOutcome } from '../../io/backtest/jobPool.js';
+import type { BacktestJob } from '../../shared/backtest.js';
+import { BacktestMeter, serveBacktestMetrics } from './backtestMetrics.js';
+import { METRICS_FLAGS, METRICS_USAGE, MetricsNotServedError } from './metricsFlags.js';
+
+/** The worker's pool, each job counted by the meter (BullMQ cannot tell a sweep's run from a job: all count as backtest). */
+class MeteredPool extends JobPool {
+  constructor(
+    opts: ConstructorParameters<typeof JobPool>[0],
+    private readonly meter: BacktestMeter,
+  ) {
+    super(opts);
+  }
+
+  override submit(id: string, job: BacktestJob): Promise<JobOutcome> {
+    return this.meter.track('backtest', id, () => super.submit(id, job));
+  }
+}
 
 const FLAGS = {
   threads: { type: 'string' },
@@ -20,6 +38,7 @@ const FLAGS = {
   help: { type: 'boolean' },
   ...STORE_FLAGS,
   ...QUEUE_FLAGS,
+  ...METRICS_FLAGS,
 } as const;
 
 const USAGE = `Usage: kestrel backtest-worker --queue redis://host:6379 [--threads N] [--mysql URL | --data-dir D | --sqlite F]
@@ -38,7 +57,10 @@ ${STORE_USAGE}
   Bars are cached as Arrow files under <data-dir>/cache (--data-dir or the default data directory).
 
 ${QUEUE_USAGE}
-`;
+
+Metrics (jobs by state, duration, bars per second, this process's own; a port given here that
+cannot be bound stops the worker with exit 2):
+${METRICS_USAGE}`;
 
 export const backtestWorkerCommand: CliCommand = {
   name: 'backtest-worker',
@@ -56,33 +78,51 @@ export const backtestWorkerCommand: CliCommand = {
       const threads = intFlag(values.threads, 'threads', { min: 1, max: 256 });
       const lockDurationMs = intFlag(values['lock-ms'], 'lock-ms', { min: 100 });
       const stalledIntervalMs = intFlag(values['stalled-ms'], 'stalled-ms', { min: 100 });
-      const store = await openStoreFromFlags(values, io, { readonly: true });
-      const dataDir = resolve(io.cwd, values['data-dir'] ?? defaultDataDir());
-      let worker: RedisBacktestWorker | null = null;
-      const pool = new JobPool({
-        ...(threads === undefined ? {} : { threads }),
-        loadBars: sharedBarsLoader(store, cacheDirFor(dataDir, store)),
-        onProgress: (id, p) => worker?.progress(id, p),
-      });
-      worker = new RedisBacktestWorker(address, pool, {
-        ...(lockDurationMs === undefined ? {} : { lockDurationMs }),
-        ...(stalledIntervalMs === undefined ? {} : { stalledIntervalMs }),
-        onEvent: (line) => io.stderr.write(`kestrel backtest-worker: ${line}\n`),
-      });
-      await worker.waitUntilReady();
-      io.stderr.write(`kestrel backtest-worker: ${worker.name} taking jobs from ${address.url} (${pool.threads} at once)\n`);
-      await new Promise<void>((done) => {
-        const detach = onInterrupt(() => {
-          // A second Ctrl-C finds Node's default handler: the process ends, its jobs go back to the queue.
-          detach();
-          done();
+      const meter = new BacktestMeter();
+      let stopMetrics: () => Promise<void>;
+      try {
+        // Exporting is part of this command's job: a port asked of it that cannot be bound stops it before it takes any job.
+        stopMetrics = await serveBacktestMetrics('backtest-worker', meter, values, io, { required: true });
+      } catch (err) {
+        if (!(err instanceof MetricsNotServedError)) throw err;
+        io.stderr.write(`kestrel backtest-worker: ${err.message}\n`);
+        return 2;
+      }
+      try {
+        const store = await openStoreFromFlags(values, io, { readonly: true });
+        const dataDir = resolve(io.cwd, values['data-dir'] ?? defaultDataDir());
+        let worker: RedisBacktestWorker | null = null;
+        const pool = new MeteredPool(
+          {
+            ...(threads === undefined ? {} : { threads }),
+            loadBars: sharedBarsLoader(store, cacheDirFor(dataDir, store)),
+            onProgress: (id, p) => worker?.progress(id, p),
+            onStart: (id) => meter.running(id),
+          },
+          meter,
+        );
+        worker = new RedisBacktestWorker(address, pool, {
+          ...(lockDurationMs === undefined ? {} : { lockDurationMs }),
+          ...(stalledIntervalMs === undefined ? {} : { stalledIntervalMs }),
+          onEvent: (line) => io.stderr.write(`kestrel backtest-worker: ${line}\n`),
         });
-      });
-      io.stderr.write(`kestrel backtest-worker: stopping; finishing the jobs in hand (Ctrl-C again to leave them to other workers)\n`);
-      await worker.close();
-      await pool.close();
-      await store.close();
-      return 0;
+        await worker.waitUntilReady();
+        io.stderr.write(`kestrel backtest-worker: ${worker.name} taking jobs from ${address.url} (${pool.threads} at once)\n`);
+        await new Promise<void>((done) => {
+          const detach = onInterrupt(() => {
+            // A second Ctrl-C finds Node's default handler: the process ends, its jobs go back to the queue.
+            detach();
+            done();
+          });
+        });
+        io.stderr.write(`kestrel backtest-worker: stopping; finishing the jobs in hand (Ctrl-C again to leave them to other workers)\n`);
+        await worker.close();
+        await pool.close();
+        await store.close();
+        return 0;
+      } finally {
+        await stopMetrics();
+      }
     });
   },
 };

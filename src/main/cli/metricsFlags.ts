@@ -1,5 +1,5 @@
-import type { Registry } from 'prom-client';
-import type { Settings } from '../../shared/config.js';
+import { metricsNotConfirmed, type Settings } from '../../shared/config.js';
+import { isLoopbackHost } from '../../shared/loopback.js';
 import { MetricsEndpoint, metricsListenFailure, type MetricsAddress } from '../workstation/metricsEndpoint.js';
 import { UsageError, type FlagSpec } from './command.js';
 
@@ -75,30 +75,50 @@ export function resolveMetricsTarget(flags: MetricsFlagValues, env: NodeJS.Proce
   return port === null ? null : { host, port, from, allowNonLoopback };
 }
 
+/** What a command serves at GET /metrics: a prom-client Registry, or anything that renders like one. */
+export interface Exposition {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
+/** The port cannot be bound by a command whose purpose is to export (exit 2, one line). */
+export class MetricsNotServedError extends UsageError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MetricsNotServedError';
+  }
+}
+
 /**
  * For the commands that run without a workstation (backtest, sweep, backtest-worker): serves
  * `registry` (e.g. one holding `FleetMetrics`) at the target the flags, environment or settings
  * give. Returns null when no port is given. A port that cannot be
  * bound is one line on stderr and the command goes on, unless `required` (a command whose
- * purpose is to export): then it is a UsageError (exit 2).
+ * purpose is to export) and the port came from the flag or the environment: then it is a
+ * MetricsNotServedError (a UsageError: exit 2).
  */
 export async function startMetricsFromFlags(
   flags: MetricsFlagValues,
   env: NodeJS.ProcessEnv,
   settings: Pick<Settings, 'metrics'>,
-  registry: Registry,
+  registry: Exposition,
   io: { stderr: NodeJS.WritableStream },
   opts: { required?: boolean } = {},
 ): Promise<{ address: MetricsAddress; close(): Promise<void> } | null> {
   const target = resolveMetricsTarget(flags, env, settings);
   if (!target) return null;
+  if (!target.allowNonLoopback && !isLoopbackHost(target.host)) {
+    io.stderr.write(`Metrics not served: ${metricsNotConfirmed(target.host)}\n`);
+    return null;
+  }
   const endpoint = new MetricsEndpoint(() => registry.metrics(), registry.contentType);
   try {
     const address = await endpoint.listen(target.host, target.port);
     return { address, close: () => endpoint.close() };
   } catch (err) {
     const line = `Metrics not served: ${metricsListenFailure(target.host, target.port, err)}`;
-    if (opts.required) throw new UsageError(line);
+    // A port from the settings is the workstation's (perhaps serving it right now): only a port asked of this run is required.
+    if (opts.required && target.from !== 'settings') throw new MetricsNotServedError(line);
     io.stderr.write(`${line}\n`);
     return null;
   }

@@ -13,6 +13,8 @@ import type { CliCommand, CliIo } from './command.js';
 import { intFlag, parseFlags, requireFlag } from './flags.js';
 import { ConfigError, EXIT_INTERRUPTED, checkJob, onInterrupt, progressSink, queueFor, readConfig, QUEUE_FLAGS, QUEUE_USAGE } from './backtestJobs.js';
 import { STORE_FLAGS, STORE_USAGE, openStoreFromFlags, runReportingErrors } from './storeFlags.js';
+import { BacktestMeter, serveBacktestMetrics } from './backtestMetrics.js';
+import { METRICS_FLAGS, METRICS_USAGE } from './metricsFlags.js';
 
 const FLAGS = {
   config: { type: 'string' },
@@ -21,6 +23,7 @@ const FLAGS = {
   help: { type: 'boolean' },
   ...STORE_FLAGS,
   ...QUEUE_FLAGS,
+  ...METRICS_FLAGS,
 } as const;
 
 const USAGE = `Usage: kestrel sweep --config sweep.json --outdir DIR [--threads N] [--data-dir D | --sqlite F | --mysql URL] [--queue redis://host:6379]
@@ -39,7 +42,9 @@ sweep.json:
 ${STORE_USAGE}
 
 ${QUEUE_USAGE}
-`;
+
+Metrics (runs by state, duration, bars per second, this process's own):
+${METRICS_USAGE}`;
 
 export const sweepCommand: CliCommand = {
   name: 'sweep',
@@ -74,11 +79,14 @@ export const sweepCommand: CliCommand = {
         const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
         const dir = join(outdir, runId);
         mkdirSync(dir, { recursive: true });
+        const meter = new BacktestMeter();
+        const stopMetrics = await serveBacktestMetrics('sweep', meter, values, io);
         const progress = progressSink(io, `sweep ${runId}`);
         const done = new Map<string, number>();
         let barsTotal = 0;
         const totals = new Map<string, number>();
         const pool = queueFor(store, io, values, threads, (id, p) => {
+          meter.running(id);
           done.set(id, p.barsDone);
           if (!totals.has(id)) {
             totals.set(id, p.barsTotal);
@@ -98,7 +106,7 @@ export const sweepCommand: CliCommand = {
           const outcomes = await Promise.all(
             jobs.map(async (j): Promise<SweepRunOutcome & { line: string }> => {
               try {
-                const o = await pool.submit(j.runId, j.job);
+                const o = await meter.track('sweep', j.runId, () => pool.submit(j.runId, j.job));
                 const line = JSON.stringify({
                   runId: j.runId,
                   point: j.point,
@@ -127,6 +135,7 @@ export const sweepCommand: CliCommand = {
         } finally {
           detach();
           await pool.close();
+          await stopMetrics();
         }
       } finally {
         await store.close();

@@ -7,7 +7,7 @@ import { equityCsv, tradesCsv } from '../../io/backtest/backtestExport.js';
 import { BacktestStore } from '../../io/backtest/backtestStore.js';
 import { openBarStore } from '../../io/openBarStore.js';
 import { ApiError, type ApiHandlers, type CallContext } from '../../shared/api.js';
-import { backtestJobSchema, type BacktestJob, type BacktestProgress, type BacktestSummary, type SweepConfig } from '../../shared/backtest.js';
+import { backtestJobSchema, type BacktestJob, type BacktestProgress, type BacktestStatus, type BacktestSummary, type SweepConfig } from '../../shared/backtest.js';
 import type { BarSource } from '../../shared/config.js';
 import { fieldErrorsOfIssues } from '../../shared/contractKit.js';
 import type { FromJobRunner } from '../../shared/jobRunnerProtocol.js';
@@ -24,6 +24,8 @@ export interface BacktestServiceOptions {
   version: string;
   /** Concurrent jobs in the runner; null = max(1, cores − 1). */
   threads?: number | null;
+  /** A job completed (the metrics' duration and bars per second), with its stored summary. */
+  onCompleted?: (summary: BacktestSummary) => void;
 }
 
 type BacktestHandlers = Pick<
@@ -74,6 +76,11 @@ export class BacktestService {
     }
     this.store?.close();
     this.store = null;
+  }
+
+  /** Jobs per status in the results table; empty before start(). */
+  jobCounts(): Partial<Record<BacktestStatus, number>> {
+    return this.store?.countByStatus() ?? {};
   }
 
   /** The job runner's pid, while it runs (tests kill it). */
@@ -249,6 +256,10 @@ export class BacktestService {
         this.progress.delete(m.id);
       }
       this.updated(m.id);
+      if (m.status === 'completed' && this.opts.onCompleted) {
+        const done = this.store?.summary(m.id);
+        if (done) this.opts.onCompleted(done);
+      }
     }
   }
 

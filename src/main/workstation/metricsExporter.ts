@@ -4,7 +4,7 @@ import { alertLevelSchema, type Alert, type AlertLevel, type VariantSummary } fr
 import { ALERT_CHANNEL_NAMES, type DeliveryStats } from './alertChannels.js';
 import { variantStatusSchema, type Snapshot } from '../../shared/snapshot.js';
 import type { MetricFamily } from '../../shared/workerProtocol.js';
-import { FleetMetrics } from './fleetMetrics.js';
+import { FleetMetrics, type FleetSources } from './fleetMetrics.js';
 import { MetricsEndpoint, type MetricsAddress } from './metricsEndpoint.js';
 
 export type { MetricsAddress };
@@ -31,6 +31,8 @@ export interface MetricsSource {
   demoMinutes?: () => number;
   /** Alerts sent, failed and dropped by each channel (webhook, e-mail, Telegram) since the start. */
   alertDeliveries?: () => DeliveryStats;
+  /** The allocator's groups and the backtest jobs, read at scrape time (FleetMetrics). */
+  fleet?: FleetSources;
 }
 
 export interface MetricsExporterOptions {
@@ -59,6 +61,15 @@ function processMetrics(): Registry {
     collectDefaultMetrics({ register: processRegistry });
   }
   return processRegistry;
+}
+
+/**
+ * This process's own metrics (CPU, memory, event loop, GC) with `labels` on every series, for a
+ * process that serves a registry without a workstation (the backtest commands).
+ */
+export async function processMetricsText(labels: Record<string, string>): Promise<string> {
+  const own = await processMetrics().getMetricsAsJSON();
+  return AggregatorRegistry.aggregate([own.filter(wellNamed).map((m) => relabel(m, labels))]).metrics();
 }
 
 /** What one scrape reads, once, so that every kestrel_* series of a scrape agrees. */
@@ -305,7 +316,7 @@ export class MetricsExporter {
         },
       });
     }
-    this.fleet = new FleetMetrics(own);
+    this.fleet = new FleetMetrics(own, opts.source.fleet);
     this.registry = own;
     this.endpoint = new MetricsEndpoint(() => this.metrics(), own.contentType);
   }

@@ -140,7 +140,15 @@ export class Workstation {
     const command: CommandRunner = (ctx, action, target, params, run) => this.command(ctx, action, target, params, run);
     this.data = new DataService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, command });
     this.settingsService = new SettingsService({ store: opts.settingsStore ?? null, running: opts.settings, dataDir: opts.dataDir, command });
-    this.backtests = new BacktestService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, host: opts.host, bus: this.bus, command, version: opts.version });
+    this.backtests = new BacktestService({
+      dataDir: opts.dataDir,
+      barSource: opts.settings.barSource,
+      host: opts.host,
+      bus: this.bus,
+      command,
+      version: opts.version,
+      onCompleted: (s) => this.metrics?.fleet.backtestFinished(s.sweepId === null ? 'backtest' : 'sweep', (s.durationMs ?? 0) / 1000, s.barsDone),
+    });
     this.dashboard = new DashboardService({
       variants: () => this.allVariantNames().map((v) => this.summaryOf(v)),
       snapshot: (variant) => this.monitor.get(variant)?.snapshot ?? null,
@@ -205,6 +213,8 @@ export class Workstation {
     }
     this.monitor.start();
     this.allocation.start();
+    // Before the workers: their first reports (refusal counts) land in it.
+    this.metrics = this.buildExporter();
     for (const config of this.variants) {
       const supervisor = new VariantSupervisor(
         config,
@@ -215,7 +225,10 @@ export class Workstation {
         (info) => this.supervisorChanged(info),
         Date.now,
         {
-          message: (m, reply) => this.allocation.handleWorkerMessage(config.name, m, reply),
+          message: (m, reply) => {
+            if (m.type === 'metrics' && m.refusals) this.metrics?.fleet.riskRefused(config.name, m.refusals);
+            return this.allocation.handleWorkerMessage(config.name, m, reply);
+          },
           exited: () => this.allocation.workerExited(config.name),
         },
       );
@@ -228,7 +241,6 @@ export class Workstation {
       if (config.enabled) supervisor.start();
     }
     this.demo?.start();
-    this.metrics = this.buildExporter();
     if (settings.metrics.port !== null) await this.serveMetrics(this.metrics, settings.metrics.host, settings.metrics.port, settings.metrics.allowNonLoopback);
   }
 
@@ -309,6 +321,10 @@ export class Workstation {
             return { variant: info.variant, up: info.pid !== null, families: s.workerMetrics() };
           }),
         ...(demo ? { demoMinutes: () => demo.simulatedMinutes() } : {}),
+        fleet: {
+          allocations: () => this.opts.settings.allocation.groups.map((g) => this.allocation.status(g.name)),
+          backtestJobs: () => this.backtests.jobCounts(),
+        },
       },
     });
   }
