@@ -42,6 +42,8 @@ export interface StoreFollower {
   readonly pollMs: number;
   /** How many reads a confirmed commit started (the rest were the poll's). */
   readonly wakeups: number;
+  /** Runs `read` now (or right after the one running): for work that must share its turn, e.g. a heartbeat. */
+  wake(): void;
   close(): void;
 }
 
@@ -86,6 +88,7 @@ export function followStore(store: BarStore, opts: FollowStoreOptions): StoreFol
     get wakeups() {
       return wakeups;
     },
+    wake: run,
     close() {
       closed = true;
       if (timer) clearTimeout(timer);

@@ -166,8 +166,13 @@ async function main(): Promise<void> {
     watch: launch.variant.feed.kind === 'follow',
     onWatchError: (err) => log.warn('the bar store cannot be watched; polling only', { error: err.message, pollMs }),
   });
+  // The heartbeat keeps its beat whatever the poll: it takes a turn of the reader, never overlapping a read.
+  const beat = setInterval(() => follower.wake(), HEARTBEAT_MS);
   log.info('following the bar store', { mode: follower.mode, pollMs });
-  stopFollowing = () => follower.close();
+  stopFollowing = () => {
+    clearInterval(beat);
+    follower.close();
+  };
 }
 
 main().catch((err: unknown) => {

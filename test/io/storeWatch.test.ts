@@ -71,7 +71,7 @@ describe('following a SQLite store written by another process', () => {
         await waitFor(`${c.datetime} read`, () => times.includes(parseDatetime(c.datetime) as number), 10_000, 2);
       }
       recorder.insertAll(sent.slice(20));
-      await waitFor("every bar read", () => times.length === sent.length, 20_000, 10).catch((e: unknown) => { console.log("got", times.length, "committed", recorder.committed.length, "wakeups", follower.wakeups); throw e; });
+      await waitFor('every bar read', () => times.length === sent.length, 20_000, 10);
       expect(times.map(formatDatetime)).toEqual(sent.map((r) => r.datetime));
       expect(follower.wakeups).toBeGreaterThan(0);
     }, 60_000);
@@ -88,7 +88,7 @@ describe('following a SQLite store written by another process', () => {
     cleanups.push(() => recorder.close());
     const sent = rows(100);
     recorder.insertAll(sent);
-    await waitFor("every bar read", () => times.length === sent.length, 20_000, 10).catch((e: unknown) => { console.log("got", times.length, "committed", recorder.committed.length, "wakeups", follower.wakeups); throw e; });
+    await waitFor('every bar read', () => times.length === sent.length, 20_000, 10);
     expect(times.map(formatDatetime)).toEqual(sent.map((r) => r.datetime));
     expect(follower.wakeups).toBe(0);
   }, 60_000);
