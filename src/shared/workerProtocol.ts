@@ -23,6 +23,12 @@ export const workerLaunchSchema = z.object({
 export type WorkerLaunch = z.infer<typeof workerLaunchSchema>;
 export type WorkerLaunchInput = z.input<typeof workerLaunchSchema>;
 export const WORKER_LAUNCH_ENV = 'KESTREL_WORKER';
+/**
+ * V8 flags every host gives a strategy worker. A worker's garbage is short-lived and small (a
+ * bar's objects); V8's default young generation (two 16 MB semi-spaces) is a third of a worker's
+ * resident memory for no gain in speed (bench/workerMemory.bench.ts measures both).
+ */
+export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
 /** One metric family as prom-client's getMetricsAsJSON() describes it. */
 export const metricFamilySchema = z.object({
