@@ -67,7 +67,7 @@ export async function run(): Promise<BenchFigure[]> {
   // The shipped worker (out/main/worker.js, what both hosts fork); from source it would also carry tsx's loader.
   const built = join(import.meta.dirname, '..', 'out', 'main', 'worker.js');
   if (!existsSync(built)) throw new Error('build first: npx electron-vite build');
-  const host = new NodeHost({ path: built, execArgv: (process.env.XARGS ?? '').split(' ').filter(Boolean) });
+  const host = new NodeHost({ path: built, execArgv: [] });
   const worker = host.forkWorker(
     workerLaunchSchema.parse({
       variant: { name: 'mem-15m', vtSymbol: 'rb9999.SIM', windowMinutes: 15, pollMs: 20, params: { stopLoss: { unit: 'ticks', value: 30 }, takeProfit: { unit: 'ticks', value: 60 } } },
