@@ -2,9 +2,11 @@
  * Worker memory over a long run: one real worker process (the same entry the supervisor
  * forks) follows a SQLite bar store while this process writes 1,000,000 one-minute bars
  * into it in chunks; the worker's resident set size is read from /proc after each stage.
+ * The worker is the built one (out/main/worker.js, what both hosts fork, with the hosts' V8
+ * flags): from source it would also carry tsx's loader. Build first.
  */
-import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedMarket } from '../src/core/market/simulatedMarket.js';
@@ -18,6 +20,12 @@ function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 'NaN');
   return kb / 1024;
+}
+
+/** What Node itself takes, measured now beside the worker. */
+function bareNodeRssMb(): number {
+  const out = spawnSync(process.execPath, ['-e', 'setTimeout(() => process.stdout.write(String(process.memoryUsage().rss)), 200)'], { encoding: 'utf8' });
+  return Number(out.stdout) / 1048576;
 }
 
 function lastBarOf(dataDir: string): string | null {
@@ -56,7 +64,10 @@ export async function run(): Promise<BenchFigure[]> {
     return last;
   };
   await write(20 * 345);
-  const host = new NodeHost();
+  // The shipped worker (out/main/worker.js, what both hosts fork); from source it would also carry tsx's loader.
+  const built = join(import.meta.dirname, '..', 'out', 'main', 'worker.js');
+  if (!existsSync(built)) throw new Error('build first: npx electron-vite build');
+  const host = new NodeHost({ path: built, execArgv: [] });
   const worker = host.forkWorker(
     workerLaunchSchema.parse({
       variant: { name: 'mem-15m', vtSymbol: 'rb9999.SIM', windowMinutes: 15, pollMs: 20, params: { stopLoss: { unit: 'ticks', value: 30 }, takeProfit: { unit: 'ticks', value: 60 } } },
@@ -66,6 +77,7 @@ export async function run(): Promise<BenchFigure[]> {
     }),
   );
   const pid = worker.pid as number;
+  const bare = bareNodeRssMb();
   const figures: BenchFigure[] = [];
   try {
     await until('restore', () => lastBarOf(dataDir) !== null, 60_000);
@@ -77,7 +89,7 @@ export async function run(): Promise<BenchFigure[]> {
       await until(`worker at ${last}`, () => lastBarOf(dataDir) === last, 300_000);
       if (typeof global.gc === 'function') global.gc();
       await new Promise((r) => setTimeout(r, 300));
-      figures.push({ name: `worker RSS after ${stage.toLocaleString('en-US')} bars`, value: rssMb(pid), unit: 'MB' });
+      figures.push({ name: `worker RSS after ${stage.toLocaleString('en-US')} bars`, value: rssMb(pid), unit: 'MB', peer: { name: 'an idle node -e process', value: bare } });
     }
     const seconds = (Date.now() - t0) / 1000;
     figures.push({

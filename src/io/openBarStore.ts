@@ -6,7 +6,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BarStoreConfigError, BarStoreUnavailableError, type BarStore } from './barStore.js';
-import { MysqlBarStore } from './mysqlBarStore.js';
 import { SqliteBarStore } from './sqliteBarStore.js';
 
 export interface OpenBarStoreOptions {
@@ -46,7 +45,11 @@ export async function openBarStore(opts: OpenBarStoreOptions): Promise<BarStore>
     throw new BarStoreConfigError('give only one bar store: --data-dir DIR, --sqlite FILE or --mysql URL');
   }
   const readonly = opts.readonly ?? false;
-  if (opts.mysqlUrl) return MysqlBarStore.connect(opts.mysqlUrl, { readonly });
+  if (opts.mysqlUrl) {
+    // mysql2 is loaded only by a process that reads MySQL: a worker on SQLite is ~15 MB lighter without it.
+    const { MysqlBarStore } = await import('./mysqlBarStore.js');
+    return MysqlBarStore.connect(opts.mysqlUrl, { readonly });
+  }
   if (opts.sqlitePath) return SqliteBarStore.open(opts.sqlitePath, { readonly });
   const dataDir = resolve(opts.dataDir as string);
   if (!readonly) {

@@ -58,6 +58,8 @@ export class SqliteBarStore implements BarStore {
   readonly kind = 'sqlite' as const;
   readonly description: string;
   readonly readonly: boolean;
+  /** The database file's absolute path (its `-wal` / `-journal` sit beside it). */
+  readonly file: string;
   /** The connection, for callers that keep other tables in the same file (state, trades). */
   readonly db: Database.Database;
 
@@ -69,12 +71,14 @@ export class SqliteBarStore implements BarStore {
   private readonly stmtBeforeNext: Database.Statement<unknown[], RawBarRow>;
   private readonly stmtAfter: Database.Statement<unknown[], RawBarRow>;
   private readonly stmtLastTime: Database.Statement<unknown[], [string]>;
+  private readonly stmtDataVersion: Database.Statement<unknown[], number>;
   private readonly hasOverviewTable: boolean;
   private closed = false;
 
   private constructor(db: Database.Database, path: string, readonly: boolean) {
     this.db = db;
     this.readonly = readonly;
+    this.file = path;
     this.description = `SQLite ${path}${readonly ? ' (read-only)' : ''}`;
     const range = `SELECT ${BAR_COLUMNS} FROM "dbbardata" WHERE ${KEY_WHERE}`;
     this.stmtRangeFirst = db
@@ -103,6 +107,7 @@ export class SqliteBarStore implements BarStore {
     this.stmtLastTime = db
       .prepare<unknown[], [string]>(`SELECT "datetime" FROM "dbbardata" WHERE ${KEY_WHERE} ORDER BY "datetime" DESC LIMIT 1`)
       .raw(true);
+    this.stmtDataVersion = db.prepare<unknown[], number>('PRAGMA data_version').pluck(true);
     this.hasOverviewTable = tableExists(db, 'dbbaroverview');
   }
 
@@ -146,6 +151,14 @@ export class SqliteBarStore implements BarStore {
         cause: err,
       });
     }
+  }
+
+  /**
+   * SQLite's `PRAGMA data_version`: changes when another connection (another process, or this
+   * process's other connections) has committed since the last call, never for this one's own.
+   */
+  dataVersion(): number {
+    return this.stmtDataVersion.get() as number;
   }
 
   async *loadRange(key: BarKey, opts: LoadRangeOptions = {}): AsyncIterable<OhlcvBar[]> {

@@ -28,7 +28,11 @@ export const variantConfigSchema = z
     .number()
     .int()
     .refine((n) => 60 % n === 0, 'windowMinutes must divide 60 (1, 2, 3, 5, 10, 15, 20, 30, 60)'),
-  /** How often the worker polls the bar store for new 1-minute rows. */
+  /**
+   * How often the worker polls a SQLite bar store for new 1-minute rows. The worker also watches
+   * the file and reads a commit within milliseconds; this poll is the fallback for a missed event.
+   * (MySQL is polled at the bar source's own `pollMs`.)
+   */
   pollMs: z.number().int().min(20).max(60_000).default(250),
   enabled: z.boolean().default(true),
   /** Strategy, risk-gate and paper-broker parameters, validated by the strategy's own schema. */
@@ -70,9 +74,17 @@ export const variantConfigSchema = z
 export type VariantConfig = z.infer<typeof variantConfigSchema>;
 export type VariantConfigInput = z.input<typeof variantConfigSchema>;
 
+/** How often workers poll a MySQL bar store when its `pollMs` is not set. */
+export const MYSQL_POLL_MS = 1_000;
+
 export const barSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sqlite'), path: z.string().nullable().default(null) }),
-  z.object({ kind: z.literal('mysql'), url: z.string().regex(/^mysql:\/\//, 'a MySQL URL starts with mysql://') }),
+  z.object({
+    kind: z.literal('mysql'),
+    url: z.string().regex(/^mysql:\/\//, 'a MySQL URL starts with mysql://'),
+    /** MySQL tells nobody of a commit: workers poll it this often for new 1-minute rows (default MYSQL_POLL_MS). */
+    pollMs: z.number().int().min(50).max(60_000).optional(),
+  }),
 ]);
 export type BarSource = z.infer<typeof barSourceSchema>;
 

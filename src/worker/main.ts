@@ -7,7 +7,9 @@ import { BarStoreUnavailableError, type BarStore } from '../io/barStore.js';
 import { DiskGuard, installDiskGuard } from '../io/diskGuard.js';
 import { JsonLinesLog } from '../io/jsonLinesLog.js';
 import { openBarStore } from '../io/openBarStore.js';
+import { followStore } from '../io/storeWatch.js';
 import { TradingJournal } from '../io/tradingJournal.js';
+import { MYSQL_POLL_MS } from '../shared/config.js';
 import { WORKER_LAUNCH_ENV, workerLaunchSchema, type WorkerLaunch } from '../shared/workerProtocol.js';
 import { parentChannel, type ParentChannel } from './parentChannel.js';
 import { STRATEGY_MODULES_ENV, loadStrategyModules } from './strategyModules.js';
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
   log.info('worker started', { pid: process.pid, vtSymbol: launch.variant.vtSymbol, window: launch.variant.windowMinutes });
 
   let stopping = false;
-  let timer: NodeJS.Timeout | null = null;
+  let stopFollowing: (() => void) | null = null;
   let runner: VariantRunner | null = null;
   let store: BarStore | null = null;
   // The journal (state, trades, orders) always lives in the local kestrel.db, whatever the bar source.
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    if (timer) clearTimeout(timer);
+    stopFollowing?.();
     runner?.stop();
     await store?.close();
     journal.close();
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
   if (!restored) return;
   const active = runner;
   let lastBeat = Date.now();
-  const tick = async (): Promise<void> => {
+  const read = async (): Promise<void> => {
     if (stopping) return;
     try {
       await active.follow();
@@ -157,9 +159,22 @@ async function main(): Promise<void> {
       sendMetrics();
       lastBeat = Date.now();
     }
-    if (!stopping) timer = setTimeout(() => void tick(), launch.variant.pollMs);
   };
-  await tick();
+  // SQLite: a commit wakes the reader at once, the variant's poll is the fallback. MySQL: polled.
+  const pollMs = launch.barSource.kind === 'mysql' ? (launch.barSource.pollMs ?? MYSQL_POLL_MS) : launch.variant.pollMs;
+  const follower = followStore(store, {
+    read,
+    pollMs,
+    watch: launch.variant.feed.kind === 'follow',
+    onWatchError: (err) => log.warn('the bar store cannot be watched; polling only', { error: err.message, pollMs }),
+  });
+  // The heartbeat keeps its beat whatever the poll: it takes a turn of the reader, never overlapping a read.
+  const beat = setInterval(() => follower.wake(), HEARTBEAT_MS);
+  log.info('following the bar store', { mode: follower.mode, pollMs });
+  stopFollowing = () => {
+    clearInterval(beat);
+    follower.close();
+  };
 }
 
 main().catch((err: unknown) => {

@@ -86,6 +86,8 @@ export class VariantRunner {
   private lastMinute: number | null = null;
   private barsSinceCommit = 0;
   private lastSnapshotAt = 0;
+  /** A snapshot write held back by the rate limit, due when the interval has passed. */
+  private trailingSnapshot: NodeJS.Timeout | null = null;
   private lastNewBarAt: number;
   private stalled = false;
   private replayStartedAt = 0;
@@ -650,7 +652,17 @@ export class VariantRunner {
 
   writeSnapshot(force: boolean): void {
     const now = this.clock().getTime();
-    if (!force && now - this.lastSnapshotAt < this.snapshotIntervalMs) return;
+    const wait = this.snapshotIntervalMs - (now - this.lastSnapshotAt);
+    if (!force && wait > 0) {
+      // The last bars of a burst must not wait for the next bar or the heartbeat: write them when the interval ends.
+      this.trailingSnapshot ??= setTimeout(() => {
+        this.trailingSnapshot = null;
+        this.writeSnapshot(true);
+      }, wait).unref();
+      return;
+    }
+    if (this.trailingSnapshot) clearTimeout(this.trailingSnapshot);
+    this.trailingSnapshot = null;
     this.lastSnapshotAt = now;
     writeSnapshotAtomic(this.monitorDir, this.buildSnapshot());
   }

@@ -6,6 +6,7 @@ import { SqliteBarStore } from '../../src/io/sqliteBarStore.js';
 import type { VariantUpdate } from '../../src/shared/api.js';
 import { formatDatetime } from '../../src/shared/time.js';
 import { startHarness, type Harness } from '../main/workstationHarness.js';
+import { BarRecorder } from '../fixtures/barRecorder.js';
 import { freshDir, waitFor } from '../helpers.js';
 import { Tape } from '../worker/runnerFixture.js';
 
@@ -75,5 +76,41 @@ describe('follow the bar store', () => {
     console.log(`row → UI event latency (poll interval ${POLL_MS} ms): ${results.join(', ')} ms`);
     // One poll interval, plus the moment it takes to write and announce the snapshot.
     for (const ms of results) expect(ms).toBeLessThan(POLL_MS + 1_000);
+  }, 120_000);
+
+  it('every bar a recorder process commits reaches the worker, woken by the file watcher (the poll set to a minute)', async () => {
+    const tmp = freshDir('follow-watch');
+    cleanups.push(tmp.remove);
+    const dbPath = join(tmp.dir, 'kestrel.db');
+    const store = SqliteBarStore.open(dbPath);
+    const history = new Tape(9).next(30 * 345);
+    await store.write(history);
+    await store.close();
+    harness = await startHarness({
+      dataDir: tmp.dir,
+      controlEnabled: false,
+      settings: { demo: { enabled: false, speed: 60, seed: 1 }, variants: [{ name: 'watch-1m', vtSymbol: 'rb9999.SIM', windowMinutes: 1, pollMs: 60_000 }] },
+    });
+    const ws = harness.workstation;
+    await waitFor('running', () => ws.summaryOf('watch-1m').status === 'running', 60_000);
+    const instrument = async (): Promise<{ lastBarAt: string | null; minuteBarsProcessed: number } | undefined> =>
+      (await ws.handlers.getSnapshot({ variant: 'watch-1m' }, { origin: 'cli', controlAllowed: false })).instruments[0];
+    const before = (await instrument())?.minuteBarsProcessed ?? 0;
+
+    const recorder = new BarRecorder(dbPath);
+    cleanups.push(() => recorder.close());
+    const lastTime = history[history.length - 1]?.time ?? 0;
+    const rows = Array.from({ length: 100 }, (_, i) => {
+      const p = 3600 + (i % 13);
+      return { symbol: 'rb9999', exchange: 'SIM', datetime: formatDatetime(lastTime + (i + 1) * 60), open: p, high: p + 3, low: p - 3, close: p + 1, volume: 5 };
+    });
+    recorder.insertAll(rows);
+    const last = rows[rows.length - 1]?.datetime;
+    // The snapshot is written after the bars are processed; the last bar's minute and the count say every bar came.
+    const seen = await waitFor('the last bar processed', async () => {
+      const i = await instrument();
+      return i?.lastBarAt === last ? i : undefined;
+    }, 60_000);
+    expect(seen.minuteBarsProcessed - before).toBe(rows.length);
   }, 120_000);
 });

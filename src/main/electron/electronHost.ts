@@ -1,5 +1,5 @@
 import { utilityProcess, Notification, type UtilityProcess } from 'electron';
-import { WORKER_LAUNCH_ENV, fromWorkerSchema, type WorkerLaunch } from '../../shared/workerProtocol.js';
+import { WORKER_LAUNCH_ENV, WORKER_V8_FLAGS, fromWorkerSchema, type WorkerLaunch } from '../../shared/workerProtocol.js';
 import type { Alert } from '../../shared/api.js';
 import type { z } from 'zod';
 import { JOB_RUNNER_LAUNCH_ENV, fromJobRunnerSchema, type JobRunnerLaunch } from '../../shared/jobRunnerProtocol.js';
@@ -18,16 +18,17 @@ export class ElectronHost implements Host {
   ) {}
 
   forkWorker(launch: WorkerLaunch): WorkerHandle {
-    return this.forkChild(this.workerEntry, `kestrel-${launch.variant.name}`, { [WORKER_LAUNCH_ENV]: JSON.stringify(launch) }, fromWorkerSchema);
+    return this.forkChild(this.workerEntry, `kestrel-${launch.variant.name}`, { [WORKER_LAUNCH_ENV]: JSON.stringify(launch) }, fromWorkerSchema, WORKER_V8_FLAGS);
   }
 
   forkJobRunner(launch: JobRunnerLaunch): JobRunnerHandle {
     return this.forkChild(this.jobRunnerEntry, 'kestrel-backtests', { [JOB_RUNNER_LAUNCH_ENV]: JSON.stringify(launch) }, fromJobRunnerSchema);
   }
 
-  private forkChild<In, Out>(entry: string, serviceName: string, env: Record<string, string>, schema: z.ZodType<Out>): ChildHandle<In, Out> {
+  private forkChild<In, Out>(entry: string, serviceName: string, env: Record<string, string>, schema: z.ZodType<Out>, execArgv: readonly string[] = []): ChildHandle<In, Out> {
     const child = utilityProcess.fork(entry, [], {
       serviceName,
+      execArgv: [...execArgv],
       env: { ...process.env, ...env },
       stdio: 'inherit',
     });

@@ -4,7 +4,7 @@ import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Alert } from '../../shared/api.js';
-import { WORKER_LAUNCH_ENV, fromWorkerSchema, type WorkerLaunch } from '../../shared/workerProtocol.js';
+import { WORKER_LAUNCH_ENV, WORKER_V8_FLAGS, fromWorkerSchema, type WorkerLaunch } from '../../shared/workerProtocol.js';
 import { JOB_RUNNER_LAUNCH_ENV, fromJobRunnerSchema, type JobRunnerLaunch } from '../../shared/jobRunnerProtocol.js';
 import type { ChildHandle, Host, JobRunnerHandle, WorkerHandle } from '../workstation/host.js';
 
@@ -52,7 +52,8 @@ export class NodeHost implements Host {
   ) {}
 
   forkWorker(launch: WorkerLaunch): WorkerHandle {
-    return this.forkChild(this.entry, { [WORKER_LAUNCH_ENV]: JSON.stringify(launch) }, join(launch.dataDir, 'logs', launch.variant.name), fromWorkerSchema);
+    const entry = { ...this.entry, execArgv: [...this.entry.execArgv, ...WORKER_V8_FLAGS] };
+    return this.forkChild(entry, { [WORKER_LAUNCH_ENV]: JSON.stringify(launch) }, join(launch.dataDir, 'logs', launch.variant.name), fromWorkerSchema);
   }
 
   forkJobRunner(launch: JobRunnerLaunch): JobRunnerHandle {
