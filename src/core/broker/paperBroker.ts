@@ -184,6 +184,14 @@ export class BrokerInstrument {
   mark = 0;
   long: PositionState | null = null;
   short: PositionState | null = null;
+  /**
+   * A bar whose high stays below `dueAbove` and whose low stays above `dueBelow` trades none of
+   * the vtSymbol's resting stop / limit orders; `marketPending` says a market order waits. Kept by
+   * the broker whenever its orders change, so most bars are judged by two comparisons.
+   */
+  dueAbove = Number.POSITIVE_INFINITY;
+  dueBelow = Number.NEGATIVE_INFINITY;
+  marketPending = false;
   constructor(readonly vtSymbol: string) {}
 }
 
@@ -206,6 +214,8 @@ export class PaperBroker {
   readonly config: Readonly<PaperBrokerConfig>;
   private orders: Order[] = [];
   private readonly instruments = new Map<string, BrokerInstrument>();
+  /** The instruments' due levels are out of date: the orders changed since they were computed. */
+  private levelsStale = false;
   /** Open positions sorted (comparePositions); rebuilt only when a position opens or closes. */
   private sorted: PositionState[] | null = [];
   private nextOrderSeq = 1;
@@ -262,6 +272,7 @@ export class PaperBroker {
       reason: null,
     };
     this.orders.push(order);
+    this.levelsStale = true;
     return copyOrder(order);
   }
 
@@ -270,6 +281,7 @@ export class PaperBroker {
     const i = this.orders.findIndex((o) => o.id === id);
     if (i < 0) return null;
     const [order] = this.orders.splice(i, 1);
+    this.levelsStale = true;
     if (order === undefined) return null;
     order.status = 'cancelled';
     order.reason = reason;
@@ -302,7 +314,7 @@ export class PaperBroker {
     if (inst.hasBar && !(time > inst.lastBarTime)) return QUIET_BAR;
     inst.hasBar = true;
     inst.lastBarTime = time;
-    if (this.orders.length === 0 || !this.anyDue(inst.vtSymbol, bar)) {
+    if (this.orders.length === 0 || !this.mayTrade(inst, bar) || !this.anyDue(inst.vtSymbol, bar)) {
       // Most bars: nothing rests, or nothing resting trades on this bar: nothing allocated.
       inst.hasMark = true;
       inst.mark = bar.close;
@@ -333,6 +345,31 @@ export class PaperBroker {
     inst.hasMark = true;
     inst.mark = close;
     return events;
+  }
+
+  /** False when the bar surely trades none of the vtSymbol's orders (its range reaches no order's level). */
+  private mayTrade(inst: BrokerInstrument, bar: OhlcvBar): boolean {
+    if (this.levelsStale) this.refreshLevels();
+    return inst.marketPending || bar.high >= inst.dueAbove || bar.low <= inst.dueBelow;
+  }
+
+  private refreshLevels(): void {
+    this.levelsStale = false;
+    for (const inst of this.instruments.values()) {
+      inst.dueAbove = Number.POSITIVE_INFINITY;
+      inst.dueBelow = Number.NEGATIVE_INFINITY;
+      inst.marketPending = false;
+    }
+    for (const o of this.orders) {
+      const inst = this.instrument(o.vtSymbol);
+      if (o.type === 'market' || o.price === null) {
+        inst.marketPending = true;
+        continue;
+      }
+      // A buy stop and a sell limit trade when the high reaches them; a sell stop and a buy limit when the low does.
+      if ((o.type === 'stop') === (o.side === 'buy')) inst.dueAbove = Math.min(inst.dueAbove, o.price);
+      else inst.dueBelow = Math.max(inst.dueBelow, o.price);
+    }
   }
 
   /** Whether any pending order of the vtSymbol fills on this bar (the same tests as below, without allocating). */
@@ -465,43 +502,47 @@ export class PaperBroker {
   private placeProtection(entry: Order, fillPrice: number, time: number, events: BrokerBarEvents): void {
     const bracket = entry.bracket;
     if (bracket === null) return;
+    if (bracket.stopLoss !== null) this.placeProtective(entry, 'stopLoss', bracket.stopLoss, fillPrice, time, events);
+    if (bracket.takeProfit !== null) this.placeProtective(entry, 'takeProfit', bracket.takeProfit, fillPrice, time, events);
+  }
+
+  private placeProtective(entry: Order, role: ProtectiveRole, level: ProtectiveLevel, fillPrice: number, time: number, events: BrokerBarEvents): void {
     const tick = this.specOf(entry.vtSymbol).priceTick;
     const long = entry.side === 'buy';
-    const side: OrderSide = long ? 'sell' : 'buy';
-    const place = (role: ProtectiveRole, level: ProtectiveLevel): void => {
-      // Adverse for a stop-loss, favourable for a take-profit; at least one tick from the entry.
-      const towardsLoss = role === 'stopLoss';
-      const down = long === towardsLoss;
-      const distance = level.unit === 'ticks' ? level.value * tick : (fillPrice * level.value) / 100;
-      let price = roundToTick(down ? fillPrice - distance : fillPrice + distance, tick);
-      price = down ? Math.min(price, roundToTick(fillPrice - tick, tick)) : Math.max(price, roundToTick(fillPrice + tick, tick));
-      if (!(price > 0)) return;
-      const order: Order = {
-        id: `${this.config.idPrefix}-O${String(this.nextOrderSeq++)}`,
-        vtSymbol: entry.vtSymbol,
-        side,
-        offset: 'close',
-        type: towardsLoss ? 'stop' : 'limit',
-        price,
-        volume: entry.volume,
-        status: 'pending',
-        createdAt: time,
-        tag: entry.tag,
-        bracket: null,
-        parentId: entry.id,
-        role,
-        reason: null,
-      };
-      this.orders.push(order);
-      events.placed.push(copyOrder(order));
+    // Adverse for a stop-loss, favourable for a take-profit; at least one tick from the entry.
+    const towardsLoss = role === 'stopLoss';
+    const down = long === towardsLoss;
+    const distance = level.unit === 'ticks' ? level.value * tick : (fillPrice * level.value) / 100;
+    let price = roundToTick(down ? fillPrice - distance : fillPrice + distance, tick);
+    price = down ? Math.min(price, roundToTick(fillPrice - tick, tick)) : Math.max(price, roundToTick(fillPrice + tick, tick));
+    if (!(price > 0)) return;
+    const order: Order = {
+      id: `${this.config.idPrefix}-O${String(this.nextOrderSeq++)}`,
+      vtSymbol: entry.vtSymbol,
+      side: long ? 'sell' : 'buy',
+      offset: 'close',
+      type: towardsLoss ? 'stop' : 'limit',
+      price,
+      volume: entry.volume,
+      status: 'pending',
+      createdAt: time,
+      tag: entry.tag,
+      bracket: null,
+      parentId: entry.id,
+      role,
+      reason: null,
     };
-    if (bracket.stopLoss !== null) place('stopLoss', bracket.stopLoss);
-    if (bracket.takeProfit !== null) place('takeProfit', bracket.takeProfit);
+    this.orders.push(order);
+    this.levelsStale = true;
+    events.placed.push(copyOrder(order));
   }
 
   private removePending(order: Order): void {
     const i = this.orders.indexOf(order);
-    if (i >= 0) this.orders.splice(i, 1);
+    if (i >= 0) {
+      this.orders.splice(i, 1);
+      this.levelsStale = true;
+    }
   }
 
   private cancelInternal(order: Order, reason: string): Order {
@@ -653,6 +694,7 @@ export class PaperBroker {
     broker.commissionTotal = state.commissionPaid;
     if (!Array.isArray(state.orders)) throw new Error(`${what} orders: expected an array`);
     broker.orders = state.orders.map((o, i) => checkedOrder(o, `${what} orders[${String(i)}]`));
+    broker.levelsStale = true;
     if (!Array.isArray(state.positions)) throw new Error(`${what} positions: expected an array`);
     state.positions.forEach((p, i) => {
       const where = `${what} positions[${String(i)}]`;

@@ -6,6 +6,7 @@ import { barAt, type BarRows } from '../backtest/columnarBars.js';
 import {
   PaperBroker,
   closingSide,
+  type BrokerBarEvents,
   type BrokerInstrument,
   type Fill,
   type Order,
@@ -202,6 +203,8 @@ export class TradingEngine implements StrategyContext {
   /** The call in progress. */
   private currentMode: TradingMode = 'restoring';
   private currentTime = 0;
+  /** The session-end close or the daily loss limit is on: each bar checks them. */
+  private readonly checksPerBar: boolean;
   /** True while a bar already traded on rebuilds indicators: its windows skip the strategy. */
   private rebuilding = false;
 
@@ -218,6 +221,7 @@ export class TradingEngine implements StrategyContext {
     this.strategyImpl = bound.create();
     this.broker = new PaperBroker(brokerConfigOf(bound.params, opts.variant));
     this.gate = new RiskGate(bound.params, this.calendar);
+    this.checksPerBar = bound.params.closeAtSessionEnd || bound.params.maxDailyLoss !== null;
     if (opts.allocator) this.gate.setAllocator(opts.allocator);
     this.contracts = new ActiveContracts(opts.activeContracts ?? {});
   }
@@ -321,21 +325,28 @@ export class TradingEngine implements StrategyContext {
   onMinuteBars(bars: readonly InstrumentBar[], mode: TradingMode): EngineEvents {
     this.resetEvents();
     this.currentMode = mode;
-    if (bars.length === 1) {
-      // One instrument, or one bar in this minute: no group bookkeeping.
-      const ib = bars[0] as InstrumentBar;
-      const bar = ib.bar;
-      const inst = this.slot(ib.vtSymbol);
-      if (!this.take(inst, bar)) return this.ev;
-      if (this.strategyImpl.ignoresMinuteBars !== true) {
-        const accepted = this.accepted;
-        if (accepted.length !== 1) accepted.length = 1;
-        accepted[0] = ib;
-        this.strategyImpl.onMinuteBars(accepted, this);
-      }
-      if (!this.externalWindows) this.pushWindow(inst, bar);
-      return this.ev;
-    }
+    // One instrument, or one bar in this minute: no group bookkeeping. (Kept small: V8 inlines it.)
+    if (bars.length === 1) return this.onOneBar(bars[0] as InstrumentBar);
+    return this.onBarGroup(bars);
+  }
+
+  private onOneBar(ib: InstrumentBar): EngineEvents {
+    const bar = ib.bar;
+    const inst = this.slot(ib.vtSymbol);
+    if (!this.take(inst, bar)) return this.ev;
+    if (this.strategyImpl.ignoresMinuteBars !== true) this.minuteBarsToStrategy(ib);
+    if (!this.externalWindows) this.pushWindow(inst, bar);
+    return this.ev;
+  }
+
+  private minuteBarsToStrategy(ib: InstrumentBar): void {
+    const accepted = this.accepted;
+    if (accepted.length !== 1) accepted.length = 1;
+    accepted[0] = ib;
+    this.strategyImpl.onMinuteBars(accepted, this);
+  }
+
+  private onBarGroup(bars: readonly InstrumentBar[]): EngineEvents {
     const accepted = this.accepted;
     const slots = this.acceptedSlots;
     accepted.length = 0;
@@ -653,24 +664,35 @@ export class TradingEngine implements StrategyContext {
       if (!this.externalWindows) this.rebuild(inst, bar);
       return false;
     }
-    if (!inst.fed) {
-      inst.fed = true;
-      this.adoptContract(inst.vtSymbol);
-    }
+    if (!inst.fed) this.firstBar(inst);
     inst.lastMinute = time;
     this.currentTime = time;
-    this.rollDay(time);
+    // Trading days change on whole hours (the roll hour, midnight): within one hour of bars the
+    // day is the one already tried, and rollTo(a day tried before) changes nothing.
+    if (Math.floor(time / 3600) !== this.dayCacheHour) this.rollDay(time);
     const b = this.broker.onMinuteBarOf(inst.book, bar);
-    if (b.fills.length > 0 || b.placed.length > 0 || b.cancelled.length > 0) {
-      for (const fill of b.fills) this.recordFill(fill);
-      this.ev.ordersPlaced.push(...b.placed);
-      this.ev.cancelled.push(...b.cancelled);
-      for (const fill of b.fills) this.strategyImpl.onFill(fill, this);
-    }
+    if (b.fills.length > 0 || b.placed.length > 0 || b.cancelled.length > 0) this.brokerActed(b);
+    if (this.checksPerBar) this.perBarLimits(inst, time);
+    return true;
+  }
+
+  private firstBar(inst: EngineInstrument): void {
+    inst.fed = true;
+    this.adoptContract(inst.vtSymbol);
+  }
+
+  private brokerActed(b: BrokerBarEvents): void {
+    for (const fill of b.fills) this.recordFill(fill);
+    this.ev.ordersPlaced.push(...b.placed);
+    this.ev.cancelled.push(...b.cancelled);
+    for (const fill of b.fills) this.strategyImpl.onFill(fill, this);
+  }
+
+  /** The gate's per-bar rules, when configured: the session-end close, the day's loss. */
+  private perBarLimits(inst: EngineInstrument, time: number): void {
     const limits = this.gate.limits;
     if (limits.closeAtSessionEnd && this.broker.hasPositions && this.gate.inClosingWindow(time)) this.closeAll(inst.vtSymbol, 'sessionEnd', 'the session ends');
     if (limits.maxDailyLoss !== null) this.checkLoss();
-    return true;
   }
 
   /** A bar already traded on rebuilds its instrument's dropped indicator checkpoint: its windows skip the strategy. */
@@ -706,8 +728,6 @@ export class TradingEngine implements StrategyContext {
 
   private rollDay(time: number): void {
     const hour = Math.floor(time / 3600);
-    // Trading days change on whole hours (the roll hour, midnight): within one hour of bars the
-    // day is the one already tried, and rollTo(a day tried before) changes nothing.
     if (hour === this.dayCacheHour) return;
     this.dayCacheHour = hour;
     this.dayCache = this.calendar.tradingDay(time);
