@@ -346,23 +346,29 @@ export class TradingEngine implements StrategyContext {
     this.strategyImpl.onMinuteBars(accepted, this);
   }
 
+  // The group paths keep their scratch arrays' capacity: `length = 0` would drop the backing
+  // store and the next push would allocate a new one, every minute.
   private onBarGroup(bars: readonly InstrumentBar[]): EngineEvents {
-    const accepted = this.accepted;
     const slots = this.acceptedSlots;
-    accepted.length = 0;
-    slots.length = 0;
+    const taken = this.acceptedRows;
+    let n = 0;
     for (let i = 0; i < bars.length; i++) {
       const ib = bars[i] as InstrumentBar;
-      const bar = ib.bar;
       const inst = this.slot(ib.vtSymbol);
-      if (!this.take(inst, bar)) continue;
-      accepted.push(ib);
-      slots.push(inst);
+      if (!this.take(inst, ib.bar)) continue;
+      slots[n] = inst;
+      taken[n] = i;
+      n++;
     }
-    if (accepted.length === 0) return this.ev;
-    if (this.strategyImpl.ignoresMinuteBars !== true) this.strategyImpl.onMinuteBars(accepted, this);
+    if (n === 0) return this.ev;
+    if (this.strategyImpl.ignoresMinuteBars !== true) {
+      const accepted = this.accepted;
+      if (accepted.length !== n) accepted.length = n;
+      for (let j = 0; j < n; j++) accepted[j] = bars[taken[j] as number] as InstrumentBar;
+      this.strategyImpl.onMinuteBars(accepted, this);
+    }
     if (this.externalWindows) return this.ev;
-    for (let i = 0; i < accepted.length; i++) this.pushWindow(slots[i] as EngineInstrument, (accepted[i] as InstrumentBar).bar);
+    for (let j = 0; j < n; j++) this.pushWindow(slots[j] as EngineInstrument, (bars[taken[j] as number] as InstrumentBar).bar);
     return this.ev;
   }
 
@@ -389,7 +395,7 @@ export class TradingEngine implements StrategyContext {
       if (!this.take(inst, bar)) return this.ev;
       if (this.strategyImpl.ignoresMinuteBars !== true) {
         const accepted = this.accepted;
-        accepted.length = 1;
+        if (accepted.length !== 1) accepted.length = 1;
         accepted[0] = { vtSymbol: inst.vtSymbol, bar: barAt(c, i) };
         this.strategyImpl.onMinuteBars(accepted, this);
       }
@@ -398,29 +404,29 @@ export class TradingEngine implements StrategyContext {
     }
     const slots = this.acceptedSlots;
     const taken = this.acceptedRows;
-    slots.length = 0;
-    taken.length = 0;
     const scratch = this.rowBars;
     while (scratch.length < count) scratch.push(emptyBar());
+    let n = 0;
     for (let k = 0; k < count; k++) {
       const bar = loadRow(scratch[k] as OhlcvBar, columns[k] as BarRows, rows[k] as number);
       const inst = instruments[k] as EngineInstrument;
       if (!this.take(inst, bar)) continue;
-      slots.push(inst);
-      taken.push(k);
+      slots[n] = inst;
+      taken[n] = k;
+      n++;
     }
-    if (slots.length === 0) return this.ev;
+    if (n === 0) return this.ev;
     if (this.strategyImpl.ignoresMinuteBars !== true) {
       const accepted = this.accepted;
-      accepted.length = 0;
-      for (let j = 0; j < taken.length; j++) {
+      if (accepted.length !== n) accepted.length = n;
+      for (let j = 0; j < n; j++) {
         const k = taken[j] as number;
-        accepted.push({ vtSymbol: (slots[j] as EngineInstrument).vtSymbol, bar: barAt(columns[k] as BarRows, rows[k] as number) });
+        accepted[j] = { vtSymbol: (slots[j] as EngineInstrument).vtSymbol, bar: barAt(columns[k] as BarRows, rows[k] as number) };
       }
       this.strategyImpl.onMinuteBars(accepted, this);
     }
     if (this.externalWindows) return this.ev;
-    for (let j = 0; j < taken.length; j++) this.pushWindow(slots[j] as EngineInstrument, scratch[taken[j] as number] as OhlcvBar);
+    for (let j = 0; j < n; j++) this.pushWindow(slots[j] as EngineInstrument, scratch[taken[j] as number] as OhlcvBar);
     return this.ev;
   }
 
