@@ -57,7 +57,7 @@ export class AnalysisPipeline {
 
   /** Feeds one 1-minute bar; returns false when it was ignored (duplicate or out of order). */
   pushMinute(bar: OhlcvBar): boolean {
-    return this.pushMinuteValues(bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume, bar.turnover, bar.openInterest);
+    return this.synthesizer.push(bar);
   }
 
   /** `pushMinute` without the bar object: allocates nothing unless a window closes. */

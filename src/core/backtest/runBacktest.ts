@@ -2,9 +2,8 @@ import { rangeOfJob, tradeFieldsOf, type BacktestEquityPoint, type BacktestJob, 
 import type { TradePeriodRow } from '../../shared/contract/trades.js';
 import { TradingCalendar } from '../market/tradingCalendar.js';
 import { statisticsPeriodRows, statisticsTotals, tradeStatistics } from '../statistics.js';
-import { TradingEngine } from '../strategy/engine.js';
+import { TradingEngine, type EngineInstrument } from '../strategy/engine.js';
 import { strategyFor } from '../strategy/registry.js';
-import type { InstrumentBar } from '../strategy/strategy.js';
 import { sliceRange, type ColumnarBars } from './columnarBars.js';
 import { lookupBacktestStrategy } from './strategyCatalog.js';
 
@@ -13,7 +12,8 @@ import { lookupBacktestStrategy } from './strategyCatalog.js';
  * gate → paper broker, src/core/strategy/engine.ts), fed the instruments merged on the time axis,
  * the bars of one minute together in vtSymbol order (DOMAIN.md's live order), exactly as the
  * worker feeds it. The job runner, stores and screens call this function and nothing else of
- * the strategy.
+ * the strategy. The bars stay in their columns: the engine's columnar path (`onMinuteRows`) takes
+ * row indices and builds a bar object only where an order trades or the strategy reads minutes.
  */
 
 export interface BacktestCheckpoint {
@@ -68,8 +68,11 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
   const barsTotal = inRange.reduce((n, s) => n + s.length, 0);
   const trades: BacktestTrade[] = [];
   const heads = inRange.map(() => 0);
-  // One minute's bars, reused from minute to minute: the engine reads them during the call only.
-  const group: InstrumentBar[] = [];
+  const handles = inRange.map((s) => engine.instrument(s.vtSymbol));
+  // One minute's instruments and rows, reused from minute to minute: the engine reads them during the call only.
+  const minuteInstruments: EngineInstrument[] = [];
+  const minuteColumns: ColumnarBars[] = [];
+  const minuteRows: number[] = [];
   let barsDone = 0;
   let firstTime: number | null = null;
   let lastTime: number | null = null;
@@ -86,32 +89,23 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
       if (h < s.length && (s.time[h] as number) < minute) minute = s.time[h] as number;
     }
     if (minute === Infinity) break;
-    group.length = 0;
+    let count = 0;
     for (let k = 0; k < inRange.length; k++) {
       const s = inRange[k] as ColumnarBars;
       const i = heads[k] as number;
       if (i >= s.length || s.time[i] !== minute) continue;
       heads[k] = i + 1;
-      group.push({
-        vtSymbol: s.vtSymbol,
-        bar: {
-          time: minute,
-          open: s.open[i] as number,
-          high: s.high[i] as number,
-          low: s.low[i] as number,
-          close: s.close[i] as number,
-          volume: s.volume[i] as number,
-          turnover: s.turnover[i] as number,
-          openInterest: s.openInterest[i] as number,
-        },
-      });
+      minuteInstruments[count] = handles[k] as EngineInstrument;
+      minuteColumns[count] = s;
+      minuteRows[count] = i;
+      count++;
     }
-    const { fills } = engine.onMinuteBars(group, 'live');
+    const { fills } = engine.onMinuteRows(minuteInstruments, minuteColumns, minuteRows, count, 'live');
     for (let f = 0; f < fills.length; f++) trades.push(tradeFieldsOf((fills[f] as (typeof fills)[number]).trade));
     firstTime ??= minute;
     lastTime = minute;
     const before = barsDone;
-    barsDone += group.length;
+    barsDone += count;
     if (barsDone >= nextCheck && before < nextCheck) {
       nextCheck = barsDone - (barsDone % checkEvery) + checkEvery;
       if (hooks.checkpoint && !hooks.checkpoint({ barsDone, barsTotal, time: lastTime, trades: trades.length })) {

@@ -143,7 +143,7 @@ export interface PaperBrokerConfig {
   commission: Commission;
 }
 
-interface PositionState {
+export interface PositionState {
   vtSymbol: string;
   direction: PositionDirection;
   volume: number;
@@ -169,8 +169,30 @@ export interface PaperBrokerState {
   tradeCount: number;
 }
 
-function positionKey(vtSymbol: string, direction: PositionDirection): string {
-  return `${vtSymbol}|${direction}`;
+/**
+ * Everything the broker keeps about one vtSymbol, found with one lookup per bar (or none: the
+ * engine holds it). A bar of the vtSymbol reads and writes only this and the pending orders.
+ */
+export class BrokerInstrument {
+  // Numbers and "has" flags rather than number | null: a field that may hold null keeps a double
+  // as a boxed heap number, so every bar would allocate one.
+  hasBar = false;
+  /** Last 1-minute bar time processed (bars at or before it are ignored); valid when hasBar. */
+  lastBarTime = 0;
+  hasMark = false;
+  /** Last close; valid when hasMark. */
+  mark = 0;
+  long: PositionState | null = null;
+  short: PositionState | null = null;
+  /**
+   * A bar whose high stays below `dueAbove` and whose low stays above `dueBelow` trades none of
+   * the vtSymbol's resting stop / limit orders; `marketPending` says a market order waits. Kept by
+   * the broker whenever its orders change, so most bars are judged by two comparisons.
+   */
+  dueAbove = Number.POSITIVE_INFINITY;
+  dueBelow = Number.NEGATIVE_INFINITY;
+  marketPending = false;
+  constructor(readonly vtSymbol: string) {}
 }
 
 function comparePositions(a: PositionState, b: PositionState): number {
@@ -191,9 +213,11 @@ export function closingSide(direction: PositionDirection): OrderSide {
 export class PaperBroker {
   readonly config: Readonly<PaperBrokerConfig>;
   private orders: Order[] = [];
-  private readonly book = new Map<string, PositionState>();
-  private readonly marks = new Map<string, number>();
-  private readonly lastBarTimes = new Map<string, number>();
+  private readonly instruments = new Map<string, BrokerInstrument>();
+  /** The instruments' due levels are out of date: the orders changed since they were computed. */
+  private levelsStale = false;
+  /** Open positions sorted (comparePositions); rebuilt only when a position opens or closes. */
+  private sorted: PositionState[] | null = [];
   private nextOrderSeq = 1;
   private nextTradeSeq = 1;
   private realized = 0;
@@ -248,6 +272,7 @@ export class PaperBroker {
       reason: null,
     };
     this.orders.push(order);
+    this.levelsStale = true;
     return copyOrder(order);
   }
 
@@ -256,28 +281,52 @@ export class PaperBroker {
     const i = this.orders.findIndex((o) => o.id === id);
     if (i < 0) return null;
     const [order] = this.orders.splice(i, 1);
+    this.levelsStale = true;
     if (order === undefined) return null;
     order.status = 'cancelled';
     order.reason = reason;
     return copyOrder(order);
   }
 
+  /** The vtSymbol's record (created on first use): hand it to `onMinuteValues` to skip the lookup. */
+  instrument(vtSymbol: string): BrokerInstrument {
+    let inst = this.instruments.get(vtSymbol);
+    if (inst === undefined) {
+      inst = new BrokerInstrument(vtSymbol);
+      this.instruments.set(vtSymbol, inst);
+    }
+    return inst;
+  }
+
   /** Processes one 1-minute bar of `vtSymbol`: fills, then marks the vtSymbol at the close. */
   onMinuteBar(vtSymbol: string, bar: OhlcvBar): BrokerBarEvents {
-    const last = this.lastBarTimes.get(vtSymbol);
+    return this.onMinuteBarOf(this.instrument(vtSymbol), bar);
+  }
+
+  /**
+   * `onMinuteBar` with the vtSymbol's record at hand: a bar on which nothing resting trades
+   * allocates nothing (it returns a shared, frozen answer). The bar is read during the call only.
+   */
+  onMinuteBarOf(inst: BrokerInstrument, bar: OhlcvBar): BrokerBarEvents {
+    // Values are read here, not passed in: a double passed to a call V8 does not inline is boxed.
+    const time = bar.time;
     // A bar at or before the last one (a restore replay overlapping the live feed) changes nothing.
-    if (last !== undefined && !(bar.time > last)) return QUIET_BAR;
-    this.lastBarTimes.set(vtSymbol, bar.time);
-    if (this.orders.length === 0 || !this.anyDue(vtSymbol, bar)) {
+    if (inst.hasBar && !(time > inst.lastBarTime)) return QUIET_BAR;
+    inst.hasBar = true;
+    inst.lastBarTime = time;
+    if (this.orders.length === 0 || !this.mayTrade(inst, bar) || !this.anyDue(inst.vtSymbol, bar)) {
       // Most bars: nothing rests, or nothing resting trades on this bar: nothing allocated.
-      this.marks.set(vtSymbol, bar.close);
+      inst.hasMark = true;
+      inst.mark = bar.close;
       return QUIET_BAR;
     }
     const events: BrokerBarEvents = { fills: [], placed: [], cancelled: [] };
+    const vtSymbol = inst.vtSymbol;
+    const { open, high, low, close } = bar;
 
     for (const order of this.orders.slice()) {
-      if (order.vtSymbol !== vtSymbol || order.type !== 'market' || !(order.createdAt < bar.time) || order.status !== 'pending') continue;
-      this.execute(order, this.slipped(vtSymbol, bar.open, order.side), bar.time, events);
+      if (order.vtSymbol !== vtSymbol || order.type !== 'market' || !(order.createdAt < time) || order.status !== 'pending') continue;
+      this.execute(order, this.slipped(vtSymbol, open, order.side), time, events);
     }
     // Protective orders placed during this loop are judged on this bar too: repeat until quiet.
     for (let progressed = true; progressed; ) {
@@ -285,48 +334,75 @@ export class PaperBroker {
       for (const type of ['stop', 'limit'] as const) {
         for (const order of this.orders.slice()) {
           if (order.vtSymbol !== vtSymbol || order.type !== type || order.status !== 'pending') continue;
-          if (order.parentId === null && !(order.createdAt < bar.time)) continue;
-          const price = this.crossPrice(order, bar);
+          if (order.parentId === null && !(order.createdAt < time)) continue;
+          const price = this.crossPrice(order, open, high, low);
           if (price === null) continue;
-          this.execute(order, price, bar.time, events);
+          this.execute(order, price, time, events);
           progressed = true;
         }
       }
     }
-    this.marks.set(vtSymbol, bar.close);
+    inst.hasMark = true;
+    inst.mark = close;
     return events;
+  }
+
+  /** False when the bar surely trades none of the vtSymbol's orders (its range reaches no order's level). */
+  private mayTrade(inst: BrokerInstrument, bar: OhlcvBar): boolean {
+    if (this.levelsStale) this.refreshLevels();
+    return inst.marketPending || bar.high >= inst.dueAbove || bar.low <= inst.dueBelow;
+  }
+
+  private refreshLevels(): void {
+    this.levelsStale = false;
+    for (const inst of this.instruments.values()) {
+      inst.dueAbove = Number.POSITIVE_INFINITY;
+      inst.dueBelow = Number.NEGATIVE_INFINITY;
+      inst.marketPending = false;
+    }
+    for (const o of this.orders) {
+      const inst = this.instrument(o.vtSymbol);
+      if (o.type === 'market' || o.price === null) {
+        inst.marketPending = true;
+        continue;
+      }
+      // A buy stop and a sell limit trade when the high reaches them; a sell stop and a buy limit when the low does.
+      if ((o.type === 'stop') === (o.side === 'buy')) inst.dueAbove = Math.min(inst.dueAbove, o.price);
+      else inst.dueBelow = Math.max(inst.dueBelow, o.price);
+    }
   }
 
   /** Whether any pending order of the vtSymbol fills on this bar (the same tests as below, without allocating). */
   private anyDue(vtSymbol: string, bar: OhlcvBar): boolean {
+    const { time, high, low } = bar;
     for (let i = 0; i < this.orders.length; i++) {
       const o = this.orders[i] as Order;
       if (o.vtSymbol !== vtSymbol || o.status !== 'pending') continue;
       if (o.type === 'market') {
-        if (o.createdAt < bar.time) return true;
+        if (o.createdAt < time) return true;
         continue;
       }
-      if (o.parentId === null && !(o.createdAt < bar.time)) continue;
+      if (o.parentId === null && !(o.createdAt < time)) continue;
       const level = o.price;
       if (level === null) continue;
       const buy = o.side === 'buy';
-      if (o.type === 'stop' ? (buy ? bar.high >= level : bar.low <= level) : buy ? bar.low <= level : bar.high >= level) return true;
+      if (o.type === 'stop' ? (buy ? high >= level : low <= level) : buy ? low <= level : high >= level) return true;
     }
     return false;
   }
 
   /** The fill price if this resting order trades on the bar, else null. */
-  private crossPrice(order: Order, bar: OhlcvBar): number | null {
+  private crossPrice(order: Order, open: number, high: number, low: number): number | null {
     const level = order.price;
     if (level === null) return null;
     const buy = order.side === 'buy';
     if (order.type === 'stop') {
-      if (buy ? bar.high >= level : bar.low <= level) {
-        return this.slipped(order.vtSymbol, buy ? Math.max(level, bar.open) : Math.min(level, bar.open), order.side);
+      if (buy ? high >= level : low <= level) {
+        return this.slipped(order.vtSymbol, buy ? Math.max(level, open) : Math.min(level, open), order.side);
       }
       return null;
     }
-    if (buy ? bar.low <= level : bar.high >= level) return buy ? Math.min(level, bar.open) : Math.max(level, bar.open);
+    if (buy ? low <= level : high >= level) return buy ? Math.min(level, open) : Math.max(level, open);
     return null;
   }
 
@@ -350,10 +426,10 @@ export class PaperBroker {
     let commission: number;
     if (order.offset === 'close') {
       const direction = closedDirection(order.side);
-      const key = positionKey(order.vtSymbol, direction);
-      const pos = this.book.get(key);
+      const inst = this.instrument(order.vtSymbol);
+      const pos = inst[direction];
       volume = Math.min(volume, pos?.volume ?? 0);
-      if (pos === undefined || volume <= 0) {
+      if (pos === null || volume <= 0) {
         this.removePending(order);
         order.status = 'cancelled';
         order.reason = `no ${direction} position of ${order.vtSymbol} to close`;
@@ -369,14 +445,18 @@ export class PaperBroker {
       pos.volume -= volume;
       pos.openCommission -= carried;
       this.realized += pnl;
-      if (pos.volume === 0) this.book.delete(key);
+      if (pos.volume === 0) {
+        inst[direction] = null;
+        this.sorted = null;
+      }
     } else {
       commission = this.commissionOf(order.vtSymbol, price, volume);
       const direction: PositionDirection = order.side === 'buy' ? 'long' : 'short';
-      const key = positionKey(order.vtSymbol, direction);
-      const pos = this.book.get(key);
-      if (pos === undefined) {
-        this.book.set(key, { vtSymbol: order.vtSymbol, direction, volume, avgPrice: price, openCommission: commission });
+      const inst = this.instrument(order.vtSymbol);
+      const pos = inst[direction];
+      if (pos === null) {
+        inst[direction] = { vtSymbol: order.vtSymbol, direction, volume, avgPrice: price, openCommission: commission };
+        this.sorted = null;
       } else {
         pos.avgPrice = (pos.avgPrice * pos.volume + price * volume) / (pos.volume + volume);
         pos.volume += volume;
@@ -409,7 +489,7 @@ export class PaperBroker {
         if (sibling.parentId === order.parentId) events.cancelled.push(this.cancelInternal(sibling, `OCO: ${order.id} filled`));
       }
     }
-    if (order.offset === 'close' && !this.book.has(positionKey(order.vtSymbol, closedDirection(order.side)))) {
+    if (order.offset === 'close' && this.openVolume(order.vtSymbol, closedDirection(order.side)) === 0) {
       // The position is flat: its remaining protective orders protect nothing.
       for (const other of this.orders.slice()) {
         if (other.parentId !== null && other.vtSymbol === order.vtSymbol && other.side === order.side && other.offset === 'close') {
@@ -422,43 +502,47 @@ export class PaperBroker {
   private placeProtection(entry: Order, fillPrice: number, time: number, events: BrokerBarEvents): void {
     const bracket = entry.bracket;
     if (bracket === null) return;
+    if (bracket.stopLoss !== null) this.placeProtective(entry, 'stopLoss', bracket.stopLoss, fillPrice, time, events);
+    if (bracket.takeProfit !== null) this.placeProtective(entry, 'takeProfit', bracket.takeProfit, fillPrice, time, events);
+  }
+
+  private placeProtective(entry: Order, role: ProtectiveRole, level: ProtectiveLevel, fillPrice: number, time: number, events: BrokerBarEvents): void {
     const tick = this.specOf(entry.vtSymbol).priceTick;
     const long = entry.side === 'buy';
-    const side: OrderSide = long ? 'sell' : 'buy';
-    const place = (role: ProtectiveRole, level: ProtectiveLevel): void => {
-      // Adverse for a stop-loss, favourable for a take-profit; at least one tick from the entry.
-      const towardsLoss = role === 'stopLoss';
-      const down = long === towardsLoss;
-      const distance = level.unit === 'ticks' ? level.value * tick : (fillPrice * level.value) / 100;
-      let price = roundToTick(down ? fillPrice - distance : fillPrice + distance, tick);
-      price = down ? Math.min(price, roundToTick(fillPrice - tick, tick)) : Math.max(price, roundToTick(fillPrice + tick, tick));
-      if (!(price > 0)) return;
-      const order: Order = {
-        id: `${this.config.idPrefix}-O${String(this.nextOrderSeq++)}`,
-        vtSymbol: entry.vtSymbol,
-        side,
-        offset: 'close',
-        type: towardsLoss ? 'stop' : 'limit',
-        price,
-        volume: entry.volume,
-        status: 'pending',
-        createdAt: time,
-        tag: entry.tag,
-        bracket: null,
-        parentId: entry.id,
-        role,
-        reason: null,
-      };
-      this.orders.push(order);
-      events.placed.push(copyOrder(order));
+    // Adverse for a stop-loss, favourable for a take-profit; at least one tick from the entry.
+    const towardsLoss = role === 'stopLoss';
+    const down = long === towardsLoss;
+    const distance = level.unit === 'ticks' ? level.value * tick : (fillPrice * level.value) / 100;
+    let price = roundToTick(down ? fillPrice - distance : fillPrice + distance, tick);
+    price = down ? Math.min(price, roundToTick(fillPrice - tick, tick)) : Math.max(price, roundToTick(fillPrice + tick, tick));
+    if (!(price > 0)) return;
+    const order: Order = {
+      id: `${this.config.idPrefix}-O${String(this.nextOrderSeq++)}`,
+      vtSymbol: entry.vtSymbol,
+      side: long ? 'sell' : 'buy',
+      offset: 'close',
+      type: towardsLoss ? 'stop' : 'limit',
+      price,
+      volume: entry.volume,
+      status: 'pending',
+      createdAt: time,
+      tag: entry.tag,
+      bracket: null,
+      parentId: entry.id,
+      role,
+      reason: null,
     };
-    if (bracket.stopLoss !== null) place('stopLoss', bracket.stopLoss);
-    if (bracket.takeProfit !== null) place('takeProfit', bracket.takeProfit);
+    this.orders.push(order);
+    this.levelsStale = true;
+    events.placed.push(copyOrder(order));
   }
 
   private removePending(order: Order): void {
     const i = this.orders.indexOf(order);
-    if (i >= 0) this.orders.splice(i, 1);
+    if (i >= 0) {
+      this.orders.splice(i, 1);
+      this.levelsStale = true;
+    }
   }
 
   private cancelInternal(order: Order, reason: string): Order {
@@ -470,16 +554,22 @@ export class PaperBroker {
 
   /** Open positions, sorted by vtSymbol then direction (long first). */
   positions(): Position[] {
-    return this.sortedBook().map((p) => {
-      const lastPrice = this.marks.get(p.vtSymbol) ?? null;
-      return { ...p, lastPrice, unrealizedPnl: this.unrealizedOf(p) };
-    });
+    return this.sortedBook().map((p) => this.positionView(p));
   }
 
   position(vtSymbol: string, direction: PositionDirection): Position | null {
-    const p = this.book.get(positionKey(vtSymbol, direction));
-    if (p === undefined) return null;
-    return { ...p, lastPrice: this.marks.get(vtSymbol) ?? null, unrealizedPnl: this.unrealizedOf(p) };
+    const p = this.instruments.get(vtSymbol)?.[direction] ?? null;
+    return p === null ? null : this.positionView(p);
+  }
+
+  /** Lots held of vtSymbol in direction (0 when flat): `position()` without the copy. */
+  openVolume(vtSymbol: string, direction: PositionDirection): number {
+    return this.instruments.get(vtSymbol)?.[direction]?.volume ?? 0;
+  }
+
+  /** Whether any position is open. */
+  get hasPositions(): boolean {
+    return this.sortedBook().length > 0;
   }
 
   /** Pending orders, in the order they were sent. */
@@ -487,12 +577,34 @@ export class PaperBroker {
     return this.orders.map(copyOrder);
   }
 
+  /**
+   * The pending orders themselves, in the order they were sent, for a caller that only reads them
+   * during the call (the engine's per-window checks): no copies. Never keep or change them.
+   */
+  pendingView(): readonly Readonly<Order>[] {
+    return this.orders;
+  }
+
   lastPrice(vtSymbol: string): number | null {
-    return this.marks.get(vtSymbol) ?? null;
+    const inst = this.instruments.get(vtSymbol);
+    return inst !== undefined && inst.hasMark ? inst.mark : null;
   }
 
   lastBarTime(vtSymbol: string): number | null {
-    return this.lastBarTimes.get(vtSymbol) ?? null;
+    const inst = this.instruments.get(vtSymbol);
+    return inst !== undefined && inst.hasBar ? inst.lastBarTime : null;
+  }
+
+  private positionView(p: PositionState): Position {
+    return {
+      vtSymbol: p.vtSymbol,
+      direction: p.direction,
+      volume: p.volume,
+      avgPrice: p.avgPrice,
+      openCommission: p.openCommission,
+      lastPrice: this.lastPrice(p.vtSymbol),
+      unrealizedPnl: this.unrealizedOf(p),
+    };
   }
 
   /** Sum of the closing trades' net pnl. */
@@ -520,14 +632,34 @@ export class PaperBroker {
     return this.realized + this.unrealizedPnl();
   }
 
+  private sortedRecord(field: 'mark' | 'lastBarTime'): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const key of [...this.instruments.keys()].sort()) {
+      const v = field === 'mark' ? this.lastPrice(key) : this.lastBarTime(key);
+      if (v !== null) out[key] = v;
+    }
+    return out;
+  }
+
   private unrealizedOf(p: PositionState): number {
-    const mark = this.marks.get(p.vtSymbol) ?? p.avgPrice;
+    const mark = this.lastPrice(p.vtSymbol) ?? p.avgPrice;
     const sign = p.direction === 'long' ? 1 : -1;
     return (mark - p.avgPrice) * p.volume * this.specOf(p.vtSymbol).contractMultiplier * sign - p.openCommission + 0;
   }
 
-  private sortedBook(): PositionState[] {
-    return [...this.book.values()].sort(comparePositions);
+  /** The open positions, sorted; the broker's own array (kept until a position opens or closes). */
+  private sortedBook(): readonly PositionState[] {
+    let sorted = this.sorted;
+    if (sorted === null) {
+      sorted = [];
+      for (const inst of this.instruments.values()) {
+        if (inst.long !== null) sorted.push(inst.long);
+        if (inst.short !== null) sorted.push(inst.short);
+      }
+      sorted.sort(comparePositions);
+      this.sorted = sorted;
+    }
+    return sorted;
   }
 
   toState(): PaperBrokerState {
@@ -536,9 +668,9 @@ export class PaperBroker {
       nextOrderSeq: this.nextOrderSeq,
       nextTradeSeq: this.nextTradeSeq,
       orders: this.orders.map(copyOrder),
-      positions: this.sortedBook().map((p) => ({ ...p })),
-      marks: sortedRecord(this.marks),
-      lastBarTimes: sortedRecord(this.lastBarTimes),
+      positions: this.sortedBook().map((p) => ({ vtSymbol: p.vtSymbol, direction: p.direction, volume: p.volume, avgPrice: p.avgPrice, openCommission: p.openCommission })),
+      marks: this.sortedRecord('mark'),
+      lastBarTimes: this.sortedRecord('lastBarTime'),
       realizedPnl: this.realized,
       commissionPaid: this.commissionTotal,
       tradeCount: this.trades,
@@ -562,6 +694,7 @@ export class PaperBroker {
     broker.commissionTotal = state.commissionPaid;
     if (!Array.isArray(state.orders)) throw new Error(`${what} orders: expected an array`);
     broker.orders = state.orders.map((o, i) => checkedOrder(o, `${what} orders[${String(i)}]`));
+    broker.levelsStale = true;
     if (!Array.isArray(state.positions)) throw new Error(`${what} positions: expected an array`);
     state.positions.forEach((p, i) => {
       const where = `${what} positions[${String(i)}]`;
@@ -571,14 +704,22 @@ export class PaperBroker {
       assertCount(p.volume, `${where}.volume`);
       assertFinite(p.avgPrice, `${where}.avgPrice`);
       assertFinite(p.openCommission, `${where}.openCommission`);
-      if (p.volume > 0) broker.book.set(positionKey(p.vtSymbol, p.direction), { ...p });
+      if (p.volume > 0) broker.instrument(p.vtSymbol)[p.direction] = { vtSymbol: p.vtSymbol, direction: p.direction, volume: p.volume, avgPrice: p.avgPrice, openCommission: p.openCommission };
     });
-    for (const [name, map] of [['marks', broker.marks], ['lastBarTimes', broker.lastBarTimes]] as const) {
+    broker.sorted = null;
+    for (const [name, field] of [['marks', 'mark'], ['lastBarTimes', 'lastBarTime']] as const) {
       const record: unknown = state[name];
       assertObject(record, `${what} ${name}`);
       for (const [vtSymbol, v] of Object.entries(record)) {
         assertFinite(v, `${what} ${name}.${vtSymbol}`);
-        map.set(vtSymbol, v);
+        const inst = broker.instrument(vtSymbol);
+        if (field === 'mark') {
+          inst.hasMark = true;
+          inst.mark = v;
+        } else {
+          inst.hasBar = true;
+          inst.lastBarTime = v;
+        }
       }
     }
     return broker;
@@ -590,11 +731,6 @@ function assertPositive(value: number, what: string): void {
   if (value <= 0) throw new Error(`${what}: must be > 0, got ${String(value)}`);
 }
 
-function sortedRecord(map: Map<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const key of [...map.keys()].sort()) out[key] = map.get(key) ?? 0;
-  return out;
-}
 
 function copyOrder(o: Order): Order {
   return { ...o, bracket: o.bracket === null ? null : { stopLoss: copyLevel(o.bracket.stopLoss), takeProfit: copyLevel(o.bracket.takeProfit) } };

@@ -74,6 +74,8 @@ export class TradingCalendar {
   private readonly sinceSessionStart = new Int32Array(MINUTES_PER_WEEK);
   private readonly untilSessionEnd = new Int32Array(MINUTES_PER_WEEK);
   private readonly rollMinute: number;
+  private lastDayNumber = Number.NaN;
+  private lastDayText = '';
   readonly sessions: readonly SessionSpec[];
 
   /**
@@ -155,7 +157,13 @@ export class TradingCalendar {
 
   /** 'YYYY-MM-DD' of the trading day `time` belongs to (closed times included). */
   tradingDay(time: number): string {
-    return formatDayNumber(this.tradingDayNumber(time));
+    const day = this.tradingDayNumber(time);
+    // Consecutive calls mostly ask for the same day: format it once.
+    if (day !== this.lastDayNumber) {
+      this.lastDayNumber = day;
+      this.lastDayText = formatDayNumber(day);
+    }
+    return this.lastDayText;
   }
 
   /** Trading day as a day number (days since 1970-01-01). */

@@ -10,11 +10,21 @@ import { assertObject, assertVersion } from '../state.js';
  * `SR501` → `SR`). A symbol without leading letters (a stock code) is its own product.
  */
 export function productOf(symbolOrVtSymbol: string): string {
+  // Asked on every intent, position and order the engine looks at: remembered, not re-matched.
+  const known = products.get(symbolOrVtSymbol);
+  if (known !== undefined) return known;
   const dot = symbolOrVtSymbol.lastIndexOf('.');
   const symbol = dot > 0 ? symbolOrVtSymbol.slice(0, dot) : symbolOrVtSymbol;
   const m = /^[A-Za-z]+/.exec(symbol);
-  return m ? m[0] : symbol;
+  const product = m ? m[0] : symbol;
+  if (products.size >= PRODUCTS_REMEMBERED) products.clear();
+  products.set(symbolOrVtSymbol, product);
+  return product;
 }
+
+/** Bounds the memo: a process sees a few hundred contracts at most; past this it starts over. */
+const PRODUCTS_REMEMBERED = 4096;
+const products = new Map<string, string>();
 
 export interface ContractCandidate {
   /** The contract's id as the caller trades it; Kestrel passes vtSymbols (`rb2505.SHFE`). */

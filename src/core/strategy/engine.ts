@@ -3,10 +3,13 @@ import { pendingRollSchema, type PendingRoll, type RollPolicy } from '../../shar
 import { FREEZE_REASONS, type RiskGateStateName } from '../../shared/risk.js';
 import type { StrategyDisplay } from '../../shared/strategyDisplay.js';
 import { AnalysisPipeline, type PipelineState } from '../analysisPipeline.js';
+import { barAt, type BarRows } from '../backtest/columnarBars.js';
 import {
   PaperBroker,
   closingSide,
   type Bracket,
+  type BrokerBarEvents,
+  type BrokerInstrument,
   type Fill,
   type Order,
   type PaperBrokerConfig,
@@ -49,9 +52,28 @@ import type {
  *     for each bar: its pipeline takes it; a closed window goes to strategy.onWindowBar,
  *       whose intents pass the gate into the broker — they fill on the instrument's NEXT bar.
  *
- * The events object returned is reused by the next call (a bar that closes no window and fills
- * nothing allocates nothing): read it before calling again.
+ * The events object returned is reused by the next call: read it before calling again.
+ *
+ * The hot path (DOMAIN.md's 10 M bars/s): each instrument's per-bar state (last minute, its
+ * pipeline, the broker's record of it) is one EngineInstrument found once per bar — or held by
+ * the caller of `onMinuteRows`, the columnar path a backtest drives from typed-array columns. A
+ * bar that closes no window and on which nothing fills allocates nothing: no bar object is built
+ * unless an order trades on it or the strategy reads minute bars (`Strategy.ignoresMinuteBars`),
+ * no Map is consulted, and the trading day is recomputed once per hour of bars.
  */
+
+/** One instrument as the engine tracks it; `TradingEngine.instrument(vtSymbol)` hands it out. */
+export class EngineInstrument {
+  /** False until the instrument's first bar was taken. */
+  fed = false;
+  /** The last 1-minute bar taken (valid once fed). */
+  lastMinute = 0;
+  pipeline: AnalysisPipeline | null = null;
+  constructor(
+    readonly vtSymbol: string,
+    readonly book: BrokerInstrument,
+  ) {}
+}
 
 export interface EngineEvents {
   fills: Fill[];
@@ -174,8 +196,9 @@ export class TradingEngine implements StrategyContext {
   private broker: PaperBroker;
   private gate: RiskGate;
   private contracts: ActiveContracts;
-  private readonly pipelines = new Map<string, AnalysisPipeline>();
-  private readonly lastMinutes = new Map<string, number>();
+  private readonly slots = new Map<string, EngineInstrument>();
+  /** The slot of the last lookup: a one-instrument feed never reaches the Map. */
+  private lastSlot: EngineInstrument | null = null;
   private readonly externalWindows: boolean;
   private readonly onWindowHook: ((vtSymbol: string, analysis: WindowAnalysis) => void) | undefined;
   private dayStartEquity = 0;
@@ -186,10 +209,16 @@ export class TradingEngine implements StrategyContext {
   private dayCache = '';
   private readonly ev: EngineEvents = { fills: [], ordersSent: [], ordersPlaced: [], cancelled: [], decisions: [], suppressed: 0, log: [], reducingEntered: false };
   private readonly accepted: InstrumentBar[] = [];
+  private readonly acceptedSlots: EngineInstrument[] = [];
+  private readonly acceptedRows: number[] = [];
+  /** Scratch bars of the columnar path, one per instrument of a minute, refilled in place. */
+  private readonly rowBars: OhlcvBar[] = [emptyBar()];
   private readonly single: InstrumentBar[] = [{ vtSymbol: '', bar: { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, turnover: 0, openInterest: 0 } }];
   /** The call in progress. */
   private currentMode: TradingMode = 'restoring';
   private currentTime = 0;
+  /** The session-end close or the daily loss limit is on: each bar checks them. */
+  private readonly checksPerBar: boolean;
   /** True while a bar already traded on rebuilds indicators: its windows skip the strategy. */
   private rebuilding = false;
 
@@ -206,6 +235,7 @@ export class TradingEngine implements StrategyContext {
     this.strategyImpl = bound.create();
     this.broker = new PaperBroker(brokerConfigOf(bound.params, opts.variant));
     this.gate = new RiskGate(bound.params, this.calendar);
+    this.checksPerBar = bound.params.closeAtSessionEnd || bound.params.maxDailyLoss !== null;
     if (opts.allocator) this.gate.setAllocator(opts.allocator);
     this.contracts = new ActiveContracts(opts.activeContracts ?? {});
   }
@@ -250,14 +280,16 @@ export class TradingEngine implements StrategyContext {
   }
 
   closeable(vtSymbol: string, direction: PositionDirection): number {
-    const pos = this.broker.position(vtSymbol, direction);
-    if (pos === null) return 0;
+    const held = this.broker.openVolume(vtSymbol, direction);
+    if (held === 0) return 0;
     const side = closingSide(direction);
     let closing = 0;
-    for (const o of this.broker.pendingOrders()) {
+    const pending = this.broker.pendingView();
+    for (let i = 0; i < pending.length; i++) {
+      const o = pending[i] as Order;
       if (o.vtSymbol === vtSymbol && o.offset === 'close' && o.side === side && o.parentId === null) closing += o.volume;
     }
-    return Math.max(0, pos.volume - closing);
+    return Math.max(0, held - closing);
   }
 
   isActive(vtSymbol: string): boolean {
@@ -307,46 +339,108 @@ export class TradingEngine implements StrategyContext {
   onMinuteBars(bars: readonly InstrumentBar[], mode: TradingMode): EngineEvents {
     this.resetEvents();
     this.currentMode = mode;
+    // One instrument, or one bar in this minute: no group bookkeeping. (Kept small: V8 inlines it.)
+    if (bars.length === 1) return this.onOneBar(bars[0] as InstrumentBar);
+    return this.onBarGroup(bars);
+  }
+
+  private onOneBar(ib: InstrumentBar): EngineEvents {
+    const bar = ib.bar;
+    const inst = this.slot(ib.vtSymbol);
+    if (!this.take(inst, bar)) return this.ev;
+    if (this.strategyImpl.ignoresMinuteBars !== true) this.minuteBarsToStrategy(ib);
+    if (!this.externalWindows) this.pushWindow(inst, bar);
+    return this.ev;
+  }
+
+  private minuteBarsToStrategy(ib: InstrumentBar): void {
     const accepted = this.accepted;
-    accepted.length = 0;
+    if (accepted.length !== 1) accepted.length = 1;
+    accepted[0] = ib;
+    this.strategyImpl.onMinuteBars(accepted, this);
+  }
+
+  // The group paths keep their scratch arrays' capacity: `length = 0` would drop the backing
+  // store and the next push would allocate a new one, every minute.
+  private onBarGroup(bars: readonly InstrumentBar[]): EngineEvents {
+    const slots = this.acceptedSlots;
+    const taken = this.acceptedRows;
+    let n = 0;
     for (let i = 0; i < bars.length; i++) {
       const ib = bars[i] as InstrumentBar;
-      const { vtSymbol, bar } = ib;
-      const last = this.lastMinutes.get(vtSymbol);
-      if (last !== undefined && !(bar.time > last)) {
-        if (this.externalWindows) continue;
-        // Already traded on: it may only rebuild an indicator checkpoint that was dropped.
-        this.rebuilding = true;
-        try {
-          this.pipelineOf(vtSymbol).pushMinute(bar);
-        } finally {
-          this.rebuilding = false;
-        }
-        continue;
-      }
-      if (last === undefined) this.adoptContract(vtSymbol);
-      this.lastMinutes.set(vtSymbol, bar.time);
-      this.currentTime = bar.time;
-      this.rollDay(bar.time);
-      const b = this.broker.onMinuteBar(vtSymbol, bar);
-      if (b.fills.length > 0 || b.placed.length > 0 || b.cancelled.length > 0) {
-        for (const fill of b.fills) this.recordFill(fill);
-        this.ev.ordersPlaced.push(...b.placed);
-        this.ev.cancelled.push(...b.cancelled);
-        for (const fill of b.fills) this.strategyImpl.onFill(fill, this);
-      }
-      if (this.gate.limits.closeAtSessionEnd && this.gate.inClosingWindow(bar.time)) this.closeAll(vtSymbol, 'sessionEnd', 'the session ends');
-      if (this.gate.limits.maxDailyLoss !== null) this.checkLoss();
-      accepted.push(ib);
+      const inst = this.slot(ib.vtSymbol);
+      if (!this.take(inst, ib.bar)) continue;
+      slots[n] = inst;
+      taken[n] = i;
+      n++;
     }
-    if (accepted.length === 0) return this.ev;
-    this.strategyImpl.onMinuteBars(accepted, this);
+    if (n === 0) return this.ev;
+    if (this.strategyImpl.ignoresMinuteBars !== true) {
+      const accepted = this.accepted;
+      if (accepted.length !== n) accepted.length = n;
+      for (let j = 0; j < n; j++) accepted[j] = bars[taken[j] as number] as InstrumentBar;
+      this.strategyImpl.onMinuteBars(accepted, this);
+    }
     if (this.externalWindows) return this.ev;
-    for (let i = 0; i < accepted.length; i++) {
-      const { vtSymbol, bar } = accepted[i] as InstrumentBar;
-      this.currentTime = bar.time;
-      this.pipelineOf(vtSymbol).pushMinute(bar);
+    for (let j = 0; j < n; j++) this.pushWindow(slots[j] as EngineInstrument, (bars[taken[j] as number] as InstrumentBar).bar);
+    return this.ev;
+  }
+
+  /** The instrument's handle for `onMinuteRows` (created on first use; it stays valid for this engine). */
+  instrument(vtSymbol: string): EngineInstrument {
+    return this.slot(vtSymbol);
+  }
+
+  /**
+   * The columnar path (backtests): the bars of one minute, given as rows of typed-array columns —
+   * instrument k's bar is row `rows[k]` of `columns[k]`, for k < count, in vtSymbol order. Exactly
+   * `onMinuteBars` on those bars, but no bar object is built for a bar on which nothing trades
+   * (unless the strategy reads minute bars).
+   */
+  onMinuteRows(instruments: readonly EngineInstrument[], columns: readonly BarRows[], rows: ArrayLike<number>, count: number, mode: TradingMode): EngineEvents {
+    this.resetEvents();
+    this.currentMode = mode;
+    if (count === 1) {
+      const inst = instruments[0] as EngineInstrument;
+      const c = columns[0] as BarRows;
+      const i = rows[0] as number;
+      // The engine's own scratch bar: filled in place, read during this call only, never kept.
+      const bar = loadRow(this.rowBars[0] as OhlcvBar, c, i);
+      if (!this.take(inst, bar)) return this.ev;
+      if (this.strategyImpl.ignoresMinuteBars !== true) {
+        const accepted = this.accepted;
+        if (accepted.length !== 1) accepted.length = 1;
+        accepted[0] = { vtSymbol: inst.vtSymbol, bar: barAt(c, i) };
+        this.strategyImpl.onMinuteBars(accepted, this);
+      }
+      if (!this.externalWindows) this.pushWindow(inst, bar);
+      return this.ev;
     }
+    const slots = this.acceptedSlots;
+    const taken = this.acceptedRows;
+    const scratch = this.rowBars;
+    while (scratch.length < count) scratch.push(emptyBar());
+    let n = 0;
+    for (let k = 0; k < count; k++) {
+      const bar = loadRow(scratch[k] as OhlcvBar, columns[k] as BarRows, rows[k] as number);
+      const inst = instruments[k] as EngineInstrument;
+      if (!this.take(inst, bar)) continue;
+      slots[n] = inst;
+      taken[n] = k;
+      n++;
+    }
+    if (n === 0) return this.ev;
+    if (this.strategyImpl.ignoresMinuteBars !== true) {
+      const accepted = this.accepted;
+      if (accepted.length !== n) accepted.length = n;
+      for (let j = 0; j < n; j++) {
+        const k = taken[j] as number;
+        accepted[j] = { vtSymbol: (slots[j] as EngineInstrument).vtSymbol, bar: barAt(columns[k] as BarRows, rows[k] as number) };
+      }
+      this.strategyImpl.onMinuteBars(accepted, this);
+    }
+    if (this.externalWindows) return this.ev;
+    for (let j = 0; j < n; j++) this.pushWindow(slots[j] as EngineInstrument, scratch[taken[j] as number] as OhlcvBar);
     return this.ev;
   }
 
@@ -357,7 +451,7 @@ export class TradingEngine implements StrategyContext {
   onWindowAnalysis(vtSymbol: string, analysis: WindowAnalysis, mode: TradingMode): EngineEvents {
     this.resetEvents();
     this.currentMode = mode;
-    this.currentTime = Math.max(this.lastMinutes.get(vtSymbol) ?? analysis.bar.time, analysis.bar.time);
+    this.currentTime = Math.max(this.lastMinuteOf(vtSymbol) ?? analysis.bar.time, analysis.bar.time);
     this.rollDay(this.currentTime);
     this.strategyImpl.onWindowBar(vtSymbol, analysis, this);
     return this.ev;
@@ -375,7 +469,7 @@ export class TradingEngine implements StrategyContext {
       if (cancelled !== null) this.ev.cancelled.push(cancelled);
     }
     for (const p of this.broker.positions()) {
-      const time = this.lastMinutes.get(p.vtSymbol) ?? this.currentTime;
+      const time = this.lastMinuteOf(p.vtSymbol) ?? this.currentTime;
       const order = this.broker.submit({ vtSymbol: p.vtSymbol, side: closingSide(p.direction), offset: 'close', type: 'market', volume: p.volume, time, tag: 'flatten' });
       this.ev.ordersSent.push(order);
       this.ev.decisions.push({ time, vtSymbol: p.vtSymbol, kind: 'close', direction: p.direction, reason: 'flatten', outcome: 'sent', detail: 'flatten', orderId: order.id, refusal: null });
@@ -386,16 +480,19 @@ export class TradingEngine implements StrategyContext {
 
   /** The vtSymbol's pipeline, or null before its first bar. */
   pipeline(vtSymbol: string): AnalysisPipeline | null {
-    return this.pipelines.get(vtSymbol) ?? null;
+    return this.slots.get(vtSymbol)?.pipeline ?? null;
   }
 
   /** Instruments fed so far, sorted. */
   instruments(): string[] {
-    return [...this.lastMinutes.keys()].sort();
+    const fed: string[] = [];
+    for (const inst of this.slots.values()) if (inst.fed) fed.push(inst.vtSymbol);
+    return fed.sort();
   }
 
   lastMinuteOf(vtSymbol: string): number | null {
-    return this.lastMinutes.get(vtSymbol) ?? null;
+    const inst = this.slots.get(vtSymbol);
+    return inst !== undefined && inst.fed ? inst.lastMinute : null;
   }
 
   // ------------------------------------------------------------ contracts
@@ -533,12 +630,12 @@ export class TradingEngine implements StrategyContext {
 
   toState(): EngineState {
     const pipelines: Record<string, PipelineState> = {};
-    for (const key of [...this.pipelines.keys()].sort()) {
-      const p = this.pipelines.get(key);
-      if (p !== undefined) pipelines[key] = p.toState();
-    }
     const lastMinutes: Record<string, number> = {};
-    for (const key of [...this.lastMinutes.keys()].sort()) lastMinutes[key] = this.lastMinutes.get(key) ?? 0;
+    for (const key of [...this.slots.keys()].sort()) {
+      const inst = this.slots.get(key) as EngineInstrument;
+      if (inst.pipeline !== null) pipelines[key] = inst.pipeline.toState();
+    }
+    for (const key of this.instruments()) lastMinutes[key] = (this.slots.get(key) as EngineInstrument).lastMinute;
     return {
       version: 1,
       strategy: this.bound.name,
@@ -590,7 +687,11 @@ export class TradingEngine implements StrategyContext {
     assertObject(state.lastMinutes, `${what} lastMinutes`);
     for (const [vt, t] of Object.entries(state.lastMinutes)) {
       assertFinite(t, `${what} lastMinutes.${vt}`);
-      if (same) engine.lastMinutes.set(vt, t);
+      if (same) {
+        const inst = engine.slot(vt);
+        inst.fed = true;
+        inst.lastMinute = t;
+      }
     }
     assertFinite(state.dayStartEquity, `${what} dayStartEquity`);
     engine.dayStartEquity = state.dayStartEquity;
@@ -602,7 +703,7 @@ export class TradingEngine implements StrategyContext {
       engine.strategyImpl = bound.restore(state.strategyState, `${what} strategyState`);
       assertObject(state.pipelines, `${what} pipelines`);
       for (const [vtSymbol, ps] of Object.entries(state.pipelines)) {
-        engine.pipelines.set(vtSymbol, AnalysisPipeline.fromState(ps, { params: bound.signalParams, onWindow: engine.windowClosed(vtSymbol) }));
+        engine.slot(vtSymbol).pipeline = AnalysisPipeline.fromState(ps, { params: bound.signalParams, onWindow: engine.windowClosed(vtSymbol) });
       }
     }
     return engine;
@@ -622,13 +723,86 @@ export class TradingEngine implements StrategyContext {
     ev.reducingEntered = false;
   }
 
-  private pipelineOf(vtSymbol: string): AnalysisPipeline {
-    let p = this.pipelines.get(vtSymbol);
-    if (p === undefined) {
-      p = new AnalysisPipeline({ windowMinutes: this.windowMinutes, params: this.bound.signalParams, onWindow: this.windowClosed(vtSymbol) });
-      this.pipelines.set(vtSymbol, p);
+  private slot(vtSymbol: string): EngineInstrument {
+    const last = this.lastSlot;
+    if (last !== null && last.vtSymbol === vtSymbol) return last;
+    let inst = this.slots.get(vtSymbol);
+    if (inst === undefined) {
+      inst = new EngineInstrument(vtSymbol, this.broker.instrument(vtSymbol));
+      this.slots.set(vtSymbol, inst);
+    }
+    this.lastSlot = inst;
+    return inst;
+  }
+
+  private pipelineOf(inst: EngineInstrument): AnalysisPipeline {
+    let p = inst.pipeline;
+    if (p === null) {
+      p = new AnalysisPipeline({ windowMinutes: this.windowMinutes, params: this.bound.signalParams, onWindow: this.windowClosed(inst.vtSymbol) });
+      inst.pipeline = p;
     }
     return p;
+  }
+
+  /**
+   * The first half of a minute for one bar: the day rolls, the broker fills, the session-end close
+   * and the loss check run. False when the bar was already traded on (it only rebuilt an indicator
+   * checkpoint that was dropped). The bar is read during the call only.
+   */
+  private take(inst: EngineInstrument, bar: OhlcvBar): boolean {
+    // The bar's values are read here, not passed in: doubles passed to a call that V8 does not
+    // inline are boxed, one allocation each.
+    const time = bar.time;
+    if (inst.fed && !(time > inst.lastMinute)) {
+      if (!this.externalWindows) this.rebuild(inst, bar);
+      return false;
+    }
+    if (!inst.fed) this.firstBar(inst);
+    inst.lastMinute = time;
+    this.currentTime = time;
+    // Trading days change on whole hours (the roll hour, midnight): within one hour of bars the
+    // day is the one already tried, and rollTo(a day tried before) changes nothing.
+    if (Math.floor(time / 3600) !== this.dayCacheHour) this.rollDay(time);
+    const b = this.broker.onMinuteBarOf(inst.book, bar);
+    if (b.fills.length > 0 || b.placed.length > 0 || b.cancelled.length > 0) this.brokerActed(b);
+    if (this.checksPerBar) this.perBarLimits(inst, time);
+    return true;
+  }
+
+  private firstBar(inst: EngineInstrument): void {
+    inst.fed = true;
+    this.adoptContract(inst.vtSymbol);
+  }
+
+  private brokerActed(b: BrokerBarEvents): void {
+    for (const fill of b.fills) this.recordFill(fill);
+    this.ev.ordersPlaced.push(...b.placed);
+    this.ev.cancelled.push(...b.cancelled);
+    for (const fill of b.fills) this.strategyImpl.onFill(fill, this);
+  }
+
+  /** The gate's per-bar rules, when configured: the session-end close, the day's loss. */
+  private perBarLimits(inst: EngineInstrument, time: number): void {
+    const limits = this.gate.limits;
+    if (limits.closeAtSessionEnd && this.broker.hasPositions && this.gate.inClosingWindow(time)) this.closeAll(inst.vtSymbol, 'sessionEnd', 'the session ends');
+    if (limits.maxDailyLoss !== null) this.checkLoss();
+  }
+
+  /** A bar already traded on rebuilds its instrument's dropped indicator checkpoint: its windows skip the strategy. */
+  private rebuild(inst: EngineInstrument, bar: OhlcvBar): void {
+    this.rebuilding = true;
+    try {
+      this.pipelineOf(inst).pushMinute(bar);
+    } finally {
+      this.rebuilding = false;
+    }
+  }
+
+  /** The second half: the bar enters its instrument's pipeline; a closed window reaches the strategy. */
+  private pushWindow(inst: EngineInstrument, bar: OhlcvBar): void {
+    const p = inst.pipeline ?? this.pipelineOf(inst);
+    this.currentTime = bar.time;
+    p.pushMinute(bar);
   }
 
   private windowClosed(vtSymbol: string): (analysis: WindowAnalysis) => void {
@@ -647,10 +821,9 @@ export class TradingEngine implements StrategyContext {
 
   private rollDay(time: number): void {
     const hour = Math.floor(time / 3600);
-    if (hour !== this.dayCacheHour) {
-      this.dayCacheHour = hour;
-      this.dayCache = this.calendar.tradingDay(time);
-    }
+    if (hour === this.dayCacheHour) return;
+    this.dayCacheHour = hour;
+    this.dayCache = this.calendar.tradingDay(time);
     const day = this.dayCache;
     const previous = this.gate.tradingDay;
     if (!this.gate.rollTo(day)) return;
@@ -755,6 +928,23 @@ export class TradingEngine implements StrategyContext {
       tag: t.tag,
     });
   }
+}
+
+function emptyBar(): OhlcvBar {
+  return { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, turnover: 0, openInterest: 0 };
+}
+
+/** Copies row i of the columns into `bar` (no allocation) and returns it. */
+function loadRow(bar: OhlcvBar, c: BarRows, i: number): OhlcvBar {
+  bar.time = c.time[i] as number;
+  bar.open = c.open[i] as number;
+  bar.high = c.high[i] as number;
+  bar.low = c.low[i] as number;
+  bar.close = c.close[i] as number;
+  bar.volume = c.volume[i] as number;
+  bar.turnover = c.turnover[i] as number;
+  bar.openInterest = c.openInterest[i] as number;
+  return bar;
 }
 
 /** A copy of events that outlives the next call (tests that collect them). */

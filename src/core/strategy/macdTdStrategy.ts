@@ -53,6 +53,7 @@ function newTrack(): SymbolTrackState {
 
 export class MacdTdStrategy implements Strategy {
   private readonly tracks = new Map<string, SymbolTrackState>();
+  readonly ignoresMinuteBars = true;
 
   constructor(readonly config: Readonly<MacdTdConfig>) {}
 
@@ -78,21 +79,28 @@ export class MacdTdStrategy implements Strategy {
     if (track.lastWindowTime !== null && !(windowTime > track.lastWindowTime)) return;
     track.lastWindowTime = windowTime;
 
+    // Runs on every window bar of every instrument: plain loops, no closures, episodes updated in place.
     const within = this.config.nineWithinBars;
-    const age = (previous: number | null, fresh: boolean): number | null => {
-      if (fresh) return 0;
-      if (previous === null || previous + 1 >= within) return null;
-      return previous + 1;
-    };
-    track.barsSinceBuyNine = age(track.barsSinceBuyNine, analysis.marks.some((m) => m.kind === 9 && m.side === 'buy'));
-    track.barsSinceSellNine = age(track.barsSinceSellNine, analysis.marks.some((m) => m.kind === 9 && m.side === 'sell'));
+    let buyNine = false;
+    let sellNine = false;
+    const marks = analysis.marks;
+    for (let i = 0; i < marks.length; i++) {
+      const m = marks[i] as (typeof marks)[number];
+      if (m.kind !== 9) continue;
+      if (m.side === 'buy') buyNine = true;
+      else if (m.side === 'sell') sellNine = true;
+    }
+    track.barsSinceBuyNine = nineAge(track.barsSinceBuyNine, buyNine, within);
+    track.barsSinceSellNine = nineAge(track.barsSinceSellNine, sellNine, within);
 
     const bottom = analysis.bottomDivergence || analysis.bottomDullness === 'structure';
     const top = analysis.topDivergence || analysis.topDullness === 'structure';
     if (bottom && !track.bottom.present) track.bottom.used = false;
     if (top && !track.top.present) track.top.used = false;
-    track.bottom = { present: bottom, used: bottom && track.bottom.used };
-    track.top = { present: top, used: top && track.top.used };
+    track.bottom.used = bottom && track.bottom.used;
+    track.bottom.present = bottom;
+    track.top.used = top && track.top.used;
+    track.top.present = top;
 
     if (top) {
       const volume = ctx.closeable(vtSymbol, 'long');
@@ -109,9 +117,8 @@ export class MacdTdStrategy implements Strategy {
   /** A product's exposure in a direction: open lots not being closed, plus pending opens. */
   private exposure(product: string, direction: PositionDirection, ctx: StrategyContext): number {
     let sum = 0;
-    const symbols = new Set<string>();
-    for (const p of ctx.positions()) if (p.direction === direction && productOf(p.vtSymbol) === product) symbols.add(p.vtSymbol);
-    for (const s of symbols) sum += ctx.closeable(s, direction);
+    // One position per vtSymbol and direction: each counted once.
+    for (const p of ctx.positions()) if (p.direction === direction && productOf(p.vtSymbol) === product) sum += ctx.closeable(p.vtSymbol, direction);
     const side = direction === 'long' ? 'buy' : 'sell';
     for (const o of ctx.pendingOrders()) if (o.offset === 'open' && o.side === side && productOf(o.vtSymbol) === product) sum += o.volume;
     return sum;
@@ -186,6 +193,13 @@ export const macdTdDefinition: StrategyDefinition<MacdTdConfig> = {
     badges: ['emaState', 'tdSetup', 'tdCountdown', 'dullness', 'divergence'],
   }),
 };
+
+/** Window bars since a setup 9 (0: this bar), or null once that is nineWithinBars or more. */
+function nineAge(previous: number | null, fresh: boolean, within: number): number | null {
+  if (fresh) return 0;
+  if (previous === null || previous + 1 >= within) return null;
+  return previous + 1;
+}
 
 function signalName(side: 'bottom' | 'top', a: WindowAnalysis): string {
   const divergence = side === 'bottom' ? a.bottomDivergence : a.topDivergence;

@@ -94,6 +94,11 @@ export interface StrategyStateEnvelope {
 }
 
 export interface Strategy {
+  /**
+   * True when `onMinuteBars` does nothing (the strategy decides on window bars only): the engine
+   * then skips the call, and a columnar backtest builds no bar object for a quiet minute.
+   */
+  readonly ignoresMinuteBars?: boolean;
   /** The bars of one minute, after the broker filled on them and before their windows close. */
   onMinuteBars(bars: readonly InstrumentBar[], ctx: StrategyContext): void;
   /** A closed window bar, right after the minute bar that closed it. */
