@@ -140,7 +140,15 @@ export class Workstation {
     const command: CommandRunner = (ctx, action, target, params, run) => this.command(ctx, action, target, params, run);
     this.data = new DataService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, command });
     this.settingsService = new SettingsService({ store: opts.settingsStore ?? null, running: opts.settings, dataDir: opts.dataDir, command });
-    this.backtests = new BacktestService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, host: opts.host, bus: this.bus, command, version: opts.version });
+    this.backtests = new BacktestService({
+      dataDir: opts.dataDir,
+      barSource: opts.settings.barSource,
+      host: opts.host,
+      bus: this.bus,
+      command,
+      version: opts.version,
+      queue: opts.settings.backtest.queue === 'local' ? null : { url: opts.settings.backtest.queue, name: opts.settings.backtest.queueName },
+    });
     this.dashboard = new DashboardService({
       variants: () => this.allVariantNames().map((v) => this.summaryOf(v)),
       snapshot: (variant) => this.monitor.get(variant)?.snapshot ?? null,
