@@ -176,3 +176,18 @@ export const sweepAggregateSchema = z.object({
   means: z.record(z.string(), z.number().nullable()),
 });
 export type SweepAggregate = z.infer<typeof sweepAggregateSchema>;
+
+/** Where the workstation's jobs run, as the Backtests screen shows it (and which controls it offers). */
+export const backtestQueueInfoSchema = z.object({
+  kind: z.enum(['local', 'redis']),
+  /** The Redis address without its password; null when local. */
+  address: z.string().nullable(),
+  /** The BullMQ queue's name; null when local. */
+  name: z.string().nullable(),
+  /** Why pause and resume (of a job or of the queue) are not offered; null when they are. */
+  pauseUnavailable: z.string().nullable(),
+});
+export type BacktestQueueInfo = z.infer<typeof backtestQueueInfoSchema>;
+
+/** BullMQ has no pause of a job a worker holds, and pausing the shared queue would stop other clients' jobs. */
+export const REMOTE_PAUSE_UNAVAILABLE = 'pause is not available on the Redis queue: a backtest-worker cannot hold a job it has started (cancel works)';

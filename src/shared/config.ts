@@ -168,6 +168,46 @@ export function metricsNotConfirmed(host: string): string {
   return `the metrics host ${host} is not loopback: GET /metrics (no token) would be open to the network; to confirm, set metrics.allowNonLoopback (Settings: "Serve beyond this machine")`;
 }
 
+/** The BullMQ queue backtests go to when none is named (workstation, CLI and workers alike). */
+export const DEFAULT_BACKTEST_QUEUE_NAME = 'kestrel-backtests';
+
+/** The message when the backtest queue's Redis host is not loopback and allowNonLoopback is not set. */
+export function backtestQueueNotConfirmed(host: string): string {
+  return `the backtest queue's Redis host ${host} is not this machine: jobs (strategy, parameters, symbols) would leave it; to confirm, set backtest.allowNonLoopback (Settings: "Queue beyond this machine")`;
+}
+
+/** A Redis URL as the backtest queue takes it; null when the text is not one. */
+export function redisQueueUrl(text: string): URL | null {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '' ? u : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where the workstation's backtests run: 'local' (the job runner's threads, the default: nobody
+ * needs Redis) or a BullMQ queue on Redis that `kestrel backtest-worker` processes take jobs from.
+ */
+export const backtestSettingsSchema = z
+  .object({
+    queue: z
+      .string()
+      .trim()
+      .default('local')
+      .refine((q) => q === 'local' || redisQueueUrl(q) !== null, "the backtest queue is 'local' or a Redis URL, e.g. redis://127.0.0.1:6379"),
+    /** The BullMQ queue's name; the workers must be started with the same --queue-name. */
+    queueName: z.string().trim().min(1, 'the queue name is a word, e.g. kestrel-backtests').max(128).default(DEFAULT_BACKTEST_QUEUE_NAME),
+    /** The operator's confirmation that jobs may go to a Redis that is not on this machine. */
+    allowNonLoopback: z.boolean().default(false),
+  })
+  .superRefine((b, ctx) => {
+    const url = b.queue === 'local' ? null : redisQueueUrl(b.queue);
+    if (url && !b.allowNonLoopback && !isLoopbackHost(url.hostname)) ctx.addIssue({ code: 'custom', path: ['queue'], message: backtestQueueNotConfirmed(url.hostname) });
+  });
+export type BacktestSettings = z.infer<typeof backtestSettingsSchema>;
+
 /**
  * Desktop and headless settings (settings.json through SettingsFile) share this schema.
  * Command-line flags override it for one run.
@@ -220,6 +260,7 @@ export const settingsSchema = z.object({
   alerts: alertChannelsSchema.prefault({}),
   /** Allocation groups: grids on several symbols sharing one pot of money (DOMAIN.md). */
   allocation: allocationSettingsSchema.prefault({}),
+  backtest: backtestSettingsSchema.prefault({}),
   shutdown: z
     .object({
       /** Quit, SIGTERM/SIGINT: what is not done within this bound is killed (and the main log says so). */

@@ -13,6 +13,8 @@ export const jobRunnerLaunchSchema = z.object({
   /** Concurrent jobs; null = max(1, cores − 1). */
   threads: z.number().int().positive().nullable().default(null),
   version: z.string(),
+  /** Jobs go to this BullMQ queue on Redis (taken by `kestrel backtest-worker`s) instead of the runner's threads. */
+  queue: z.object({ url: z.string(), name: z.string() }).nullable().default(null),
 });
 export type JobRunnerLaunch = z.infer<typeof jobRunnerLaunchSchema>;
 export const JOB_RUNNER_LAUNCH_ENV = 'KESTREL_JOB_RUNNER';

@@ -102,6 +102,7 @@ const sampleParams: { [K in keyof typeof contract]: Parameters<KestrelApi[K]>[0]
   testBarSource: { barSource: { kind: 'sqlite', path: null } },
   // Backtests: answers that cannot differ between two calls (no job is left running).
   listBacktestStrategies: {},
+  getBacktestQueue: {},
   listBacktests: {},
   getBacktest: { id: 'no-such-run' },
   exportBacktest: { id: 'no-such-run', what: 'trades' },

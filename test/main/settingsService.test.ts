@@ -231,6 +231,33 @@ describe('settings: read, validate, save', () => {
     expect(JSON.stringify(entries)).not.toContain('s3cr');
     await rest('/api/settings', { settings: settingsSchema.parse(INITIAL) });
   });
+
+  it('the backtest queue: local or a Redis URL on its field, a remote host only when confirmed, a password never returned', async () => {
+    const current = (await rest<SettingsView>('/api/settings')).body.settings;
+    expect(current.backtest).toEqual({ queue: 'local', queueName: 'kestrel-backtests', allowNonLoopback: false });
+    const notRedis = await rest<{ fields: { path: string; message: string }[] }>('/api/settings', { settings: { ...current, backtest: { ...current.backtest, queue: 'http://127.0.0.1:6379' } } });
+    expect(notRedis.status).toBe(400);
+    expect(notRedis.body.fields).toEqual([{ path: 'backtest.queue', message: "the backtest queue is 'local' or a Redis URL, e.g. redis://127.0.0.1:6379" }]);
+    const remote = await rest<{ fields: { path: string; message: string }[] }>('/api/settings', { settings: { ...current, backtest: { ...current.backtest, queue: 'redis://10.1.2.3:6379' } } });
+    expect(remote.body.fields).toEqual([{ path: 'backtest.queue', message: expect.stringMatching(/10\.1\.2\.3 is not this machine.*backtest\.allowNonLoopback/) as unknown as string }]);
+    const url = 'redis://:q5ecr3t@10.1.2.3:6379';
+    const saved = await rest<UpdateSettingsResult>('/api/settings', { settings: { ...current, backtest: { queue: url, queueName: 'desk', allowNonLoopback: true } } });
+    expect(saved.status).toBe(200);
+    expect(saved.text).not.toContain('q5ecr3t');
+    expect(saved.body.settings.backtest.queue).toBe('redis://:***@10.1.2.3:6379');
+    expect(saved.body.restartNeeded).toEqual(['backtest']);
+    expect((storedFile(tmp.dir) as Settings).backtest.queue).toBe(url);
+    const view = await rest<SettingsView>('/api/settings');
+    expect(view.text).not.toContain('q5ecr3t');
+    const resaved = await rest<UpdateSettingsResult>('/api/settings', { settings: view.body.settings });
+    expect(resaved.status).toBe(200);
+    expect((storedFile(tmp.dir) as Settings).backtest.queue).toBe(url);
+    const other = await rest<{ fields: { path: string; message: string }[] }>('/api/settings', {
+      settings: { ...view.body.settings, backtest: { ...view.body.settings.backtest, queue: 'redis://:***@10.9.9.9:6379' } },
+    });
+    expect(other.body.fields).toEqual([{ path: 'backtest.queue', message: 'the password is hidden (***): type it again' }]);
+    await rest('/api/settings', { settings: settingsSchema.parse(INITIAL) });
+  });
 });
 
 describe('settings need control', () => {

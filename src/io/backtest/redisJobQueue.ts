@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { BacktestJob } from '../../shared/backtest.js';
+import { DEFAULT_BACKTEST_QUEUE_NAME } from '../../shared/config.js';
 import type { JobOutcome, JobPool } from './jobPool.js';
 import type { JobProgress } from './threadProtocol.js';
 
@@ -21,7 +22,7 @@ export interface BacktestQueue {
   close(): Promise<void>;
 }
 
-export const DEFAULT_QUEUE_NAME = 'kestrel-backtests';
+export const DEFAULT_QUEUE_NAME = DEFAULT_BACKTEST_QUEUE_NAME;
 export const DEFAULT_QUEUE_PREFIX = 'kestrel';
 
 export interface RedisQueueAddress {
@@ -68,7 +69,11 @@ export class RedisJobQueue implements BacktestQueue {
 
   constructor(
     address: RedisQueueAddress,
-    private readonly opts: { onProgress?: (id: string, progress: RemoteProgress) => void } = {},
+    private readonly opts: {
+      onProgress?: (id: string, progress: RemoteProgress) => void;
+      /** A worker took the job (BullMQ's `active`); again when a stalled job is taken by another worker. */
+      onStart?: (id: string) => void;
+    } = {},
   ) {
     this.n = names(address);
     this.redis = redisOf(address.url);
@@ -77,6 +82,10 @@ export class RedisJobQueue implements BacktestQueue {
     this.events.on('progress', ({ jobId, data }) => {
       const p = this.pending.get(jobId);
       if (p && typeof data === 'object') this.opts.onProgress?.(p.id, data as unknown as RemoteProgress);
+    });
+    this.events.on('active', ({ jobId }) => {
+      const p = this.pending.get(jobId);
+      if (p) this.opts.onStart?.(p.id);
     });
     this.events.on('completed', ({ jobId, returnvalue }) => {
       const p = this.pending.get(jobId);

@@ -11,6 +11,7 @@ import { jobProblems } from '../../core/backtest/jobCheck.js';
 import { cacheDirFor, sharedBarsLoader } from '../../io/backtest/barCache.js';
 import { JobPool } from '../../io/backtest/jobPool.js';
 import { RedisJobQueue, type BacktestQueue } from '../../io/backtest/redisJobQueue.js';
+import { redisQueueUrl } from '../../shared/config.js';
 import type { JobProgress } from '../../io/backtest/threadProtocol.js';
 import type { BarStore } from '../../io/barStore.js';
 import type { BacktestJob } from '../../shared/backtest.js';
@@ -115,7 +116,7 @@ export const QUEUE_USAGE = `Queue (default: this machine's threads):
 /** `--queue redis://…` checked: a URL Redis can be reached at, or a usage error. */
 export function queueAddressOf(values: { queue?: string; 'queue-name'?: string }): { url: string; name?: string } | null {
   if (values.queue === undefined) return null;
-  if (!/^rediss?:\/\//.test(values.queue)) throw new UsageError(`--queue: "${values.queue}" is not a redis:// URL`);
+  if (redisQueueUrl(values.queue) === null) throw new UsageError(`--queue: "${values.queue}" is not a redis:// URL`);
   return { url: values.queue, ...(values['queue-name'] === undefined ? {} : { name: values['queue-name'] }) };
 }
 

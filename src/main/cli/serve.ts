@@ -10,6 +10,7 @@ import { SettingsError, loadSettings } from '../workstation/settingsFile.js';
 import { InstanceLock, InstanceLockedError } from '../workstation/instanceLock.js';
 import { Workstation } from '../workstation/workstation.js';
 import { UsageError, type CliCommand, type CliIo } from './command.js';
+import { QUEUE_FLAGS, queueAddressOf } from './backtestJobs.js';
 import { METRICS_FLAGS, METRICS_USAGE, resolveMetricsTarget } from './metricsFlags.js';
 import { defaultDataDir } from './storeFlags.js';
 
@@ -26,6 +27,10 @@ Starts the headless workstation: supervisor, workers, demo market and the web UI
   --allow-control     serve commands (start/stop/restart/…); read-only otherwise
   --demo-speed X      simulated minutes per real minute (default from settings: 60)
   --no-demo           do not run the simulated market
+  --queue URL         backtests go to the BullMQ queue on this Redis (redis://host:6379), taken by
+                      \`kestrel backtest-worker\` processes, instead of this machine's threads
+                      (overrides Settings' backtest.queue; a host beyond this machine is confirmed by it)
+  --queue-name NAME   the queue's name (default kestrel-backtests)
 ${METRICS_USAGE}`;
 
 function rendererDir(): string | null {
@@ -53,6 +58,7 @@ export const serveCommand: CliCommand = {
           'demo-speed': { type: 'string' },
           'no-demo': { type: 'boolean' },
           ...METRICS_FLAGS,
+          ...QUEUE_FLAGS,
           'build-if-missing': { type: 'boolean' },
           help: { type: 'boolean' },
         },
@@ -93,6 +99,11 @@ export const serveCommand: CliCommand = {
         allowNonLoopback: metricsTarget?.allowNonLoopback ?? settings.metrics.allowNonLoopback,
       },
     };
+    const queue = queueAddressOf(values);
+    if (queue) {
+      // The command line's own address is the operator's confirmation, as --metrics-addr is.
+      settings = { ...settings, backtest: { ...settings.backtest, queue: queue.url, queueName: queue.name ?? settings.backtest.queueName, allowNonLoopback: true } };
+    }
     const token = values.token ?? randomBytes(18).toString('base64url');
     const controlEnabled = values['allow-control'] === true;
 
@@ -147,6 +158,7 @@ export const serveCommand: CliCommand = {
     const metrics = workstation.metricsAddress();
     if (metrics) io.stdout.write(`Metrics on ${metrics.url}\n`);
     if (settings.demo.enabled) io.stderr.write(`Demo: simulated market at ${settings.demo.speed}x (exchange SIM, clearly simulated)\n`);
+    if (settings.backtest.queue !== 'local') io.stderr.write(`Backtests: BullMQ queue "${settings.backtest.queueName}" on Redis (kestrel backtest-worker processes run them)\n`);
     if (!controlEnabled) io.stderr.write('Read-only: start with --allow-control to send commands\n');
 
     await new Promise<void>((done) => {

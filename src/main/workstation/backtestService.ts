@@ -7,8 +7,17 @@ import { equityCsv, tradesCsv } from '../../io/backtest/backtestExport.js';
 import { BacktestStore } from '../../io/backtest/backtestStore.js';
 import { openBarStore } from '../../io/openBarStore.js';
 import { ApiError, type ApiHandlers, type CallContext } from '../../shared/api.js';
-import { backtestJobSchema, type BacktestJob, type BacktestProgress, type BacktestStatus, type BacktestSummary, type SweepConfig } from '../../shared/backtest.js';
-import type { BarSource } from '../../shared/config.js';
+import {
+  REMOTE_PAUSE_UNAVAILABLE,
+  backtestJobSchema,
+  type BacktestJob,
+  type BacktestProgress,
+  type BacktestQueueInfo,
+  type BacktestStatus,
+  type BacktestSummary,
+  type SweepConfig,
+} from '../../shared/backtest.js';
+import { redisQueueUrl, type BarSource } from '../../shared/config.js';
 import { fieldErrorsOfIssues } from '../../shared/contractKit.js';
 import type { FromJobRunner } from '../../shared/jobRunnerProtocol.js';
 import type { EventBus } from './eventBus.js';
@@ -26,11 +35,14 @@ export interface BacktestServiceOptions {
   threads?: number | null;
   /** A job completed (the metrics' duration and bars per second), with its stored summary. */
   onCompleted?: (summary: BacktestSummary) => void;
+  /** Jobs go to this BullMQ queue on Redis instead of the runner's threads (Settings `backtest.queue`, `serve --queue`). */
+  queue?: { url: string; name: string } | null;
 }
 
 type BacktestHandlers = Pick<
   ApiHandlers,
   | 'listBacktestStrategies'
+  | 'getBacktestQueue'
   | 'listBacktests'
   | 'getBacktest'
   | 'exportBacktest'
@@ -92,6 +104,7 @@ export class BacktestService {
     return {
       listBacktestStrategies: () =>
         Promise.resolve(backtestStrategyNames().map((name) => ({ name, summary: lookupBacktestStrategy(name)?.summary ?? '' }))),
+      getBacktestQueue: () => Promise.resolve(this.queueInfo()),
       listBacktests: () => Promise.resolve(this.results().list().map((s) => this.live(s))),
       getBacktest: ({ id }) => {
         const r = this.results().result(id);
@@ -123,6 +136,7 @@ export class BacktestService {
         }),
       setBacktestQueuePaused: ({ paused }, ctx) =>
         this.opts.command(ctx, 'setBacktestQueuePaused', null, { paused }, () => {
+          this.refuseRemotePause();
           this.ensureRunner().send({ type: paused ? 'pauseQueue' : 'resumeQueue' });
           return Promise.resolve({ ok: true, message: paused ? 'backtest queue paused' : 'backtest queue resumed' });
         }),
@@ -218,15 +232,33 @@ export class BacktestService {
       const s = this.results().summary(id);
       if (!s) throw new ApiError(404, `no backtest ${id}`);
       if (s.status !== 'queued' && s.status !== 'running' && s.status !== 'paused') throw new ApiError(409, `backtest ${id} is ${s.status}`);
+      if (action !== 'cancel') this.refuseRemotePause();
       this.runner?.send({ type: action, id });
       return Promise.resolve({ ok: true, message: `backtest ${id}: ${action} sent`, id });
     });
   }
 
+  private queueInfo(): BacktestQueueInfo {
+    const q = this.opts.queue ?? null;
+    if (!q) return { kind: 'local', address: null, name: null, pauseUnavailable: null };
+    const url = redisQueueUrl(q.url);
+    // The address is shown on screen: never its password.
+    if (url) url.password = '';
+    return { kind: 'redis', address: url ? url.toString() : q.url, name: q.name, pauseUnavailable: REMOTE_PAUSE_UNAVAILABLE };
+  }
+
+  private refuseRemotePause(): void {
+    const reason = this.queueInfo().pauseUnavailable;
+    if (reason !== null) throw new ApiError(409, reason);
+  }
+
   private ensureRunner(): JobRunnerHandle {
     if (this.runner) return this.runner;
     if (this.stopping) throw new ApiError(503, 'the workstation is shutting down');
-    const runner = this.opts.host.forkJobRunner({ dataDir: this.opts.dataDir, barSource: this.opts.barSource, threads: this.opts.threads ?? null, version: this.opts.version });
+    const runner = this.opts.host.forkJobRunner({ dataDir: this.opts.dataDir, barSource: this.opts.barSource, threads: this.opts.threads ?? null,
+      version: this.opts.version,
+      queue: this.opts.queue ?? null,
+    });
     runner.onMessage((m) => this.onRunnerMessage(m));
     runner.onExit(() => {
       if (this.runner !== runner) return;

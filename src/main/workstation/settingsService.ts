@@ -56,8 +56,18 @@ function redactAlerts(alerts: AlertChannels): AlertChannels {
   };
 }
 
+/** A Redis queue URL's password: `redis://:secret@host` → `redis://:***@host`. */
+function redactQueueUrl(queue: string): string {
+  return queue.replace(/^(rediss?:\/\/[^:/@]*):[^@]*@/i, `$1:${REDACTED_PASSWORD}@`);
+}
+
 function redact(settings: Settings): Settings {
-  return { ...settings, barSource: redactSource(settings.barSource), alerts: redactAlerts(settings.alerts) };
+  return {
+    ...settings,
+    barSource: redactSource(settings.barSource),
+    alerts: redactAlerts(settings.alerts),
+    backtest: { ...settings.backtest, queue: redactQueueUrl(settings.backtest.queue) },
+  };
 }
 
 function recordOf(value: unknown): Record<string, unknown> | null {
@@ -153,6 +163,16 @@ export class SettingsService {
     return null;
   }
 
+  /** A Redis queue URL sent back with its password as *** is the stored one. */
+  private restoreQueuePassword(candidate: Record<string, unknown>, fields: FieldError[]): void {
+    const backtest = recordOf(candidate['backtest']);
+    const queue = backtest?.['queue'];
+    if (!backtest || typeof queue !== 'string' || !queue.includes(`:${REDACTED_PASSWORD}@`)) return;
+    const known = [this.readStored().settings?.backtest.queue, this.opts.running.backtest.queue].find((q) => q !== undefined && redactQueueUrl(q) === queue.trim());
+    if (known === undefined) fields.push({ path: 'backtest.queue', message: 'the password is hidden (***): type it again' });
+    else candidate['backtest'] = { ...backtest, queue: known };
+  }
+
   /** A secret sent back as *** is the stored one (the file's, else what runs); with none stored, it must be typed. */
   private restoreAlertSecrets(candidate: Record<string, unknown>, fields: FieldError[]): void {
     const alerts = recordOf(candidate['alerts']);
@@ -198,6 +218,7 @@ export class SettingsService {
       candidate['barSource'] = s;
     }
     this.restoreAlertSecrets(candidate, fields);
+    this.restoreQueuePassword(candidate, fields);
     const parsed = settingsSchema.safeParse(candidate);
     if (!parsed.success) fields.push(...fieldErrorsOfIssues(parsed.error.issues));
     // The schema only checks the scheme; the store's own parser says what else is wrong.

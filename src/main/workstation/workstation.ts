@@ -148,6 +148,7 @@ export class Workstation {
       command,
       version: opts.version,
       onCompleted: (s) => this.metrics?.fleet.backtestFinished(s.sweepId === null ? 'backtest' : 'sweep', (s.durationMs ?? 0) / 1000, s.barsDone),
+      queue: opts.settings.backtest.queue === 'local' ? null : { url: opts.settings.backtest.queue, name: opts.settings.backtest.queueName },
     });
     this.dashboard = new DashboardService({
       variants: () => this.allVariantNames().map((v) => this.summaryOf(v)),

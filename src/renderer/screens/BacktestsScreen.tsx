@@ -140,6 +140,7 @@ function RunRow({ run }: { run: BacktestSummary }) {
   const open = useBacktests((s) => s.open);
   const compareIds = useBacktests((s) => s.compareIds);
   const toggleCompare = useBacktests((s) => s.toggleCompare);
+  const pauseUnavailable = useBacktests((s) => s.queueInfo?.pauseUnavailable ?? null);
   const active = isActive(run);
   return (
     <tr data-testid="bt-row" data-id={run.id} data-status={run.status}>
@@ -167,7 +168,14 @@ function RunRow({ run }: { run: BacktestSummary }) {
       <td className="num">{formatSharpe(run.statistics?.sharpe)}</td>
       <td className="bt-actions">
         {run.status === 'running' || run.status === 'queued' ? (
-          <button type="button" className="btn btn-small" onClick={() => void command('pause', run.id)} data-testid="bt-pause">
+          <button
+            type="button"
+            className="btn btn-small"
+            onClick={() => void command('pause', run.id)}
+            disabled={pauseUnavailable !== null}
+            title={pauseUnavailable ?? 'Pause: the job holds at its next checkpoint'}
+            data-testid="bt-pause"
+          >
             Pause
           </button>
         ) : null}
@@ -196,6 +204,7 @@ function RunList() {
   const commandError = useBacktests((s) => s.commandError);
   const compareIds = useBacktests((s) => s.compareIds);
   const open = useBacktests((s) => s.open);
+  const queueInfo = useBacktests((s) => s.queueInfo);
   const queue = runs.filter(isActive);
   const history = runs.filter((r) => !isActive(r));
   const table = (rows: BacktestSummary[], testId: string) => (
@@ -222,7 +231,12 @@ function RunList() {
     <div className="bt-lists">
       {listError ? <div className="bt-form-error">{listError}</div> : null}
       {commandError ? <div className="bt-form-error">{commandError}</div> : null}
-      <h3>Queue ({queue.length})</h3>
+      <h3>
+        Queue ({queue.length}){' '}
+        <span className="muted" data-testid="bt-queue-where" data-kind={queueInfo?.kind ?? ''}>
+          {queueInfo?.kind === 'redis' ? `on Redis ${queueInfo.address ?? ''} (${queueInfo.name ?? ''}), run by backtest-workers` : "on this machine's threads"}
+        </span>
+      </h3>
       {table(queue, 'bt-queue')}
       <h3>
         History ({history.length}){' '}

@@ -314,6 +314,60 @@ function MetricsCard() {
   );
 }
 
+/** Where backtests run: this machine's job runner, or a BullMQ queue on Redis that backtest-workers take jobs from. */
+function BacktestQueueCard() {
+  const backtest = useSettings((s) => s.draft?.backtest);
+  const running = useSettings((s) => s.view?.running.backtest);
+  const invalidQueue = useSettings((s) => hasError(s.fieldErrors, 'backtest.queue'));
+  if (!backtest || !running) return null;
+  const edit = (change: Partial<typeof backtest>): void => settingsStore().getState().edit((d) => ({ ...d, backtest: { ...d.backtest, ...change } }));
+  const local = backtest.queue === 'local';
+  return (
+    <Card title="Backtest queue" testId="settings-backtest">
+      <div className="form-row">
+        <label className="form-field" style={{ width: 260 }}>
+          <span className="field-label">Queue (local, or a Redis URL)</span>
+          <input
+            type="text"
+            className="mono"
+            value={backtest.queue}
+            placeholder="local"
+            spellCheck={false}
+            aria-invalid={invalidQueue || undefined}
+            onChange={(e) => edit({ queue: e.target.value.trim() === '' ? 'local' : e.target.value })}
+            data-testid="input-backtest.queue"
+          />
+          <FieldMessages path="backtest.queue" />
+        </label>
+        <label className="form-field" style={{ width: 160 }}>
+          <span className="field-label">Queue name</span>
+          <input type="text" className="mono" value={backtest.queueName} disabled={local} spellCheck={false} onChange={(e) => edit({ queueName: e.target.value })} data-testid="input-backtest.queueName" />
+          <FieldMessages path="backtest.queueName" />
+        </label>
+        <label className="check" style={{ alignSelf: 'end' }}>
+          <input type="checkbox" checked={backtest.allowNonLoopback} disabled={local} onChange={(e) => edit({ allowNonLoopback: e.target.checked })} data-testid="input-backtest.allowNonLoopback" />
+          Queue beyond this machine
+        </label>
+      </div>
+      <p className="muted note">
+        {local ? (
+          <>Jobs run on this machine&apos;s threads.</>
+        ) : (
+          <>
+            Jobs go to the BullMQ queue; start workers with <span className="mono">{`npx kestrel backtest-worker --queue ${backtest.queue.includes('@') ? 'redis://…' : backtest.queue} --queue-name ${backtest.queueName}`}</span>.
+            Pause is not available there (cancel is).
+          </>
+        )}
+      </p>
+      {running.queue !== backtest.queue ? (
+        <div className="muted note" data-testid="settings-backtest-running">
+          Running now: {running.queue === 'local' ? 'local' : running.queue} (<span className="mono">serve --queue</span>, or a saved change awaiting a restart).
+        </div>
+      ) : null}
+    </Card>
+  );
+}
+
 type AlertsDraft = Settings['alerts'];
 type MinLevel = NonNullable<AlertsDraft['webhook']>['minLevel'];
 
@@ -680,7 +734,7 @@ function SaveBar() {
   const storedAt = useSettings((s) => s.view?.storedAt ?? null);
   if (!draft) return null;
   // A message no field on the page shows (a path the form has no input for).
-  const shownPrefixes = ['barSource', 'demo', 'supervisor', 'metrics', 'alerts', 'variants.'];
+  const shownPrefixes = ['barSource', 'demo', 'supervisor', 'metrics', 'backtest', 'alerts', 'variants.'];
   const unplaced = Object.entries(errors).filter(([key]) => !shownPrefixes.some((p) => key.startsWith(p)));
   return (
     <div className="save-bar" data-testid="settings-save-bar">
@@ -763,6 +817,7 @@ export function SettingsScreen() {
               <DemoCard />
               <SupervisorCard />
               <MetricsCard />
+              <BacktestQueueCard />
               <AlertsCard />
               <VariantsCard />
             </div>

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import { ApiError, type KestrelApi } from '../../shared/api.js';
-import type { BacktestJobInput, BacktestProgress, BacktestResultView, BacktestSummary } from '../../shared/backtest.js';
+import type { BacktestJobInput, BacktestProgress, BacktestQueueInfo, BacktestResultView, BacktestSummary } from '../../shared/backtest.js';
 import type { SweepView } from '../../shared/contract/backtests.js';
 import { getApi } from '../api/index.js';
 import { errorText, fieldErrorMap } from './data.js';
@@ -12,13 +12,15 @@ import { errorText, fieldErrorMap } from './data.js';
  */
 export type BacktestsApi = Pick<
   KestrelApi,
-  'listBacktests' | 'getBacktest' | 'startBacktest' | 'pauseBacktest' | 'resumeBacktest' | 'cancelBacktest' | 'rerunBacktest' | 'getSweep' | 'exportBacktest'
+  'listBacktests' | 'getBacktestQueue' | 'getBacktest' | 'startBacktest' | 'pauseBacktest' | 'resumeBacktest' | 'cancelBacktest' | 'rerunBacktest' | 'getSweep' | 'exportBacktest'
 >;
 
 export type BacktestView = { kind: 'list' } | { kind: 'result'; id: string } | { kind: 'compare' } | { kind: 'sweep'; id: string };
 
 export interface BacktestsState {
   runs: BacktestSummary[];
+  /** Where jobs run; null until read. Remote queues offer no pause (its reason is shown on the button). */
+  queueInfo: BacktestQueueInfo | null;
   progress: Record<string, BacktestProgress>;
   listError: string | null;
   submitting: boolean;
@@ -47,6 +49,7 @@ export const isActive = (run: BacktestSummary): boolean => ACTIVE.has(run.status
 export function createBacktestsStore(api: () => BacktestsApi) {
   return create<BacktestsState>((set, get) => ({
     runs: [],
+    queueInfo: null,
     progress: {},
     listError: null,
     submitting: false,
@@ -62,7 +65,8 @@ export function createBacktestsStore(api: () => BacktestsApi) {
 
     async load() {
       try {
-        set({ runs: await api().listBacktests({}), listError: null });
+        const [runs, queueInfo] = await Promise.all([api().listBacktests({}), api().getBacktestQueue({})]);
+        set({ runs, queueInfo, listError: null });
       } catch (error) {
         set({ listError: errorText(error) });
       }

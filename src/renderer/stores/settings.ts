@@ -18,6 +18,7 @@ export const SECTION_LABELS: Record<SettingsSection, string> = {
   alerts: 'alert channels',
   allocation: 'allocation groups',
   shutdown: 'shutdown',
+  backtest: 'backtest queue',
 };
 
 export interface SettingsState {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { command, query } from '../contractKit.js';
 import {
   backtestJobSchema,
+  backtestQueueInfoSchema,
   backtestResultSchema,
   backtestSummarySchema,
   sweepAggregateSchema,
@@ -33,6 +34,7 @@ export type SweepView = z.infer<typeof sweepViewSchema>;
 
 export const backtestEntries = {
   listBacktestStrategies: query(z.object({}), z.array(backtestStrategySchema), '/api/backtest-strategies', 'the strategies a backtest can run'),
+  getBacktestQueue: query(z.object({}), backtestQueueInfoSchema, '/api/backtest-queue', "where jobs run (this machine's threads or a Redis queue) and which controls that offers"),
   listBacktests: query(z.object({}), z.array(backtestSummarySchema), '/api/backtests', 'every backtest, newest first (queue and history)'),
   getBacktest: query(idParam, backtestResultSchema, '/api/backtests/:id', 'one backtest: statistics, trades, equity (thinned), months'),
   exportBacktest: query(

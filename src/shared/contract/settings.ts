@@ -10,7 +10,7 @@ import { barSourceSchema, settingsSchema } from '../config.js';
  * the SMTP password and the Telegram bot token come back as ***, and *** sent back keeps the stored one.
  */
 
-export const SETTINGS_SECTIONS = ['dataDir', 'barSource', 'demo', 'variants', 'supervisor', 'metrics', 'alerts', 'allocation', 'shutdown'] as const;
+export const SETTINGS_SECTIONS = ['dataDir', 'barSource', 'demo', 'variants', 'supervisor', 'metrics', 'alerts', 'allocation', 'shutdown', 'backtest'] as const;
 export const settingsSectionSchema = z.enum(SETTINGS_SECTIONS);
 export type SettingsSection = z.infer<typeof settingsSectionSchema>;
 
