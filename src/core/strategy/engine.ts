@@ -526,7 +526,7 @@ export class TradingEngine implements StrategyContext {
     const from = this.contracts.get(plan.product);
     if (from === null || from === plan.to) return this.ev;
     this.contracts.set(plan.product, plan.to);
-    this.currentTime = Math.max(this.currentTime, this.lastMinutes.get(from) ?? 0);
+    this.currentTime = Math.max(this.currentTime, this.lastMinuteOf(from) ?? 0);
     this.log('INFO', `contract roll: ${plan.product} ${from} → ${plan.to} (${plan.policy})`, { product: plan.product, from, to: plan.to, policy: plan.policy, tradingDay: plan.tradingDay });
     for (const o of this.broker.pendingOrders()) {
       if (o.vtSymbol !== from || o.offset !== 'open' || o.parentId !== null) continue;
@@ -544,7 +544,7 @@ export class TradingEngine implements StrategyContext {
     this.currentMode = mode;
     const waiting = this.pendingRollList.splice(0);
     for (const roll of waiting) {
-      this.currentTime = Math.max(this.currentTime, this.lastMinutes.get(roll.from) ?? 0, this.lastMinutes.get(roll.to) ?? 0);
+      this.currentTime = Math.max(this.currentTime, this.lastMinuteOf(roll.from) ?? 0, this.lastMinuteOf(roll.to) ?? 0);
       if (!this.sendRoll(roll)) this.pendingRollList.push(roll);
     }
     return this.ev;
@@ -556,8 +556,9 @@ export class TradingEngine implements StrategyContext {
    * bars after the last of them.
    */
   warmUp(vtSymbol: string, bars: readonly OhlcvBar[]): void {
-    const last = this.lastMinutes.get(vtSymbol) ?? Number.NEGATIVE_INFINITY;
-    const pipeline = this.pipelineOf(vtSymbol);
+    const inst = this.slot(vtSymbol);
+    const last = inst.fed ? inst.lastMinute : Number.NEGATIVE_INFINITY;
+    const pipeline = this.pipelineOf(inst);
     this.rebuilding = true;
     try {
       for (const bar of bars) if (bar.time > last) pipeline.pushMinute(bar);
@@ -565,7 +566,10 @@ export class TradingEngine implements StrategyContext {
       this.rebuilding = false;
     }
     const newest = bars[bars.length - 1];
-    if (newest !== undefined && newest.time > last) this.lastMinutes.set(vtSymbol, newest.time);
+    if (newest !== undefined && newest.time > last) {
+      inst.fed = true;
+      inst.lastMinute = newest.time;
+    }
   }
 
   // ------------------------------------------------------------ reading
