@@ -49,3 +49,14 @@ export function parseVtSymbol(vtSymbol: string): { symbol: string; exchange: str
   }
   return { symbol: vtSymbol.slice(0, dot), exchange: vtSymbol.slice(dot + 1) };
 }
+
+/**
+ * The product of a symbol or vtSymbol: its leading letters (`rb2501.SHFE` → `rb`, `i9999` → `i`,
+ * `SR501` → `SR`). A symbol without leading letters (a stock code) is its own product.
+ */
+export function productOf(symbolOrVtSymbol: string): string {
+  const dot = symbolOrVtSymbol.lastIndexOf('.');
+  const symbol = dot > 0 ? symbolOrVtSymbol.slice(0, dot) : symbolOrVtSymbol;
+  const m = /^[A-Za-z]+/.exec(symbol);
+  return m ? m[0] : symbol;
+}

@@ -1,9 +1,8 @@
-import type { OhlcvBar } from '../../shared/bar.js';
+import { productOf, type OhlcvBar } from '../../shared/bar.js';
 import type { Commission, ContractSpec, ProtectiveLevel } from '../../shared/strategyConfig.js';
 import type { TradeFill, TradeOffset, TradeSide } from '../../shared/trade.js';
 import { roundToTick } from '../market/simulatedMarket.js';
 import { assertCount, assertFinite, assertObject, assertVersion } from '../state.js';
-import { productOf } from '../strategy/activeContract.js';
 
 /**
  * The paper broker (DOMAIN.md "Paper broker"): fills orders against 1-minute bars, keeps

@@ -1,20 +1,10 @@
+import { productOf } from '../../shared/bar.js';
 import { assertObject, assertVersion } from '../state.js';
 
 /**
  * Products and their active (dominant, 主力) contracts. A strategy trades only the active
  * contract of each product; which one that is, is state (DOMAIN.md "MACD-TD strategy").
  */
-
-/**
- * The product of a symbol or vtSymbol: its leading letters (`rb2501.SHFE` → `rb`, `i9999` → `i`,
- * `SR501` → `SR`). A symbol without leading letters (a stock code) is its own product.
- */
-export function productOf(symbolOrVtSymbol: string): string {
-  const dot = symbolOrVtSymbol.lastIndexOf('.');
-  const symbol = dot > 0 ? symbolOrVtSymbol.slice(0, dot) : symbolOrVtSymbol;
-  const m = /^[A-Za-z]+/.exec(symbol);
-  return m ? m[0] : symbol;
-}
 
 export interface ContractCandidate {
   /** The contract's id as the caller trades it; Kestrel passes vtSymbols (`rb2505.SHFE`). */
