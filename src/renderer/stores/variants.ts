@@ -137,7 +137,9 @@ export const useVariants = create<VariantsState>((set, get) => ({
     const state = get();
     const summaries = { ...state.summaries };
     delete summaries[variant];
-    set({ summaries, order: state.order.filter((v) => v !== variant) });
+    const instruments = { ...state.instruments };
+    delete instruments[variant];
+    set({ summaries, instruments, order: state.order.filter((v) => v !== variant) });
   },
   setLoadError(message) {
     set({ loadError: message });
