@@ -231,7 +231,7 @@ test.describe('read-only host', () => {
       .toBe(true);
     for (const v of DEMO_ALL) expect(verdicts.get(v)?.equal, verdicts.get(v)?.detail).toBe(true);
 
-    await expect(page.getByTestId('status-bar')).toContainText(/running \d+\/4/);
+    await expect(page.getByTestId('status-bar')).toContainText(/running \d+\/5/);
     await page.mouse.move(5, 5);
     await screenshot(page, 'instances-full');
     expect(pageErrors).toEqual([]);

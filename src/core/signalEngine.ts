@@ -1,6 +1,5 @@
 import type { OhlcvBar } from '../shared/bar.js';
 import { DEFAULT_SIGNAL_PARAMS, SIGNAL_PARAM_KEYS, type SignalParams } from '../shared/signalParams.js';
-export type { SignalParams } from '../shared/signalParams.js';
 import type { SignalState, TdMark } from '../shared/snapshot.js';
 import { Ema, type EmaState } from './indicators/ema.js';
 import { emaStateOf, type EmaStateName } from './indicators/emaState.js';

@@ -1,5 +1,6 @@
 import type { TradePeriodRow, TradeTotals } from '../shared/contract/trades.js';
 import { SECONDS_PER_DAY } from '../shared/time.js';
+import type { TradeFill } from '../shared/trade.js';
 import { TradingCalendar } from './market/tradingCalendar.js';
 
 /**
@@ -30,15 +31,7 @@ import { TradingCalendar } from './market/tradingCalendar.js';
 export type StatisticsPeriod = 'day' | 'week' | 'month';
 
 /** What statistics need of a trade row (the paper broker's TradeRow fits). */
-export interface StatisticsTrade {
-  id?: string;
-  vtSymbol: string;
-  /** Local-as-UTC seconds. */
-  time: number;
-  /** Net realised pnl for closing rows; null for opening rows. */
-  pnl: number | null;
-  commission?: number;
-}
+export type StatisticsTrade = Pick<TradeFill, 'vtSymbol' | 'time' | 'pnl'> & Partial<Pick<TradeFill, 'id' | 'commission'>>;
 
 export interface TradeStatisticsOptions {
   period: StatisticsPeriod;

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { reportWriteFailure } from './diskGuard.js';
 import { openSqliteDatabase } from './sqliteDatabase.js';
 import { formatDatetime, parseDatetime } from '../shared/time.js';
+import type { JournalTrade, TradeFill } from '../shared/trade.js';
 
 export interface JournalChange {
   version: number;
@@ -10,23 +11,6 @@ export interface JournalChange {
   trades?: readonly JournalTrade[];
   orders?: readonly JournalOrder[];
   savedAt: string;
-}
-
-/** A fill as journalled: one row per trade, never updated. */
-export interface JournalTrade {
-  id: string;
-  variant: string;
-  vtSymbol: string;
-  side: 'buy' | 'sell';
-  offset: 'open' | 'close';
-  price: number;
-  volume: number;
-  /** Bar time of the fill, local-as-UTC seconds. */
-  time: number;
-  commission: number;
-  /** Realised PnL of a closing trade, null for an opening one. */
-  pnl: number | null;
-  tradingDay: string;
 }
 
 /** An order's latest known form: rows are upserted as orders change. */
@@ -40,13 +24,7 @@ export interface StoredState {
 }
 
 /** The columns of a fill that statistics read (core's StatisticsTrade). */
-export interface TradeForStatistics {
-  id: string;
-  vtSymbol: string;
-  time: number;
-  pnl: number | null;
-  commission: number;
-}
+export type TradeForStatistics = Pick<TradeFill, 'id' | 'vtSymbol' | 'time' | 'pnl' | 'commission'>;
 
 export interface TradeFilter {
   variant?: string;
@@ -79,19 +57,9 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE INDEX IF NOT EXISTS orders_variant ON orders (variant, created_at);
 `;
 
-interface TradeRowDb {
-  id: string;
-  variant: string;
-  vt_symbol: string;
-  side: 'buy' | 'sell';
-  offset: 'open' | 'close';
-  price: number;
-  volume: number;
-  datetime: string;
-  commission: number;
-  pnl: number | null;
-  trading_day: string;
-}
+/** A `trades` row as selected (TRADE_COLUMNS): the journal's record with its time as text. */
+type TradeRowDb = Omit<JournalTrade, 'time'> & { datetime: string };
+const TRADE_COLUMNS = 'id, variant, vt_symbol AS vtSymbol, side, offset, price, volume, datetime, commission, pnl, trading_day AS tradingDay';
 
 function whereOf(filter: TradeFilter): { clause: string; args: (string | number)[] } {
   const where: string[] = [];
@@ -108,20 +76,8 @@ function whereOf(filter: TradeFilter): { clause: string; args: (string | number)
   return { clause: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
 }
 
-function tradeOf(r: TradeRowDb): JournalTrade {
-  return {
-    id: r.id,
-    variant: r.variant,
-    vtSymbol: r.vt_symbol,
-    side: r.side,
-    offset: r.offset,
-    price: r.price,
-    volume: r.volume,
-    time: parseDatetime(r.datetime) ?? Number.NaN,
-    commission: r.commission,
-    pnl: r.pnl,
-    tradingDay: r.trading_day,
-  };
+function tradeOf({ datetime, ...row }: TradeRowDb): JournalTrade {
+  return { ...row, time: parseDatetime(datetime) ?? Number.NaN };
 }
 
 /**
@@ -303,7 +259,7 @@ export class TradingJournal {
   private selectTrades(filter: TradeFilter, order: string): JournalTrade[] {
     const { clause, args } = whereOf(filter);
     // SQLite reads LIMIT -1 as "no limit".
-    const sql = `SELECT * FROM trades ${clause} ORDER BY ${order} LIMIT ? OFFSET ?`;
+    const sql = `SELECT ${TRADE_COLUMNS} FROM trades ${clause} ORDER BY ${order} LIMIT ? OFFSET ?`;
     return (this.db.prepare(sql).all(...args, filter.limit ?? -1, filter.offset ?? 0) as TradeRowDb[]).map(tradeOf);
   }
 

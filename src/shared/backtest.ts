@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commissionSchema } from './strategyConfig.js';
 import { exchangeTimeParamSchema, tradePeriodRowSchema, tradeTotalsSchema } from './contract/trades.js';
 import { parseDatetime } from './time.js';
+import { tradeFillSchema, type TradeFill } from './trade.js';
 
 /**
  * Backtests and sweeps as records: the job a trader describes (config file, form, API), the
@@ -76,24 +77,9 @@ export const backtestProgressSchema = z.object({
 });
 export type BacktestProgress = z.infer<typeof backtestProgressSchema>;
 
-export const backtestTradeSchema = z.object({
-  id: z.string(),
-  vtSymbol: z.string(),
-  side: z.enum(['buy', 'sell']),
-  offset: z.enum(['open', 'close']),
-  price: z.number(),
-  volume: z.number(),
-  /** Fill bar's time, local-as-UTC seconds. */
-  time: z.number(),
-  commission: z.number(),
-  pnl: z.number().nullable(),
-});
-export type BacktestTrade = z.infer<typeof backtestTradeSchema>;
-
-/** A fill's own fields out of any richer row (the broker's TradeRow, a journal row): one mapping for all. */
-export function tradeFieldsOf(t: BacktestTrade): BacktestTrade {
-  return { id: t.id, vtSymbol: t.vtSymbol, side: t.side, offset: t.offset, price: t.price, volume: t.volume, time: t.time, commission: t.commission, pnl: t.pnl };
-}
+/** A backtest's trade is the fill itself (src/shared/trade.ts). */
+export const backtestTradeSchema = tradeFillSchema;
+export type BacktestTrade = TradeFill;
 
 export const backtestEquityPointSchema = z.object({
   time: z.number(),

@@ -49,3 +49,24 @@ export function parseVtSymbol(vtSymbol: string): { symbol: string; exchange: str
   }
   return { symbol: vtSymbol.slice(0, dot), exchange: vtSymbol.slice(dot + 1) };
 }
+
+/**
+ * The product of a symbol or vtSymbol: its leading letters (`rb2501.SHFE` → `rb`, `i9999` → `i`,
+ * `SR501` → `SR`). A symbol without leading letters (a stock code) is its own product.
+ */
+export function productOf(symbolOrVtSymbol: string): string {
+  // Asked on every intent, position and order the engine looks at: remembered, not re-matched.
+  const known = products.get(symbolOrVtSymbol);
+  if (known !== undefined) return known;
+  const dot = symbolOrVtSymbol.lastIndexOf('.');
+  const symbol = dot > 0 ? symbolOrVtSymbol.slice(0, dot) : symbolOrVtSymbol;
+  const m = /^[A-Za-z]+/.exec(symbol);
+  const product = m ? m[0] : symbol;
+  if (products.size >= PRODUCTS_REMEMBERED) products.clear();
+  products.set(symbolOrVtSymbol, product);
+  return product;
+}
+
+/** Bounds the memo: a process sees a few hundred contracts at most; past this it starts over. */
+const PRODUCTS_REMEMBERED = 4096;
+const products = new Map<string, string>();

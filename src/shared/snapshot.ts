@@ -3,6 +3,7 @@ import type { OhlcvBar } from './bar.js';
 import { pendingRollSchema } from './contractRoll.js';
 import { riskGateStateSchema } from './risk.js';
 import { strategyDisplaySchema } from './strategyDisplay.js';
+import { tradeFillSchema } from './trade.js';
 
 /**
  * The monitoring contract: what a worker (ours, or any other process) publishes in
@@ -135,16 +136,11 @@ export const orderSchema = z.object({
   status: z.string(),
   createdAt: z.number().int(),
 });
-export const tradeRowSchema = z.object({
-  id: z.string(),
-  vtSymbol: z.string(),
-  side: sideSchema,
-  offset: z.enum(['open', 'close']),
-  price: finite,
-  volume: finite,
-  time: z.number().int(),
-  pnl: nullableFinite.default(null),
-  commission: finite.default(0),
+/** A fill as published: the trade record, with pnl and commission optional for other publishers. */
+export const tradeRowSchema = tradeFillSchema.extend({
+  time: tradeFillSchema.shape.time.int(),
+  pnl: tradeFillSchema.shape.pnl.default(null),
+  commission: tradeFillSchema.shape.commission.default(0),
 });
 
 export const restoreInfoSchema = z.object({

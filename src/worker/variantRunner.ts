@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { AnalysisPipeline } from '../core/analysisPipeline.js';
 import type { Order, TradeRow } from '../core/broker/paperBroker.js';
 import { TradingCalendar } from '../core/market/tradingCalendar.js';
-import { productOf, pickDominant } from '../core/strategy/activeContract.js';
+import { pickDominant } from '../core/strategy/activeContract.js';
 import { dailyVolumesOf, overtakingContract, type DailyVolumes } from '../core/strategy/contractRoll.js';
 import { TradingEngine, orderViewOf, type ContractRollPlan, type EngineEvents, type EngineOptions } from '../core/strategy/engine.js';
 import { mergeMinutes, type InstrumentSeries } from '../core/strategy/minuteMerge.js';
@@ -11,11 +11,12 @@ import type { BoundStrategy, InstrumentBar, TradingMode } from '../core/strategy
 import type { BarKey, BarStore } from '../io/barStore.js';
 import type { JsonLinesLog } from '../io/jsonLinesLog.js';
 import { writeSnapshotAtomic } from '../io/snapshotFile.js';
-import type { JournalOrder, JournalTrade, TradingJournal } from '../io/tradingJournal.js';
-import { parseVtSymbol, type OhlcvBar } from '../shared/bar.js';
+import type { JournalOrder, TradingJournal } from '../io/tradingJournal.js';
+import { parseVtSymbol, productOf, type OhlcvBar } from '../shared/bar.js';
 import { RISK_REFUSAL_REASONS, type RiskRefusalReason } from '../shared/risk.js';
 import { SNAPSHOT_VERSION, type SnapshotInput, type VariantStatus } from '../shared/snapshot.js';
 import { SECONDS_PER_DAY, formatDatetime, nowInZone, parseDatetime } from '../shared/time.js';
+import { journalTradeOf, tradeFillOf } from '../shared/trade.js';
 import type { WorkerAlert, WorkerLaunch } from '../shared/workerProtocol.js';
 import { InstrumentView } from './instrumentView.js';
 import { UnreadableStateError, VARIANT_STATE_VERSION, decodeVariantState, type VariantState } from './variantState.js';
@@ -387,7 +388,7 @@ export class VariantRunner {
         changedOrders,
       );
       for (const f of events.fills) {
-        this.deps.log.info('trade', { id: f.trade.id, vtSymbol: f.trade.vtSymbol, side: f.trade.side, offset: f.trade.offset, price: f.trade.price, volume: f.trade.volume, pnl: f.trade.pnl });
+        this.deps.log.info('trade', tradeFillOf(f.trade));
       }
     } else if (this.barsSinceCommit >= this.commitEveryBars) {
       this.commit([], []);
@@ -427,7 +428,7 @@ export class VariantRunner {
       version: VARIANT_STATE_VERSION,
       state,
       savedAt: this.clock().toISOString(),
-      trades: trades.map((t): JournalTrade => journalTradeOf(t, variant, tradingDay)),
+      trades: trades.map((t) => journalTradeOf(t, variant, tradingDay)),
       orders: orders.map((o): JournalOrder => ({ ...orderViewOf(o), variant })),
     });
     this.barsSinceCommit = 0;
@@ -698,17 +699,7 @@ export class VariantRunner {
       risk: trading?.risk ?? null,
       positions: trading?.positions ?? [],
       orders: (trading?.orders ?? []).map((o) => ({ ...o, status: String(o.status) })),
-      recentTrades: (trading?.recentTrades ?? []).map((t) => ({
-        id: t.id,
-        vtSymbol: t.vtSymbol,
-        side: t.side,
-        offset: t.offset,
-        price: t.price,
-        volume: t.volume,
-        time: t.time,
-        pnl: t.pnl,
-        commission: t.commission,
-      })),
+      recentTrades: (trading?.recentTrades ?? []).map(tradeFillOf),
       counters: trading?.counters ?? {},
       pnl: trading?.pnl ?? { realized: 0, unrealized: 0, today: 0 },
       restore: this.restoreInfo,
@@ -727,6 +718,3 @@ function keyOf(vtSymbol: string): BarKey {
   return { symbol, exchange, interval: '1m' };
 }
 
-function journalTradeOf(t: TradeRow, variant: string, tradingDay: string): JournalTrade {
-  return { id: t.id, variant, vtSymbol: t.vtSymbol, side: t.side, offset: t.offset, price: t.price, volume: t.volume, time: t.time, commission: t.commission, pnl: t.pnl, tradingDay };
-}

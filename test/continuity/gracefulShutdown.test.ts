@@ -8,7 +8,7 @@ import { freshDir, waitFor } from '../helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const tmp = freshDir('shutdown');
-const VARIANTS = ['demo-15m', 'demo-30m', 'demo-i-15m'];
+const VARIANTS = ['demo-15m', 'demo-30m', 'demo-i-15m', 'demo-multi-15m'];
 const BOUND_MS = 15_000;
 const running: ChildProcess[] = [];
 let webhook: Server | null = null;
@@ -84,7 +84,7 @@ describe('graceful shutdown of the headless workstation', () => {
     for (const v of VARIANTS) expect((savedAfter.find((r) => r.variant === v)?.saved_at ?? '') >= (savedBefore.get(v) ?? '~'), v).toBe(true);
     await waitFor('"Kestrel stopped" at the webhook', () => received.some((a) => a.title === 'Kestrel stopped' && a.level === 'INFO'), 5_000);
     const mainLog = readFileSync(join(tmp.dir, 'logs', 'kestrel', 'main.log'), 'utf8');
-    expect(mainLog).toMatch(/shutdown \(SIGTERM\): stopping 3 variants within 15000 ms/);
+    expect(mainLog).toMatch(/shutdown \(SIGTERM\): stopping 4 variants within 15000 ms/);
     expect(mainLog).not.toMatch(/killing what is left/);
 
     // The next start restores from those states: the trades journalled before the stop are the same rows.

@@ -16,6 +16,8 @@ function fill(id: string, time: string, side: 'buy' | 'sell', offset: 'open' | '
   return { id, vtSymbol: 'rb9999.SIM', side, offset, price, volume, time: t(time), pnl: offset === 'close' ? 12.5 : null, commission: 0 };
 }
 
+const RB15 = { vtSymbol: 'rb9999.SIM', windowMinutes: 15 };
+
 describe('trade markers', () => {
   it('marks each fill on the window it happened in: buys under, sells over, opens and closes told apart', () => {
     const bars = new Set([t('2026-01-05 09:00:00'), t('2026-01-05 09:15:00'), t('2026-01-05 09:30:00')]);
@@ -28,8 +30,10 @@ describe('trade markers', () => {
         fill('t4', '2026-01-05 09:44:00', 'sell', 'open', 3612, 2),
         // No bar for it on this chart (before its history): left out.
         fill('t0', '2026-01-05 08:59:00', 'buy', 'open', 3590),
+        // Another instrument of the variant: on its own chart, not this one.
+        { ...fill('m1', '2026-01-05 09:17:00', 'buy', 'open', 3105), vtSymbol: 'm9999.SIM' },
       ],
-      15,
+      RB15,
       (time) => bars.has(time),
       colors,
     );
@@ -39,7 +43,7 @@ describe('trade markers', () => {
       [t('2026-01-05 09:30:00'), 'aboveBar', 'arrowDown', 'S', 'Open 3@3610/3612'],
     ]);
     // On a 30-minute chart the first two fills fall in one window, on different sides.
-    const thirty = tradeMarkersFor([fill('t1', '2026-01-05 09:03:00', 'buy', 'open', 3601), fill('t2', '2026-01-05 09:16:00', 'sell', 'close', 3620)], 30, () => true, colors);
+    const thirty = tradeMarkersFor([fill('t1', '2026-01-05 09:03:00', 'buy', 'open', 3601), fill('t2', '2026-01-05 09:16:00', 'sell', 'close', 3620)], { ...RB15, windowMinutes: 30 }, () => true, colors);
     expect(thirty.map((m) => [m.time, m.position])).toEqual([
       [t('2026-01-05 09:00:00'), 'aboveBar'],
       [t('2026-01-05 09:00:00'), 'belowBar'],
@@ -54,7 +58,7 @@ describe('trade markers', () => {
       ],
       colors,
     );
-    const fills = tradeMarkersFor([fill('a', '1970-01-01 00:02:30', 'buy', 'open', 5), fill('b', '1970-01-01 00:04:00', 'sell', 'close', 6)], 1, () => true, colors);
+    const fills = tradeMarkersFor([fill('a', '1970-01-01 00:02:30', 'buy', 'open', 5), fill('b', '1970-01-01 00:04:00', 'sell', 'close', 6)], { ...RB15, windowMinutes: 1 }, () => true, colors);
     const merged = mergeMarkers(td, fills);
     expect(merged.map((m) => [m.time, m.text])).toEqual([
       [120, '9'],

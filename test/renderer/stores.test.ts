@@ -43,7 +43,7 @@ describe('detectRestart', () => {
 
 describe('useVariants', () => {
   beforeEach(() => {
-    useVariants.setState({ summaries: {}, order: [], signals: {}, snapshotSources: {}, restartNotes: {}, loaded: false, lastUpdateAt: null });
+    useVariants.setState({ summaries: {}, order: [], instruments: {}, chosenInstruments: {}, snapshotSources: {}, restartNotes: {}, loaded: false, lastUpdateAt: null });
   });
 
   it('keeps the newer summary when a list answer is overtaken by an event', () => {

@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { ALERT_LEVELS } from '../../src/shared/alertLevels.js';
 import { alertSchema } from '../../src/shared/api.js';
 import { alertMinLevelSchema } from '../../src/shared/config.js';
+import { backtestTradeSchema } from '../../src/shared/backtest.js';
+import { tradeSchema } from '../../src/shared/contract/trades.js';
 import { DEFAULT_SIGNAL_PARAMS, signalParamsSchema } from '../../src/shared/signalParams.js';
+import { tradeRowSchema } from '../../src/shared/snapshot.js';
+import { journalTradeOf, journalTradeSchema, tradeFillOf, tradeFillSchema } from '../../src/shared/trade.js';
 import { macdTdConfigSchema } from '../../src/shared/strategyConfig.js';
 import { fromWorkerSchema, workerAlertSchema } from '../../src/shared/workerProtocol.js';
 
@@ -37,5 +41,30 @@ describe('each record is declared once, in src/shared', () => {
     expect(declaredIn(/interface SignalParams\b|signalParamsSchema = |DEFAULT_SIGNAL_PARAMS[^=\n]*= (?!Object\.freeze\(signalParamsSchema)/)).toEqual(['src/shared/signalParams.ts']);
     expect(macdTdConfigSchema.shape.signal.unwrap()).toBe(signalParamsSchema);
     expect(DEFAULT_SIGNAL_PARAMS).toEqual(signalParamsSchema.parse({}));
+    // Callers import the record from shared, not through a module that passes it on.
+    expect(declaredIn(/export type \{[^}]*\bSignalParams\b[^}]*\} from/)).toEqual([]);
+  });
+
+  it('the trade row: one record; the journal, API, snapshot and backtest rows extend it', () => {
+    // A fill's fields spelled out as an object (schema or interface) appear in one file only.
+    expect(declaredIn(/vtSymbol:[^,\n]*[,;]\s*side:[^,\n]*[,;]\s*offset:[^,\n]*[,;]\s*price:/)).toEqual(['src/shared/trade.ts']);
+    const fillKeys = Object.keys(tradeFillSchema.shape).sort();
+    expect(backtestTradeSchema).toBe(tradeFillSchema);
+    expect(Object.keys(tradeRowSchema.shape).sort()).toEqual(fillKeys);
+    expect(Object.keys(journalTradeSchema.shape).sort()).toEqual([...fillKeys, 'tradingDay', 'variant'].sort());
+    expect(Object.keys(tradeSchema.shape).sort()).toEqual([...fillKeys, 'datetime', 'tradingDay', 'variant'].sort());
+  });
+
+  it('one conversion takes the fill out of a richer row, for the journal and for backtests alike', () => {
+    const brokerRow = {
+      id: 't1', orderId: 'o1', vtSymbol: 'rb2505.SHFE', side: 'sell' as const, offset: 'close' as const,
+      price: 3500, volume: 2, time: 1_700_000_000, commission: 1.5, pnl: 120, tag: 'exit', role: null,
+    };
+    const fill = tradeFillOf(brokerRow);
+    expect(Object.keys(fill).sort()).toEqual(Object.keys(tradeFillSchema.shape).sort());
+    expect(tradeFillSchema.strict().parse(fill)).toEqual(fill);
+    const journalled = journalTradeOf(brokerRow, 'v1', '2023-11-15');
+    expect(journalTradeSchema.strict().parse(journalled)).toEqual({ ...fill, variant: 'v1', tradingDay: '2023-11-15' });
+    expect(tradeFillOf(journalled)).toEqual(fill);
   });
 });

@@ -4,7 +4,7 @@
  * never closes. The worker loads it from KESTREL_STRATEGY_MODULES, a test in-process registers it.
  */
 import { z } from 'zod';
-import { productOf } from '../../src/core/strategy/activeContract.js';
+import { productOf } from '../../src/shared/bar.js';
 import type { RegisteredDefinition } from '../../src/core/strategy/registry.js';
 import type { InstrumentBar, Strategy, StrategyContext, StrategyStateEnvelope } from '../../src/core/strategy/strategy.js';
 import { parseWith, tradingParamsSchema } from '../../src/shared/strategyConfig.js';

@@ -1,4 +1,5 @@
-import { rangeOfJob, tradeFieldsOf, type BacktestEquityPoint, type BacktestJob, type BacktestStatistics, type BacktestTrade } from '../../shared/backtest.js';
+import { tradeFillOf } from '../../shared/trade.js';
+import { rangeOfJob, type BacktestEquityPoint, type BacktestJob, type BacktestStatistics, type BacktestTrade } from '../../shared/backtest.js';
 import type { TradePeriodRow } from '../../shared/contract/trades.js';
 import { TradingCalendar } from '../market/tradingCalendar.js';
 import { statisticsPeriodRows, statisticsTotals, tradeStatistics } from '../statistics.js';
@@ -101,7 +102,7 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
       count++;
     }
     const { fills } = engine.onMinuteRows(minuteInstruments, minuteColumns, minuteRows, count, 'live');
-    for (let f = 0; f < fills.length; f++) trades.push(tradeFieldsOf((fills[f] as (typeof fills)[number]).trade));
+    for (let f = 0; f < fills.length; f++) trades.push(tradeFillOf((fills[f] as (typeof fills)[number]).trade));
     firstTime ??= minute;
     lastTime = minute;
     const before = barsDone;

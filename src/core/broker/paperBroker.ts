@@ -1,8 +1,8 @@
-import type { OhlcvBar } from '../../shared/bar.js';
+import { productOf, type OhlcvBar } from '../../shared/bar.js';
 import type { Commission, ContractSpec, ProtectiveLevel } from '../../shared/strategyConfig.js';
+import type { TradeFill, TradeOffset, TradeSide } from '../../shared/trade.js';
 import { roundToTick } from '../market/simulatedMarket.js';
 import { assertCount, assertFinite, assertObject, assertVersion } from '../state.js';
-import { productOf } from '../strategy/activeContract.js';
 
 /**
  * The paper broker (DOMAIN.md "Paper broker"): fills orders against 1-minute bars, keeps
@@ -36,8 +36,8 @@ import { productOf } from '../strategy/activeContract.js';
  * realised + unrealised is exactly the equity change since the start.
  */
 
-export type OrderSide = 'buy' | 'sell';
-export type OrderOffset = 'open' | 'close';
+export type OrderSide = TradeSide;
+export type OrderOffset = TradeOffset;
 export type PositionDirection = 'long' | 'short';
 export type OrderType = 'market' | 'limit' | 'stop';
 export type OrderStatus = 'pending' | 'filled' | 'cancelled';
@@ -84,19 +84,9 @@ export interface Order {
   reason: string | null;
 }
 
-export interface TradeRow {
-  id: string;
+/** The broker's trade row: the fill (src/shared/trade.ts) with the order it came from. */
+export interface TradeRow extends TradeFill {
   orderId: string;
-  vtSymbol: string;
-  side: OrderSide;
-  offset: OrderOffset;
-  price: number;
-  volume: number;
-  /** The fill bar's time. */
-  time: number;
-  commission: number;
-  /** Net realised PnL of the closed lots (closes only); null for opens. */
-  pnl: number | null;
   tag: string | null;
   role: ProtectiveRole | null;
 }

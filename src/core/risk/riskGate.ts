@@ -3,7 +3,7 @@ import type { Order, Position, PositionDirection } from '../broker/paperBroker.j
 import type { TradingCalendar } from '../market/tradingCalendar.js';
 import { assertCount, assertObject, assertVersion } from '../state.js';
 import { DailyOpenCounters, type DailyOpenCountersState } from '../strategy/tradingDay.js';
-import { productOf } from '../strategy/activeContract.js';
+import { productOf } from '../../shared/bar.js';
 import type { OrderIntent, TradingMode } from '../strategy/strategy.js';
 
 /**

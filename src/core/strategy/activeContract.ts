@@ -1,30 +1,10 @@
+import { productOf } from '../../shared/bar.js';
 import { assertObject, assertVersion } from '../state.js';
 
 /**
  * Products and their active (dominant, 主力) contracts. A strategy trades only the active
  * contract of each product; which one that is, is state (DOMAIN.md "MACD-TD strategy").
  */
-
-/**
- * The product of a symbol or vtSymbol: its leading letters (`rb2501.SHFE` → `rb`, `i9999` → `i`,
- * `SR501` → `SR`). A symbol without leading letters (a stock code) is its own product.
- */
-export function productOf(symbolOrVtSymbol: string): string {
-  // Asked on every intent, position and order the engine looks at: remembered, not re-matched.
-  const known = products.get(symbolOrVtSymbol);
-  if (known !== undefined) return known;
-  const dot = symbolOrVtSymbol.lastIndexOf('.');
-  const symbol = dot > 0 ? symbolOrVtSymbol.slice(0, dot) : symbolOrVtSymbol;
-  const m = /^[A-Za-z]+/.exec(symbol);
-  const product = m ? m[0] : symbol;
-  if (products.size >= PRODUCTS_REMEMBERED) products.clear();
-  products.set(symbolOrVtSymbol, product);
-  return product;
-}
-
-/** Bounds the memo: a process sees a few hundred contracts at most; past this it starts over. */
-const PRODUCTS_REMEMBERED = 4096;
-const products = new Map<string, string>();
 
 export interface ContractCandidate {
   /** The contract's id as the caller trades it; Kestrel passes vtSymbols (`rb2505.SHFE`). */

@@ -1,4 +1,4 @@
-import type { OhlcvBar } from '../../shared/bar.js';
+import { productOf, type OhlcvBar } from '../../shared/bar.js';
 import { pendingRollSchema, type PendingRoll, type RollPolicy } from '../../shared/contractRoll.js';
 import { FREEZE_REASONS, type RiskGateStateName } from '../../shared/risk.js';
 import type { StrategyDisplay } from '../../shared/strategyDisplay.js';
@@ -22,7 +22,7 @@ import { TradingCalendar } from '../market/tradingCalendar.js';
 import { RiskGate, type AllocatorCheck, type RiskGateState } from '../risk/riskGate.js';
 import type { WindowAnalysis } from '../signalEngine.js';
 import { assertCount, assertFinite, assertObject, assertVersion } from '../state.js';
-import { ActiveContracts, productOf, type ActiveContractsState } from './activeContract.js';
+import { ActiveContracts, type ActiveContractsState } from './activeContract.js';
 import { paramsHash } from './paramsHash.js';
 import type {
   BoundStrategy,

@@ -2,7 +2,7 @@ import { parseMacdTdConfig, type MacdTdConfig } from '../../shared/strategyConfi
 import type { PositionDirection } from '../broker/paperBroker.js';
 import type { WindowAnalysis } from '../signalEngine.js';
 import { assertCount, assertFinite, assertObject } from '../state.js';
-import { productOf } from './activeContract.js';
+import { productOf } from '../../shared/bar.js';
 import type { Strategy, StrategyContext, StrategyDefinition, StrategyStateEnvelope } from './strategy.js';
 
 /**

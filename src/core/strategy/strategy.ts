@@ -3,7 +3,8 @@ import type { RiskRefusalReason } from '../../shared/risk.js';
 import type { TradingParams } from '../../shared/strategyConfig.js';
 import type { StrategyDisplay } from '../../shared/strategyDisplay.js';
 import type { Bracket, Fill, Order, OrderSide, OrderType, Position, PositionDirection } from '../broker/paperBroker.js';
-import type { SignalParams, WindowAnalysis } from '../signalEngine.js';
+import type { SignalParams } from '../../shared/signalParams.js';
+import type { WindowAnalysis } from '../signalEngine.js';
 
 /**
  * The seam between a strategy and everything else (nautilus_trader's split: the Strategy

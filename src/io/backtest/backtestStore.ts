@@ -56,7 +56,6 @@ interface BacktestRow {
   sweep_point: string | null;
 }
 
-type TradeRowDb = [string, string, 'buy' | 'sell', 'open' | 'close', number, number, number, number, number | null];
 
 /** A label for lists when the job has none: strategy, window and universe. */
 export function defaultJobName(job: BacktestJob): string {
@@ -181,13 +180,12 @@ export class BacktestStore {
   }
 
   trades(id: string): BacktestTrade[] {
+    // Columns named as the record's fields: each row is a BacktestTrade as it comes.
     return this.db
-      .prepare<[string], TradeRowDb>(
-        `SELECT id, vt_symbol, side, "offset", price, volume, time, commission, pnl FROM backtest_trades WHERE backtest_id = ? ORDER BY seq`,
+      .prepare<[string], BacktestTrade>(
+        `SELECT id, vt_symbol AS vtSymbol, side, "offset", price, volume, time, commission, pnl FROM backtest_trades WHERE backtest_id = ? ORDER BY seq`,
       )
-      .raw(true)
-      .all(id)
-      .map(([tid, vtSymbol, side, offset, price, volume, time, commission, pnl]) => ({ id: tid, vtSymbol, side, offset, price, volume, time, commission, pnl }));
+      .all(id);
   }
 
   /** The whole equity curve (export). */

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { tradeFieldsOf } from '../../shared/backtest.js';
 import { statisticsPeriodRows, statisticsTotals, tradeStatistics } from '../../core/statistics.js';
 import type { TradingCalendar } from '../../core/market/tradingCalendar.js';
-import { TradingJournal, type JournalTrade, type TradeFilter } from '../../io/tradingJournal.js';
+import { TradingJournal, type TradeFilter } from '../../io/tradingJournal.js';
 import { ApiError, type ApiHandlers } from '../../shared/api.js';
 import type {
   StatisticsPeriodName,
@@ -14,6 +13,7 @@ import type {
   TradeSymbols,
 } from '../../shared/contract/trades.js';
 import { formatDatetime, parseDatetime } from '../../shared/time.js';
+import { journalTradeOf, type JournalTrade } from '../../shared/trade.js';
 
 export interface TradeServiceOptions {
   /** `<data>/kestrel.db`, where the workers journal their fills. */
@@ -47,7 +47,7 @@ export function journalFilterOf(params: TradeFilterParams): TradeFilter {
 }
 
 function wireTrade(t: JournalTrade): Trade {
-  return { ...tradeFieldsOf(t), variant: t.variant, datetime: formatDatetime(t.time), tradingDay: t.tradingDay };
+  return { ...journalTradeOf(t, t.variant, t.tradingDay), datetime: formatDatetime(t.time) };
 }
 
 /**

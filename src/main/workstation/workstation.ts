@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SignalParams } from '../../core/signalEngine.js';
+import type { SignalParams } from '../../shared/signalParams.js';
 import { isRegisteredStrategy, strategyFor } from '../../core/strategy/registry.js';
 import { isOwnBarDatabase, openBarStore } from '../../io/openBarStore.js';
 import type { BarStore } from '../../io/barStore.js';

@@ -4,6 +4,7 @@ import type { Snapshot } from '../../shared/snapshot.js';
 import type { StrategyDisplay } from '../../shared/strategyDisplay.js';
 import { getApi } from '../api/index.js';
 import { formatBarTime, formatPrice, formatSigned, formatVolume } from '../lib/format.js';
+import { pickInstrument } from '../lib/instruments.js';
 import { useConnection } from '../stores/connection.js';
 import { useTheme } from '../stores/theme.js';
 import { useTrading, type VariantBook } from '../stores/trading.js';
@@ -107,6 +108,8 @@ function MacdLegend({ point, precision, label }: { point: HoverPoint | null; pre
 
 export interface KlineChartViewProps {
   variant: string;
+  /** Which of the variant's instruments (a vtSymbol; a rolled one finds its product's new contract); the first when absent. */
+  instrument?: string | null;
   onSnapshot?: (snapshot: Snapshot) => void;
   /** Charts side by side (Compare): crosshair and visible time range follow the leader. */
   linker?: ChartLinker;
@@ -114,13 +117,14 @@ export interface KlineChartViewProps {
 }
 
 /**
- * The live K-line of a variant's first instrument. Loads the snapshot once, then follows
+ * The live K-line of one instrument of a variant (the first unless one is chosen). Loads the
+ * snapshot once, then follows
  * `variantUpdated` events bar by bar; reloads only when the chart cannot be updated in place
  * (history rewritten, missed updates, the event stream reconnected). Scrolled to its left
  * edge it loads older history from the API and prepends it. The variant's fills are marked on
  * the candles and its open position's average price drawn as a line.
  */
-export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-chart' }: KlineChartViewProps) {
+export function KlineChartView({ variant, instrument = null, onSnapshot, linker, testId = 'kline-chart' }: KlineChartViewProps) {
   const hostRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLDivElement>(null);
   const macdRef = useRef<HTMLDivElement>(null);
@@ -228,6 +232,7 @@ export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-ch
       host.dataset.historyLoads = String(historyLoads);
       host.dataset.hasMore = String(historyHasMore);
       host.dataset.positionLine = chart.positionLineShown ? 'shown' : 'none';
+      host.dataset.vtSymbol = chart.vtSymbol ?? '';
       if (macdRef.current) macdRef.current.dataset.macdPoints = String(c.macdPoints);
     };
     publishRef.current = publish;
@@ -270,12 +275,12 @@ export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-ch
       }
     };
 
-    const apply = (instrument: InstrumentUpdate): boolean => {
+    const apply = (live: InstrumentUpdate): boolean => {
       const result = chart.update({
-        vtSymbol: instrument.vtSymbol,
-        recent: instrument.recent,
-        forming: instrument.forming,
-        marks: instrument.marks,
+        vtSymbol: live.vtSymbol,
+        recent: live.recent,
+        forming: live.forming,
+        marks: live.marks,
       });
       publish();
       return result === 'applied';
@@ -315,7 +320,7 @@ export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-ch
         useTrading.getState().applySnapshot(snapshot);
         onSnapshotRef.current?.(snapshot);
         setDisplay(snapshot.display);
-        const first = snapshot.instruments[0];
+        const first = pickInstrument(snapshot.instruments, instrument);
         if (!first) {
           setLoad({ kind: 'empty', message: `${variant} publishes no instrument yet.` });
         } else {
@@ -340,8 +345,8 @@ export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-ch
           setLoad({ kind: 'ready' });
           // Updates that arrived while the snapshot was on its way, and are newer than it.
           for (const update of queued.splice(0)) {
-            const instrument = update.instruments[0];
-            if (instrument && isNewer(update, snapshot) && !apply(instrument)) reloadWanted = true;
+            const shown = pickInstrument(update.instruments, instrument);
+            if (shown && isNewer(update, snapshot) && !apply(shown)) reloadWanted = true;
           }
         }
         publish();
@@ -362,14 +367,14 @@ export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-ch
 
     const offUpdate = api.events.variantUpdated((update) => {
       if (update.summary.variant !== variant) return;
-      const instrument = update.instruments[0];
-      if (!instrument) return;
+      const shown = pickInstrument(update.instruments, instrument);
+      if (!shown) return;
       updatesHandled += 1;
       if (loading) {
         queued.push(update);
         return;
       }
-      if (!apply(instrument)) void reload();
+      if (!apply(shown)) void reload();
     });
     const offReopen = useConnection.subscribe((state, prev) => {
       if (state.reopenedAt !== prev.reopenedAt) void reload();
@@ -390,7 +395,7 @@ export function KlineChartView({ variant, onSnapshot, linker, testId = 'kline-ch
       chart.dispose();
       chartRef.current = null;
     };
-  }, [variant, linker]);
+  }, [variant, instrument, linker]);
 
   return (
     <div className="chart-frame">

@@ -458,11 +458,11 @@ export class KlineChart {
 
   private drawMarkers(): void {
     const td: SeriesMarker<Time>[] = markersFor(this.model.visibleMarks(), this.colors);
-    const windowMinutes = this.instrument?.windowMinutes;
+    const instrument = this.instrument;
     const fills =
-      windowMinutes === undefined || this.trades.length === 0
+      instrument === null || this.trades.length === 0
         ? []
-        : tradeMarkersFor(this.trades, windowMinutes, (t) => this.model.pointAt(t) !== null, this.colors);
+        : tradeMarkersFor(this.trades, instrument, (t) => this.model.pointAt(t) !== null, this.colors);
     this.tradeMarkerCount = fills.length;
     this.markers.setMarkers(fills.length === 0 ? td : mergeMarkers(td, fills));
   }

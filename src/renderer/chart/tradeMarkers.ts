@@ -18,16 +18,19 @@ function trimPrice(price: number): string {
  * Fills as markers on the candle of the window they happened in: buys ▲ under the bar, sells ▼
  * over it, the text saying whether it opened or closed a position. Fills of one side and
  * offset on the same bar share a marker (volume summed, prices listed once each), or their
- * texts would print over each other. Fills on a bar the chart does not hold are left out.
+ * texts would print over each other. Fills on a bar the chart does not hold, and fills of the
+ * variant's other instruments, are left out.
  */
 export function tradeMarkersFor(
   trades: readonly TradeRow[],
-  windowMinutes: number,
+  chart: { vtSymbol: string; windowMinutes: number },
   hasBar: (time: number) => boolean,
   colors: TradeMarkerColors,
 ): SeriesMarker<Time>[] {
+  const { vtSymbol, windowMinutes } = chart;
   const groups = new Map<string, { time: number; side: TradeRow['side']; offset: TradeRow['offset']; volume: number; prices: number[]; ids: string[] }>();
   for (const t of trades) {
+    if (t.vtSymbol !== vtSymbol) continue;
     const time = windowStartOf(t.time, windowMinutes);
     if (!hasBar(time)) continue;
     const key = `${time}:${t.side}:${t.offset}`;

@@ -20,14 +20,14 @@ function since(time: number | null): string {
  * The strategy's inputs at the last closed bar: EMA state, TD counts, dullness and
  * divergence with the bar they started on. Bottom signals lean long (up colour), top short.
  */
-export function SignalBadges({ signals, emaLabel = 'EMA' }: { signals: SignalState | null; emaLabel?: string }) {
+export function SignalBadges({ signals, emaLabel = 'EMA', vtSymbol = null }: { signals: SignalState | null; emaLabel?: string; vtSymbol?: string | null }) {
   if (!signals) return <div className="signals muted">No signal state yet.</div>;
   const { emaState, tdSetup, tdCountdown, bottomDullness, topDullness, bottomDivergence, topDivergence } = signals;
   const sideTone = (side: 'buy' | 'sell' | null): Tone => (side === 'buy' ? 'up' : side === 'sell' ? 'down' : 'off');
   const dullValue = (d: SignalState['bottomDullness']): string =>
     d.state === 'none' ? 'none' : `${d.state === 'structure' ? 'structure' : 'dull'}${since(d.since)}`;
   return (
-    <div className="signals" data-testid="signal-badges">
+    <div className="signals" data-testid="signal-badges" data-vt-symbol={vtSymbol ?? ''}>
       <Badge
         label={emaLabel}
         value={emaState}

@@ -7,11 +7,12 @@ import { RestartTag } from '../components/RestartTag.js';
 import { SignalBadges } from '../components/SignalBadges.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { formatAge, formatExchangeText } from '../lib/format.js';
+import { pickInstrument } from '../lib/instruments.js';
 import { shortcutAllowed } from '../lib/keyboard.js';
 import { useClock } from '../stores/clock.js';
 import { useNavigation } from '../stores/navigation.js';
 import { useTrading } from '../stores/trading.js';
-import { sourceOf, useVariants } from '../stores/variants.js';
+import { sourceOf, useVariants, type InstrumentSignals } from '../stores/variants.js';
 import '../styles/dashboard.css';
 
 function Field({ label, children, testId, title }: { label: string; children: ReactNode; testId?: string; title?: string }) {
@@ -32,7 +33,7 @@ function emaBadgeLabel(snapshot: Snapshot | null): string {
   return periods.length > 0 ? `EMA ${periods.join('/')}` : 'EMA';
 }
 
-function Header({ variant, snapshot }: { variant: string; snapshot: Snapshot | null }) {
+function Header({ variant, snapshot, vtSymbol: shownSymbol }: { variant: string; snapshot: Snapshot | null; vtSymbol: string | null }) {
   const summary = useVariants((s) => s.summaries[variant]);
   const order = useVariants((s) => s.order);
   const note = useVariants((s) => s.restartNotes[variant]);
@@ -40,7 +41,7 @@ function Header({ variant, snapshot }: { variant: string; snapshot: Snapshot | n
   const go = useNavigation((s) => s.go);
   const now = useClock((s) => s.now);
   const instrument = snapshot?.instruments[0];
-  const vtSymbol = summary?.vtSymbol ?? instrument?.vtSymbol ?? null;
+  const vtSymbol = shownSymbol ?? summary?.vtSymbol ?? instrument?.vtSymbol ?? null;
   const windowMinutes = summary?.windowMinutes ?? instrument?.windowMinutes ?? null;
   const status = summary?.status ?? snapshot?.status ?? null;
   const pid = summary ? summary.pid : (snapshot?.pid ?? null);
@@ -66,7 +67,7 @@ function Header({ variant, snapshot }: { variant: string; snapshot: Snapshot | n
           <StatusBadge status={status} />
         </span>
       ) : null}
-      <Field label="Symbol">
+      <Field label="Symbol" testId="dash-symbol">
         <span className="mono">{vtSymbol ?? '—'}</span>
       </Field>
       <Field label="Int.">{windowMinutes === null ? '—' : `${windowMinutes}m`}</Field>
@@ -96,6 +97,44 @@ function Header({ variant, snapshot }: { variant: string; snapshot: Snapshot | n
   );
 }
 
+/**
+ * One tab per instrument of a variant's universe (shown only when it has several): the chart and
+ * the signal badges below follow the chosen one. Tabs are the contracts traded now; after a roll
+ * a tab keeps its product and moves to the new contract.
+ */
+function InstrumentTabs({
+  variant,
+  instruments,
+  shown,
+}: {
+  variant: string;
+  instruments: readonly InstrumentSignals[];
+  shown: string | null;
+}) {
+  const choose = useVariants((s) => s.chooseInstrument);
+  if (instruments.length < 2) return null;
+  return (
+    <div className="instrument-tabs" role="tablist" aria-label="Instrument" data-testid="instrument-tabs">
+      {instruments.map((i) => (
+        <button
+          key={i.vtSymbol}
+          type="button"
+          role="tab"
+          className={i.vtSymbol === shown ? 'instrument-tab active' : 'instrument-tab'}
+          aria-selected={i.vtSymbol === shown}
+          data-testid="instrument-tab"
+          data-vt-symbol={i.vtSymbol}
+          title={`Show ${i.vtSymbol}: its chart and signals`}
+          onClick={() => choose(variant, i.vtSymbol)}
+        >
+          <span className="mono">{i.vtSymbol}</span>
+          <span className={`tab-ema tab-ema-${i.signals.emaState}`} aria-hidden="true" />
+        </button>
+      ))}
+    </div>
+  );
+}
+
 export function DashboardScreen() {
   const routeVariant = useNavigation((s) => s.variant);
   const lastVariant = useNavigation((s) => s.lastVariant);
@@ -103,8 +142,10 @@ export function DashboardScreen() {
   const order = useVariants((s) => s.order);
   const loaded = useVariants((s) => s.loaded);
   const variant = routeVariant ?? lastVariant ?? order[0] ?? null;
-  const liveSignals = useVariants((s) => (variant ? s.signals[variant] : undefined));
+  const liveInstruments = useVariants((s) => (variant ? s.instruments[variant] : undefined));
+  const chosen = useVariants((s) => (variant ? s.chosenInstruments[variant] : undefined));
   const setSnapshotSource = useVariants((s) => s.setSnapshotSource);
+  const seedInstruments = useVariants((s) => s.seedInstruments);
   const summary = useVariants((s) => (variant ? s.summaries[variant] : undefined));
   const book = useTrading((s) => (variant ? s.books[variant] : undefined));
   const [loadedSnapshot, setSnapshot] = useState<Snapshot | null>(null);
@@ -134,8 +175,9 @@ export function DashboardScreen() {
     (s: Snapshot) => {
       setSnapshot(s);
       setSnapshotSource(s.variant, s.source);
+      seedInstruments(s);
     },
-    [setSnapshotSource],
+    [setSnapshotSource, seedInstruments],
   );
 
   if (!variant) {
@@ -145,13 +187,16 @@ export function DashboardScreen() {
       </section>
     );
   }
-  const signals = liveSignals ?? snapshot?.instruments[0]?.signals ?? null;
+  const instruments = liveInstruments ?? snapshot?.instruments ?? [];
+  const shown = pickInstrument(instruments, chosen) ?? null;
   return (
     <section className="dashboard" data-testid="dashboard-screen">
-      <Header variant={variant} snapshot={snapshot} />
+      <Header variant={variant} snapshot={snapshot} vtSymbol={shown?.vtSymbol ?? null} />
       <BookStrip variant={variant} summary={summary} book={book} />
-      <SignalBadges signals={signals} emaLabel={emaBadgeLabel(snapshot)} />
-      <KlineChartView key={variant} variant={variant} onSnapshot={onSnapshot} />
+      <InstrumentTabs variant={variant} instruments={instruments} shown={shown?.vtSymbol ?? null} />
+      <SignalBadges signals={shown?.signals ?? null} emaLabel={emaBadgeLabel(snapshot)} vtSymbol={shown?.vtSymbol ?? null} />
+      {/* Only the trader's choice goes to the chart: its default is the same first instrument, so no reload when the list arrives. */}
+      <KlineChartView key={variant} variant={variant} instrument={chosen ?? null} onSnapshot={onSnapshot} />
       <div className="book-panels" data-testid="book-panels">
         <PositionsTable positions={book?.positions ?? []} />
         <OrdersTable orders={book?.orders ?? []} />

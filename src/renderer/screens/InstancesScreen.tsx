@@ -1,16 +1,19 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { VariantSummary } from '../../shared/api.js';
 import { getApi } from '../api/index.js';
 import { ConfirmDialog, type ConfirmRequest } from '../components/ConfirmDialog.js';
 import { RestartTag } from '../components/RestartTag.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { formatAge, formatExchangeText } from '../lib/format.js';
+import { productContractsOf } from '../lib/instruments.js';
 import { shortcutAllowed } from '../lib/keyboard.js';
 import { formatMoney, moneyTone } from '../lib/money.js';
 import { formatAvgPrice, formatLots, formatNetPosition, netPositions } from '../lib/position.js';
 import { useAlerts } from '../stores/alerts.js';
 import { useClock } from '../stores/clock.js';
 import { useCommands, type CommandKind } from '../stores/commands.js';
+import { useConnection } from '../stores/connection.js';
+import { useFlatten } from '../stores/flatten.js';
 import { useHalt } from '../stores/halt.js';
 import { useNavigation } from '../stores/navigation.js';
 import { useTrading, type VariantBook } from '../stores/trading.js';
@@ -26,8 +29,11 @@ const OK_NOTE_MS = 10_000;
 
 const PENDING_TEXT: Record<CommandKind, string> = { start: 'starting…', stop: 'stopping…', restart: 'restarting…' };
 
-/** Confirmed commands: stop and restart interrupt the worker, halt and resume change what it may send. */
-type ConfirmKind = 'stop' | 'restart' | 'halt' | 'resume';
+/** Confirmed commands: stop and restart interrupt the worker, halt and resume change what it may send, flatten closes what it holds. */
+type ConfirmKind = 'stop' | 'restart' | 'halt' | 'resume' | 'flatten';
+
+/** Why a row's Flatten is refused before it is clicked. */
+const READ_ONLY_REASON = 'This host was started without --allow-control: commands are refused.';
 
 function positionWords(book: VariantBook | undefined): string {
   const net = book ? netPositions(book.positions) : [];
@@ -37,6 +43,14 @@ function positionWords(book: VariantBook | undefined): string {
 }
 
 function confirmFor(kind: ConfirmKind, s: VariantSummary): ConfirmRequest {
+  if (kind === 'flatten') {
+    return {
+      title: `Flatten ${s.variant}?`,
+      body: `${s.variant} is halted, its resting orders are cancelled and every open position is closed with a market order at the next bar's open. It stays halted until resumed. ${positionWords(useTrading.getState().books[s.variant])}`,
+      confirmLabel: `Flatten ${s.variant}`,
+      danger: true,
+    };
+  }
   if (kind === 'halt') {
     return {
       title: `Halt trading in ${s.variant}?`,
@@ -159,6 +173,28 @@ function AlertsCell({ variant }: { variant: string }) {
   );
 }
 
+/** The variant's products, each with the contract it trades now. */
+function ProductsCell({ summary }: { summary: VariantSummary }) {
+  const instruments = useVariants((s) => s.instruments[summary.variant]);
+  const products = useMemo(() => productContractsOf(instruments, summary.vtSymbol), [instruments, summary.vtSymbol]);
+  const title = products.map((p) => `${p.product}: ${p.contract ?? 'not resolved yet'}`).join('\n');
+  return (
+    <td data-col="symbol" title={title}>
+      {products.length === 0 ? (
+        <span className="muted">—</span>
+      ) : (
+        <span className="product-contracts">
+          {products.map((p) => (
+            <span key={`${p.product}:${p.contract ?? ''}`} className="product-contract" data-testid="product-contract" data-product={p.product} data-contract={p.contract ?? ''}>
+              <span className="product">{p.product}</span> <span className="mono">{p.contract ?? '—'}</span>
+            </span>
+          ))}
+        </span>
+      )}
+    </td>
+  );
+}
+
 function Row({
   summary,
   selected,
@@ -168,8 +204,10 @@ function Row({
   summary: VariantSummary;
   selected: boolean;
   onOpen: (variant: string) => void;
-  onCommand: (kind: CommandKind | 'halt' | 'resume', summary: VariantSummary) => void;
+  onCommand: (kind: CommandKind | 'halt' | 'resume' | 'flatten', summary: VariantSummary) => void;
 }) {
+  const control = useConnection((s) => s.status?.controlEnabled ?? null);
+  const flattenPending = useFlatten((s) => s.pending[summary.variant] === true);
   const now = useClock((s) => s.now);
   const note = useVariants((s) => s.restartNotes[summary.variant]);
   const source = useVariants((s) => sourceOf(s, summary.variant));
@@ -207,9 +245,7 @@ function Row({
           </span>
         ) : null}
       </td>
-      <td className="mono" data-col="symbol" title={summary.vtSymbol ?? ''}>
-        {summary.vtSymbol ?? '—'}
-      </td>
+      <ProductsCell summary={summary} />
       <td className="num" data-col="interval">
         {summary.windowMinutes === null ? '—' : `${summary.windowMinutes}m`}
       </td>
@@ -278,6 +314,20 @@ function Row({
             >
               {haltPending !== undefined ? (haltPending ? 'Halting…' : 'Resuming…') : summary.halted ? 'Resume' : 'Halt'}
             </button>
+            <button
+              type="button"
+              className="btn btn-small btn-flatten"
+              disabled={control === false || !haltable || flattenPending}
+              onClick={() => onCommand('flatten', summary)}
+              data-testid="cmd-flatten"
+              title={
+                control === false
+                  ? READ_ONLY_REASON
+                  : `Flatten ${summary.variant}: halt it and close every open position at the next bar's open`
+              }
+            >
+              {flattenPending ? 'Flattening…' : 'Flatten'}
+            </button>
           </>
         )}
       </td>
@@ -342,6 +392,14 @@ function HaltNoteRow({ variant }: { variant: string }) {
   );
 }
 
+function FlattenNoteRow({ variant }: { variant: string }) {
+  const note = useFlatten((s) => s.notes[variant]);
+  const dismiss = useFlatten((s) => s.dismiss);
+  const now = useClock((s) => s.now);
+  if (!note || (note.kind === 'ok' && now - note.at > OK_NOTE_MS)) return null;
+  return <NoteRow variant={variant} kind={note.kind} command="flatten" text={note.text} testId="flatten-note" onDismiss={() => dismiss(variant)} />;
+}
+
 export function InstancesScreen() {
   const order = useVariants((s) => s.order);
   const summaries = useVariants((s) => s.summaries);
@@ -351,13 +409,14 @@ export function InstancesScreen() {
   const lastVariant = useNavigation((s) => s.lastVariant);
   const run = useCommands((s) => s.run);
   const runHalt = useHalt((s) => s.run);
+  const runFlatten = useFlatten((s) => s.run);
   const [selected, setSelected] = useState<string | null>(lastVariant);
   const [confirm, setConfirm] = useState<{ kind: ConfirmKind; summary: VariantSummary } | null>(null);
   useSeedBooks(order);
 
   const open = useCallback((variant: string) => go('dashboard', variant), [go]);
   const onCommand = useCallback(
-    (kind: CommandKind | 'halt' | 'resume', summary: VariantSummary) => {
+    (kind: CommandKind | 'halt' | 'resume' | 'flatten', summary: VariantSummary) => {
       if (kind === 'start') void run(getApi(), summary.variant, 'start');
       else setConfirm({ kind, summary });
     },
@@ -426,7 +485,7 @@ export function InstancesScreen() {
             <tr>
               <th>Variant</th>
               <th>Status</th>
-              <th>Symbol</th>
+              <th title="Each product of the variant and the contract it trades now">Products · contract</th>
               <th className="num">Int.</th>
               <th className="num" title="Start of the last 1-minute bar processed, exchange time">
                 Last bar (exch.)
@@ -460,6 +519,7 @@ export function InstancesScreen() {
                 <Row key={variant} summary={summary} selected={variant === selected} onOpen={open} onCommand={onCommand} />,
                 <CommandNoteRow key={`${variant}-note`} variant={variant} />,
                 <HaltNoteRow key={`${variant}-halt-note`} variant={variant} />,
+                <FlattenNoteRow key={`${variant}-flatten-note`} variant={variant} />,
               ];
             })}
           </tbody>
@@ -473,6 +533,7 @@ export function InstancesScreen() {
             const { kind, summary } = confirm;
             setConfirm(null);
             if (kind === 'halt' || kind === 'resume') void runHalt(getApi(), summary.variant, kind === 'halt');
+            else if (kind === 'flatten') void runFlatten(getApi(), summary.variant);
             else void run(getApi(), summary.variant, kind);
           }}
         />

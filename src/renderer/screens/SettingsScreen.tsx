@@ -686,7 +686,7 @@ function VariantsCard() {
     <Card title="Variants" testId="settings-variants" wide>
       {variants.length === 0 ? (
         <div className="muted note" data-testid="variants-none">
-          No variants configured: {demoEnabled ? 'the demo runs its own (demo-15m, demo-30m, demo-i-15m on the SIM market).' : 'nothing runs.'} Adding one
+          No variants configured: {demoEnabled ? 'the demo runs its own (demo-15m, demo-30m, demo-i-15m and demo-multi-15m on the SIM market).' : 'nothing runs.'} Adding one
           replaces the demo's.
         </div>
       ) : (

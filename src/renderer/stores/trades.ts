@@ -4,10 +4,10 @@ import type {
   StatisticsPeriodName,
   TradeFilterParams,
   TradePage,
-  TradeSide,
   TradeStatisticsResult,
   TradeSymbols,
 } from '../../shared/contract/trades.js';
+import type { TradeSide } from '../../shared/trade.js';
 import { getApi } from '../api/index.js';
 import { csvFileName, downloadText, fetchAllTrades, tradesCsv } from '../lib/tradesCsv.js';
 

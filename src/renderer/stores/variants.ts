@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import type { VariantSummary, VariantUpdate } from '../../shared/api.js';
-import type { SignalState } from '../../shared/snapshot.js';
+import type { SignalState, Snapshot } from '../../shared/snapshot.js';
 
 /** A worker that came back with a new process: shown on the row so a trader notices. */
 export interface RestartNote {
@@ -11,6 +11,12 @@ export interface RestartNote {
   at: number;
 }
 
+/** One instrument of a variant as the screens list it: which contract, and its signal state. */
+export interface InstrumentSignals {
+  vtSymbol: string;
+  signals: SignalState;
+}
+
 /** How long a "restarted" note stays on a row. */
 export const RESTART_NOTE_MS = 5 * 60_000;
 
@@ -18,8 +24,10 @@ export interface VariantsState {
   summaries: Record<string, VariantSummary>;
   /** Display order: as the host lists them. */
   order: string[];
-  /** The first instrument's signal state from the latest live update, per variant. */
-  signals: Record<string, SignalState>;
+  /** Each instrument of the variant with its signal state, from the latest live update (or its snapshot before any). */
+  instruments: Record<string, InstrumentSignals[]>;
+  /** The instrument (vtSymbol) the trader chose to look at, per variant; the first one when absent. */
+  chosenInstruments: Record<string, string>;
   /** Bar source per variant as the snapshot states it (more specific than the summary). */
   snapshotSources: Record<string, string>;
   restartNotes: Record<string, RestartNote>;
@@ -29,6 +37,9 @@ export interface VariantsState {
   lastUpdateAt: number | null;
   replaceAll(list: readonly VariantSummary[], nowMs: number): void;
   applyUpdate(update: VariantUpdate, nowMs: number): void;
+  /** A snapshot fetched for a variant no update has described yet: its instruments until one arrives. */
+  seedInstruments(snapshot: Snapshot): void;
+  chooseInstrument(variant: string, vtSymbol: string): void;
   remove(variant: string): void;
   setLoadError(message: string): void;
   setSnapshotSource(variant: string, source: string): void;
@@ -72,7 +83,8 @@ function mergeSummary(
 export const useVariants = create<VariantsState>((set, get) => ({
   summaries: {},
   order: [],
-  signals: {},
+  instruments: {},
+  chosenInstruments: {},
   snapshotSources: {},
   restartNotes: {},
   loaded: false,
@@ -103,19 +115,31 @@ export const useVariants = create<VariantsState>((set, get) => ({
     const state = get();
     const variant = update.summary.variant;
     const merged = mergeSummary(state, update.summary, nowMs);
-    const first = update.instruments[0];
+    const instruments = update.instruments.map((i) => ({ vtSymbol: i.vtSymbol, signals: i.signals }));
     set({
       ...merged,
       order: state.order.includes(variant) ? state.order : [...state.order, variant],
-      signals: first ? { ...state.signals, [variant]: first.signals } : state.signals,
+      instruments: instruments.length > 0 ? { ...state.instruments, [variant]: instruments } : state.instruments,
       lastUpdateAt: nowMs,
     });
+  },
+  seedInstruments(snapshot) {
+    const state = get();
+    if (state.instruments[snapshot.variant] || snapshot.instruments.length === 0) return;
+    const instruments = snapshot.instruments.map((i) => ({ vtSymbol: i.vtSymbol, signals: i.signals }));
+    set({ instruments: { ...state.instruments, [snapshot.variant]: instruments } });
+  },
+  chooseInstrument(variant, vtSymbol) {
+    if (get().chosenInstruments[variant] === vtSymbol) return;
+    set({ chosenInstruments: { ...get().chosenInstruments, [variant]: vtSymbol } });
   },
   remove(variant) {
     const state = get();
     const summaries = { ...state.summaries };
     delete summaries[variant];
-    set({ summaries, order: state.order.filter((v) => v !== variant) });
+    const instruments = { ...state.instruments };
+    delete instruments[variant];
+    set({ summaries, instruments, order: state.order.filter((v) => v !== variant) });
   },
   setLoadError(message) {
     set({ loadError: message });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { query } from '../contractKit.js';
 import { parseDatetime } from '../time.js';
+import { journalTradeSchema, tradeSideSchema } from '../trade.js';
 
 /**
  * Trades: the fills the strategy workers journal in `<data>/kestrel.db` (table `trades`), and
@@ -11,8 +12,6 @@ import { parseDatetime } from '../time.js';
  * journal writes it ('YYYY-MM-DD HH:MM:SS').
  */
 
-export const tradeSideSchema = z.enum(['buy', 'sell']);
-export type TradeSide = z.infer<typeof tradeSideSchema>;
 
 export const statisticsPeriodSchema = z.enum(['day', 'week', 'month']);
 export type StatisticsPeriodName = z.infer<typeof statisticsPeriodSchema>;
@@ -44,23 +43,8 @@ export const tradeFilterSchema = z.object({
 });
 export type TradeFilterParams = z.infer<typeof tradeFilterSchema>;
 
-export const tradeSchema = z.object({
-  id: z.string(),
-  variant: z.string(),
-  vtSymbol: z.string(),
-  side: tradeSideSchema,
-  offset: z.enum(['open', 'close']),
-  price: z.number(),
-  volume: z.number(),
-  /** Bar time of the fill, local-as-UTC seconds. */
-  time: z.number(),
-  /** The same, as exchange-time text 'YYYY-MM-DD HH:MM:SS'. */
-  datetime: z.string(),
-  commission: z.number(),
-  /** Net realised pnl of a closing fill; null for an opening one. */
-  pnl: z.number().nullable(),
-  tradingDay: z.string(),
-});
+/** A journalled fill with its time also as exchange-time text 'YYYY-MM-DD HH:MM:SS'. */
+export const tradeSchema = journalTradeSchema.extend({ datetime: z.string() });
 export type Trade = z.infer<typeof tradeSchema>;
 
 export const tradePageSchema = z.object({

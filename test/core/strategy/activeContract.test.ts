@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ActiveContracts, pickDominant, productOf, type ActiveContractsState } from '../../../src/core/strategy/activeContract.js';
+import { productOf } from '../../../src/shared/bar.js';
+import { ActiveContracts, pickDominant, type ActiveContractsState } from '../../../src/core/strategy/activeContract.js';
 
 describe('productOf', () => {
   it.each([
