@@ -145,13 +145,13 @@ export class VariantRunner {
     return this.engine;
   }
 
-  /** True from the "Feed stalled" alert until bars come again. */
   /** The risk gate's refusals per reason since the variant began (restored with its state); all 0 before the engine exists. */
   refusalCounts(): Record<RiskRefusalReason, number> {
     const engine = this.engine;
     return Object.fromEntries(RISK_REFUSAL_REASONS.map((r) => [r, engine ? engine.refusals(r) : 0])) as Record<RiskRefusalReason, number>;
   }
 
+  /** True from the "Feed stalled" alert until bars come again. */
   get feedStalled(): boolean {
     return this.stalled;
   }
@@ -255,9 +255,20 @@ export class VariantRunner {
    * the latency is counted from the read that found the bar.
    */
   private barLatencySeconds(vtSymbol: string, bar: OhlcvBar, readAtMs: number, nowMs: number): number {
-    const live = this.launch.variant.feed.kind !== 'replay' && this.launch.sourceLabel !== 'simulated';
-    if (live && CHINA_FUTURES_EXCHANGES.has(parseVtSymbol(vtSymbol).exchange)) return nowInZone(8, nowMs) - (bar.time + 60) + (nowMs % 1000) / 1000;
+    if (this.exchangeClock(vtSymbol)) return nowInZone(8, nowMs) - (bar.time + 60) + (nowMs % 1000) / 1000;
     return (nowMs - readAtMs) / 1000;
+  }
+
+  /** Per instrument, decided once: the latency is measured on the exchange's clock (a live feed of China's futures exchanges). */
+  private readonly onExchangeClock = new Map<string, boolean>();
+  private exchangeClock(vtSymbol: string): boolean {
+    let known = this.onExchangeClock.get(vtSymbol);
+    if (known === undefined) {
+      const live = this.launch.variant.feed.kind !== 'replay' && this.launch.sourceLabel !== 'simulated';
+      known = live && CHINA_FUTURES_EXCHANGES.has(parseVtSymbol(vtSymbol).exchange);
+      this.onExchangeClock.set(vtSymbol, known);
+    }
+    return known;
   }
 
   /** The last `wanted` 1-minute bars of each instrument before `before` (all when null). */
@@ -299,7 +310,11 @@ export class VariantRunner {
         (group) => {
           this.process(group);
           const latency = this.deps.onBarProcessed;
-          if (latency) for (const g of group) latency(this.barLatencySeconds(g.vtSymbol, g.bar, readAt, this.clock().getTime()));
+          if (latency) {
+            // One clock read per minute processed, not per bar: the bars of a minute are processed together.
+            const now = this.clock().getTime();
+            for (const g of group) latency(this.barLatencySeconds(g.vtSymbol, g.bar, readAt, now));
+          }
         },
         until,
       );

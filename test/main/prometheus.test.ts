@@ -96,7 +96,13 @@ describe.skipIf(!installed)('monitoring files against a real Prometheus', () => 
         supervisor: { maxCrashes: 1 },
         metrics: { port: 0 },
         // An allocation group, so that the allocator's panels have a group to show.
-        allocation: { groups: [{ name: 'demo-pot', totalFunds: 1_000_000, symbols: [{ symbol: 'rb9999.SIM' }, { symbol: 'i9999.SIM' }] }] },
+        // Two allocation groups: one for the allocator's panels, one that the rules' scenario fills past 90 %.
+        allocation: {
+          groups: [
+            { name: 'demo-pot', totalFunds: 1_000_000, symbols: [{ symbol: 'rb9999.SIM' }, { symbol: 'i9999.SIM' }] },
+            { name: 'demo-full', totalFunds: 10_000, globalMaxUsage: 0.8, symbols: [{ symbol: 'm9999.SIM', maxUsagePct: 1 }] },
+          ],
+        },
       },
     });
     cleanups.push(() => harness.stop());
@@ -197,21 +203,34 @@ describe.skipIf(!installed)('monitoring files against a real Prometheus', () => 
       ['demo-15m', String(RISK_REFUSAL_REASONS.length)],
       ['demo-30m', String(RISK_REFUSAL_REASONS.length)],
     ]);
-    expect((await values('kestrel_allocator_usage_ratio')).map((r) => r.metric['symbol']).sort()).toEqual(['*', 'i9999.SIM', 'rb9999.SIM']);
+    expect((await values('kestrel_allocator_usage_ratio{group="demo-pot"}')).map((r) => r.metric['symbol']).sort()).toEqual(['*', 'i9999.SIM', 'rb9999.SIM']);
     expect(Number((await values('kestrel_backtest_jobs{state="completed"}'))[0]?.value[1])).toBe(1);
     expect(Number((await values('kestrel_backtest_bars_per_second{kind="backtest"}'))[0]?.value[1])).toBeGreaterThan(0);
   });
 
-  it('every rule expression parses, and KestrelWorkerDown fires for a SIGKILLed worker', { timeout: 180_000 }, async () => {
+  it('every rule expression parses; KestrelAllocatorHigh fires for a group past 90 %, KestrelWorkerDown for a SIGKILLed worker', { timeout: 180_000 }, async () => {
     const rules = ruleExpressions(readFileSync(join(MONITORING, 'kestrel.rules.yml'), 'utf8'));
     expect(rules.map((r) => r.alert).sort()).toEqual(['KestrelAllocatorHigh', 'KestrelDrawdownHigh', 'KestrelFeedStalled', 'KestrelRestartsRising', 'KestrelSnapshotStale', 'KestrelWorkerDown']);
     for (const rule of rules) expect({ rule: rule.alert, status: (await query(rule.expr)).status }).toEqual({ rule: rule.alert, status: 'success' });
 
-    const firing = async (): Promise<{ labels: Record<string, string>; state: string }[]> => {
+    const alertsNamed = async (name: string): Promise<{ labels: Record<string, string>; state: string }[]> => {
       const res = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
-      return res.data.alerts.filter((a) => a.labels['alertname'] === 'KestrelWorkerDown');
+      return res.data.alerts.filter((a) => a.labels['alertname'] === name);
     };
+    const firing = (): Promise<{ labels: Record<string, string>; state: string }[]> => alertsNamed('KestrelWorkerDown');
     expect(await firing()).toEqual([]);
+
+    // The allocator past 90 %: a buy of 95 % of the group's usable funds, granted by its real authority
+    // (through the entry the supervisor routes a worker's request to), fires KestrelAllocatorHigh for that group only.
+    expect(await alertsNamed('KestrelAllocatorHigh')).toEqual([]);
+    const decisions: unknown[] = [];
+    harness.workstation.allocation.handleWorkerMessage('demo-15m', { type: 'allocationRequest', requestId: 'r1', group: 'demo-full', symbol: 'm9999.SIM', amount: 7_600 }, (m) => decisions.push(m));
+    expect(decisions).toEqual([{ type: 'allocationDecision', requestId: 'r1', granted: true, reason: null }]);
+    const high = await waitFor('KestrelAllocatorHigh firing', async () => {
+      const a = await alertsNamed('KestrelAllocatorHigh');
+      return a.some((x) => x.state === 'firing') ? a : undefined;
+    }, 60_000, 250);
+    expect(high.map((a) => [a.labels['group'], a.state])).toEqual([['demo-full', 'firing']]);
     const pid = harness.workstation.summaryOf('demo-15m').pid;
     expect(pid).not.toBeNull();
     process.kill(pid!, 'SIGKILL');
