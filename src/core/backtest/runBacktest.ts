@@ -5,6 +5,7 @@ import { statisticsPeriodRows, statisticsTotals, tradeStatistics } from '../stat
 import { TradingEngine } from '../strategy/engine.js';
 import { strategyFor } from '../strategy/registry.js';
 import type { InstrumentBar } from '../strategy/strategy.js';
+import { MIN_WINDOW_BARS_TO_TRADE, fewestWindowBars } from '../strategy/warmUp.js';
 import { sliceRange, type ColumnarBars } from './columnarBars.js';
 import { lookupBacktestStrategy } from './strategyCatalog.js';
 
@@ -75,6 +76,8 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
   let lastTime: number | null = null;
   let nextCheck = checkEvery;
   let status: BacktestRun['status'] = 'completed';
+  const symbols = inRange.map((s) => s.vtSymbol);
+  let warm = false;
 
   for (;;) {
     // k-way merge: the earliest minute among the heads; every instrument's bar of that minute goes
@@ -106,7 +109,9 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
         },
       });
     }
-    const { fills } = engine.onMinuteBars(group, 'live');
+    // As a live variant started without history: no order until every instrument's indicators have settled.
+    if (!warm) warm = fewestWindowBars(engine, symbols) >= MIN_WINDOW_BARS_TO_TRADE;
+    const { fills } = engine.onMinuteBars(group, warm ? 'live' : 'degraded');
     for (let f = 0; f < fills.length; f++) trades.push(tradeFieldsOf((fills[f] as (typeof fills)[number]).trade));
     firstTime ??= minute;
     lastTime = minute;
