@@ -147,6 +147,7 @@ export class Workstation {
       bus: this.bus,
       command,
       version: opts.version,
+      windowBars: (params, signal) => this.history.barHistoryWith(params, signal),
       queue: opts.settings.backtest.queue === 'local' ? null : { url: opts.settings.backtest.queue, name: opts.settings.backtest.queueName },
     });
     this.dashboard = new DashboardService({
