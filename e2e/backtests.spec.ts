@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import type { BacktestSummary } from '../src/shared/backtest.js';
 import type { BarOverviewResult } from '../src/shared/contract/data.js';
 import { expect, test, type KestrelHost } from './host.js';
@@ -24,6 +24,13 @@ async function demoRange(host: KestrelHost): Promise<{ from: string; to: string 
     if (row && row.count > 5000) return { from: row.start.slice(0, 10), to: row.end.slice(0, 10) };
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** Parameters that make the demo tape trade often. */
+const ACTIVE = { stopLoss: { unit: 'ticks', value: 30 }, takeProfit: { unit: 'ticks', value: 60 }, maxDailyOpenPerProduct: 5 };
+
+async function numberAttr(locator: Locator, name: string): Promise<number> {
+  return Number(await locator.getAttribute(name));
 }
 
 async function statusOf(host: KestrelHost, id: string): Promise<string | undefined> {
@@ -64,7 +71,7 @@ test('backtests: form, progress, cancel, result, compare, sweep heatmap', async 
   await host.api('/api/backtests/queue', { method: 'POST', body: JSON.stringify({ paused: false }) });
 
   // A second completed run, then both compared.
-  const second = await host.api<{ id: string }>('/api/backtests/start', { method: 'POST', body: JSON.stringify({ ...job, symbols: ['rb9999.SIM'], windowMinutes: 15 }) });
+  const second = await host.api<{ id: string }>('/api/backtests/start', { method: 'POST', body: JSON.stringify({ ...job, symbols: ['rb9999.SIM'], windowMinutes: 15, params: ACTIVE }) });
   await expect.poll(() => statusOf(host, second.body.id), { timeout: 120_000 }).toBe('completed');
   const picks = page.getByTestId('bt-history').locator('[data-status="completed"]').getByTestId('bt-compare-pick');
   await picks.nth(0).check();
@@ -80,6 +87,21 @@ test('backtests: form, progress, cancel, result, compare, sweep heatmap', async 
   await expect(page.getByTestId('equity-chart')).toBeVisible();
   await expect(page.getByTestId('bt-months').locator('tbody tr').first()).toBeVisible();
   await screenshot(page, 'backtests-result');
+
+  // Its K-line: the range's bars, the fills as markers beside the strategy's own TD marks.
+  const trades = (await host.api<{ trades: unknown[] }>(`/api/backtests/${second.body.id}`)).body.trades.length;
+  expect(trades).toBeGreaterThan(0);
+  const kline = page.getByTestId('bt-kline');
+  await expect(kline).toHaveAttribute('data-load', 'ready', { timeout: 30_000 });
+  await expect(kline).toHaveAttribute('data-vt-symbol', 'rb9999.SIM');
+  await expect.poll(() => numberAttr(kline, 'data-bar-count')).toBeGreaterThan(100);
+  await expect.poll(() => numberAttr(kline, 'data-trade-markers')).toBeGreaterThan(0);
+  const tradeMarkers = await numberAttr(kline, 'data-trade-markers');
+  // Fills of one side and offset on one window share a marker: never more markers than fills.
+  expect(tradeMarkers).toBeLessThanOrEqual(trades);
+  expect(await numberAttr(kline, 'data-marker-count')).toBeGreaterThan(tradeMarkers);
+  await kline.scrollIntoViewIfNeeded();
+  await screenshot(page, 'backtests-result-kline');
 
   // A sweep over two parameters: its heatmap, and a cell that opens its run.
   const sweep = await host.api<{ id: string }>('/api/sweeps/start', {
