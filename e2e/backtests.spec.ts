@@ -3,7 +3,10 @@ import { join, resolve } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import type { BacktestSummary } from '../src/shared/backtest.js';
 import type { BarOverviewResult } from '../src/shared/contract/data.js';
-import { expect, test, type KestrelHost } from './host.js';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { REMOTE_PAUSE_UNAVAILABLE } from '../src/shared/backtest.js';
+import { expect, startHost, test, type KestrelHost } from './host.js';
 
 /**
  * The Backtests screens on the headless host's demo bars (the simulated market's backfill):
@@ -119,4 +122,34 @@ test('backtests: form, progress, cancel, result, compare, sweep heatmap', async 
   await screenshot(page, 'backtests-sweep-heatmap');
   await page.getByTestId('bt-heat-cell').first().click();
   await expect(page.getByTestId('bt-result')).toBeVisible();
+});
+
+test('backtests on the Redis queue: the screen says where jobs run, Pause is disabled with the reason, Cancel works', async ({ page }) => {
+  test.setTimeout(180_000);
+  const REDIS = 'redis://127.0.0.1:6379';
+  const name = `e2e-${randomUUID().slice(0, 8)}`;
+  const host = await startHost({ allowControl: true, extraArgs: ['--queue', REDIS, '--queue-name', name] });
+  try {
+    const range = await demoRange(host);
+    await page.goto(`${host.url}#/backtests`);
+    await expect(page.getByTestId('bt-queue-where')).toHaveAttribute('data-kind', 'redis');
+    await expect(page.getByTestId('bt-queue-where')).toContainText(name);
+    // No backtest-worker takes it: the job waits on the queue.
+    const job = { strategy: 'macd-td', symbols: ['rb9999.SIM'], from: range.from, to: range.to, windowMinutes: 15 };
+    const started = await host.api<{ id: string }>('/api/backtests/start', { method: 'POST', body: JSON.stringify(job) });
+    const row = page.locator(`[data-testid="bt-row"][data-id="${started.body.id}"]`);
+    await expect(row).toHaveAttribute('data-status', 'queued');
+    const pause = row.getByTestId('bt-pause');
+    await expect(pause).toBeDisabled();
+    await expect(pause).toHaveAttribute('title', REMOTE_PAUSE_UNAVAILABLE);
+    await screenshot(page, 'backtests-redis-queue');
+    await row.getByTestId('bt-cancel').click();
+    await expect(page.locator(`[data-testid="bt-row"][data-id="${started.body.id}"]`)).toHaveAttribute('data-status', 'cancelled');
+  } finally {
+    await host.stop();
+    const redis = new Redis(REDIS);
+    const keys = await redis.keys(`kestrel:${name}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  }
 });
