@@ -1,9 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import type { BacktestSummary } from '../src/shared/backtest.js';
 import type { BarOverviewResult } from '../src/shared/contract/data.js';
-import { expect, test, type KestrelHost } from './host.js';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { REMOTE_PAUSE_UNAVAILABLE } from '../src/shared/backtest.js';
+import { expect, startHost, test, type KestrelHost } from './host.js';
 
 /**
  * The Backtests screens on the headless host's demo bars (the simulated market's backfill):
@@ -24,6 +27,13 @@ async function demoRange(host: KestrelHost): Promise<{ from: string; to: string 
     if (row && row.count > 5000) return { from: row.start.slice(0, 10), to: row.end.slice(0, 10) };
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** Parameters that make the demo tape trade often. */
+const ACTIVE = { stopLoss: { unit: 'ticks', value: 30 }, takeProfit: { unit: 'ticks', value: 60 }, maxDailyOpenPerProduct: 5 };
+
+async function numberAttr(locator: Locator, name: string): Promise<number> {
+  return Number(await locator.getAttribute(name));
 }
 
 async function statusOf(host: KestrelHost, id: string): Promise<string | undefined> {
@@ -64,7 +74,7 @@ test('backtests: form, progress, cancel, result, compare, sweep heatmap', async 
   await host.api('/api/backtests/queue', { method: 'POST', body: JSON.stringify({ paused: false }) });
 
   // A second completed run, then both compared.
-  const second = await host.api<{ id: string }>('/api/backtests/start', { method: 'POST', body: JSON.stringify({ ...job, symbols: ['rb9999.SIM'], windowMinutes: 15 }) });
+  const second = await host.api<{ id: string }>('/api/backtests/start', { method: 'POST', body: JSON.stringify({ ...job, symbols: ['rb9999.SIM'], windowMinutes: 15, params: ACTIVE }) });
   await expect.poll(() => statusOf(host, second.body.id), { timeout: 120_000 }).toBe('completed');
   const picks = page.getByTestId('bt-history').locator('[data-status="completed"]').getByTestId('bt-compare-pick');
   await picks.nth(0).check();
@@ -80,6 +90,21 @@ test('backtests: form, progress, cancel, result, compare, sweep heatmap', async 
   await expect(page.getByTestId('equity-chart')).toBeVisible();
   await expect(page.getByTestId('bt-months').locator('tbody tr').first()).toBeVisible();
   await screenshot(page, 'backtests-result');
+
+  // Its K-line: the range's bars, the fills as markers beside the strategy's own TD marks.
+  const trades = (await host.api<{ trades: unknown[] }>(`/api/backtests/${second.body.id}`)).body.trades.length;
+  expect(trades).toBeGreaterThan(0);
+  const kline = page.getByTestId('bt-kline');
+  await expect(kline).toHaveAttribute('data-load', 'ready', { timeout: 30_000 });
+  await expect(kline).toHaveAttribute('data-vt-symbol', 'rb9999.SIM');
+  await expect.poll(() => numberAttr(kline, 'data-bar-count')).toBeGreaterThan(100);
+  await expect.poll(() => numberAttr(kline, 'data-trade-markers')).toBeGreaterThan(0);
+  const tradeMarkers = await numberAttr(kline, 'data-trade-markers');
+  // Fills of one side and offset on one window share a marker: never more markers than fills.
+  expect(tradeMarkers).toBeLessThanOrEqual(trades);
+  expect(await numberAttr(kline, 'data-marker-count')).toBeGreaterThan(tradeMarkers);
+  await kline.scrollIntoViewIfNeeded();
+  await screenshot(page, 'backtests-result-kline');
 
   // A sweep over two parameters: its heatmap, and a cell that opens its run.
   const sweep = await host.api<{ id: string }>('/api/sweeps/start', {
@@ -97,4 +122,34 @@ test('backtests: form, progress, cancel, result, compare, sweep heatmap', async 
   await screenshot(page, 'backtests-sweep-heatmap');
   await page.getByTestId('bt-heat-cell').first().click();
   await expect(page.getByTestId('bt-result')).toBeVisible();
+});
+
+test('backtests on the Redis queue: the screen says where jobs run, Pause is disabled with the reason, Cancel works', async ({ page }) => {
+  test.setTimeout(180_000);
+  const REDIS = 'redis://127.0.0.1:6379';
+  const name = `e2e-${randomUUID().slice(0, 8)}`;
+  const host = await startHost({ allowControl: true, extraArgs: ['--queue', REDIS, '--queue-name', name] });
+  try {
+    const range = await demoRange(host);
+    await page.goto(`${host.url}#/backtests`);
+    await expect(page.getByTestId('bt-queue-where')).toHaveAttribute('data-kind', 'redis');
+    await expect(page.getByTestId('bt-queue-where')).toContainText(name);
+    // No backtest-worker takes it: the job waits on the queue.
+    const job = { strategy: 'macd-td', symbols: ['rb9999.SIM'], from: range.from, to: range.to, windowMinutes: 15 };
+    const started = await host.api<{ id: string }>('/api/backtests/start', { method: 'POST', body: JSON.stringify(job) });
+    const row = page.locator(`[data-testid="bt-row"][data-id="${started.body.id}"]`);
+    await expect(row).toHaveAttribute('data-status', 'queued');
+    const pause = row.getByTestId('bt-pause');
+    await expect(pause).toBeDisabled();
+    await expect(pause).toHaveAttribute('title', REMOTE_PAUSE_UNAVAILABLE);
+    await screenshot(page, 'backtests-redis-queue');
+    await row.getByTestId('bt-cancel').click();
+    await expect(page.locator(`[data-testid="bt-row"][data-id="${started.body.id}"]`)).toHaveAttribute('data-status', 'cancelled');
+  } finally {
+    await host.stop();
+    const redis = new Redis(REDIS);
+    const keys = await redis.keys(`kestrel:${name}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  }
 });

@@ -35,6 +35,8 @@ export interface KestrelHost {
 export interface StartOptions {
   allowControl?: boolean;
   demoSpeed?: number;
+  /** More `serve` flags (e.g. --queue redis://…). */
+  extraArgs?: readonly string[];
 }
 
 export async function startHost(opts: StartOptions = {}): Promise<KestrelHost & { stop(): Promise<void> }> {
@@ -52,6 +54,7 @@ export async function startHost(opts: StartOptions = {}): Promise<KestrelHost & 
     '--token',
     token,
     ...(opts.allowControl ? ['--allow-control'] : []),
+    ...(opts.extraArgs ?? []),
   ];
   // Its own process group, so that teardown takes the workers down with it.
   const child: ChildProcess = spawn(process.execPath, args, {

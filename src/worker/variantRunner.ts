@@ -5,6 +5,7 @@ import { TradingCalendar } from '../core/market/tradingCalendar.js';
 import { pickDominant } from '../core/strategy/activeContract.js';
 import { dailyVolumesOf, overtakingContract, type DailyVolumes } from '../core/strategy/contractRoll.js';
 import { TradingEngine, orderViewOf, type ContractRollPlan, type EngineEvents, type EngineOptions } from '../core/strategy/engine.js';
+import { MIN_WINDOW_BARS_TO_TRADE, fewestWindowBars } from '../core/strategy/warmUp.js';
 import { mergeMinutes, type InstrumentSeries } from '../core/strategy/minuteMerge.js';
 import { strategyFor } from '../core/strategy/registry.js';
 import type { BoundStrategy, InstrumentBar, TradingMode } from '../core/strategy/strategy.js';
@@ -39,8 +40,7 @@ export interface VariantRunnerDeps {
   onRestored?: (seconds: number) => void;
 }
 
-/** Below this many window bars the indicators have not settled: compute, show, never trade. */
-export const MIN_WINDOW_BARS_TO_TRADE = 100;
+export { MIN_WINDOW_BARS_TO_TRADE } from '../core/strategy/warmUp.js';
 const FOLLOW_BATCH = 5_000;
 /**
  * How far back the roll check reads volumes: `rollDays` trading days plus weekends and a long
@@ -136,9 +136,7 @@ export class VariantRunner {
 
   /** The fewest window bars any instrument has (trading waits for MIN_WINDOW_BARS_TO_TRADE on each). */
   get windowBarCount(): number {
-    let min = Number.POSITIVE_INFINITY;
-    for (const vt of this.instruments) min = Math.min(min, this.engine?.pipeline(vt)?.windowBarCount ?? 0);
-    return min === Number.POSITIVE_INFINITY ? 0 : min;
+    return this.engine ? fewestWindowBars(this.engine, this.instruments) : 0;
   }
 
   get tradingEngine(): TradingEngine | null {
@@ -329,11 +327,6 @@ export class VariantRunner {
         this.stalled = false;
         this.alert({ level: 'INFO', title: 'Feed resumed', message: `${this.launch.variant.name}: new bars again` });
       }
-      if (this.degradedReason?.startsWith('only ') && this.windowBarCount >= MIN_WINDOW_BARS_TO_TRADE) {
-        this.degradedReason = null;
-        this.deps.log.info('enough history accumulated: trading enabled', { windows: this.windowBarCount });
-        this.unfreeze();
-      }
       this.writeSnapshot(false);
     }
     return total;
@@ -380,6 +373,12 @@ export class VariantRunner {
 
   private process(group: readonly InstrumentBar[]): void {
     const engine = this.engine as TradingEngine;
+    // Trading starts at the first minute with enough window bars, whatever the batch: as a backtest does.
+    if (this.mode === 'degraded' && this.degradedReason?.startsWith('only ') && this.windowBarCount >= MIN_WINDOW_BARS_TO_TRADE) {
+      this.degradedReason = null;
+      this.deps.log.info('enough history accumulated: trading enabled', { windows: this.windowBarCount });
+      this.unfreeze();
+    }
     const events = engine.onMinuteBars(group, this.mode);
     const time = group[0]?.bar.time;
     if (time !== undefined && (this.lastMinute === null || time > this.lastMinute)) this.lastMinute = time;

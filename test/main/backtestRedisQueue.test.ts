@@ -17,6 +17,7 @@ import { REMOTE_PAUSE_UNAVAILABLE, backtestJobSchema, type BacktestProgress, typ
 import { ACTIVE_MACD_TD, seedDataDir } from '../backtest/fixtures.js';
 import { PROJECT_ROOT } from '../cli/cliHarness.js';
 import { freshDir, waitFor } from '../helpers.js';
+import { exitOf, killGroup, listening, spawnServe } from '../serveProcess.js';
 import { startHarness, type Harness } from './workstationHarness.js';
 
 const REDIS = 'redis://127.0.0.1:6379';
@@ -124,4 +125,22 @@ describe('the workstation on the Redis queue (real Redis, real backtest-worker)'
     expect(result.status).toBe('completed');
     expect(updates.filter((u) => u.id === id).map((u) => u.status)).toEqual(expect.arrayContaining(['queued', 'running', 'completed']));
   }, 300_000);
+
+  it('kestrel serve --queue: the workstation sends its backtests to Redis; a URL that is not Redis is a usage error (exit 2)', async () => {
+    const dir = join(tmp.dir, 'serve');
+    mkdirSync(dir);
+    const bad = spawnServe(dir, ['--port', '0', '--no-demo', '--queue', 'http://127.0.0.1:6379']);
+    expect((await exitOf(bad)).code).toBe(2);
+    expect(bad.output()).toContain('--queue: "http://127.0.0.1:6379" is not a redis:// URL');
+    const serve = spawnServe(dir, ['--port', '0', '--no-demo', '--token', 'tok', '--queue', REDIS, '--queue-name', QUEUE]);
+    try {
+      const origin = await listening(serve);
+      expect(serve.output()).toContain(`Backtests: BullMQ queue "${QUEUE}" on Redis`);
+      const res = await fetch(`${origin}/api/backtest-queue`, { headers: { authorization: 'Bearer tok' } });
+      expect(await res.json()).toEqual({ kind: 'redis', address: REDIS, name: QUEUE, pauseUnavailable: REMOTE_PAUSE_UNAVAILABLE });
+    } finally {
+      killGroup(serve.child);
+      await serve.exit;
+    }
+  }, 120_000);
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../src/core/backtest/runBacktest.js';
 import { columnsOf, readSharedBars } from '../../src/io/backtest/barCache.js';
 import type { BacktestProgress, BacktestSummary } from '../../src/shared/backtest.js';
-import { backtestJobSchema } from '../../src/shared/backtest.js';
+import { backtestJobSchema, rangeOfJob } from '../../src/shared/backtest.js';
 import type { CallContext } from '../../src/shared/api.js';
 import { ACTIVE_MACD_TD, seedDataDir } from '../backtest/fixtures.js';
 import { freshDir, waitFor } from '../helpers.js';
@@ -49,6 +49,36 @@ describe('backtests through the workstation', () => {
     expect(result.months.length).toBeGreaterThan(0);
     const csv = await h().exportBacktest({ id, what: 'trades' }, ctx);
     expect(csv.csv.trim().split('\n')).toHaveLength(direct.trades.length + 1);
+  }, 300_000);
+
+  it("serves a result's K-line a page at a time: window bars inside its range only, the strategy's marks, the live history's values", async () => {
+    const job = backtestJobSchema.parse({ ...JOB, symbols: ['rb9999.SIM'], from: '2025-01-10', to: '2025-01-31' });
+    const { id } = await h().startBacktest(job, ctx);
+    await waitFor('completed', async () => (await statusOf(id)) === 'completed', 240_000);
+    const range = rangeOfJob(job);
+    const first = await h().getBacktestBars({ id, vtSymbol: 'rb9999.SIM', count: 100 }, ctx);
+    expect(first.windowMinutes).toBe(15);
+    expect(first.display.marks).toEqual(['td']);
+    expect(first.bars).toHaveLength(100);
+    expect(first.hasMore).toBe(true);
+    // The same bars and values the live chart's history gives for that stretch.
+    const live = await h().getBarHistory({ vtSymbol: 'rb9999.SIM', windowMinutes: 15, before: range.to + 1, count: 100 }, ctx);
+    expect(first.bars).toEqual(live.bars);
+    const bars = [...first.bars];
+    const marks = [...first.marks];
+    let page = first;
+    while (page.hasMore) {
+      page = await h().getBacktestBars({ id, vtSymbol: 'rb9999.SIM', count: 100, before: bars[0]?.time as number }, ctx);
+      bars.unshift(...page.bars);
+      marks.unshift(...page.marks);
+    }
+    expect(bars.length).toBeGreaterThan(300);
+    expect(bars[0]?.time).toBeGreaterThanOrEqual(range.from);
+    expect(bars.at(-1)?.time).toBeLessThanOrEqual(range.to);
+    for (let i = 1; i < bars.length; i++) expect(bars[i]?.time).toBeGreaterThan(bars[i - 1]?.time as number);
+    expect(marks.length).toBeGreaterThan(0);
+    expect(marks.every((m) => m.time >= range.from && m.time <= range.to)).toBe(true);
+    await expect(h().getBacktestBars({ id, vtSymbol: 'i9999.SIM', count: 100 }, ctx)).rejects.toMatchObject({ status: 400, fields: [{ path: 'vtSymbol' }] });
   }, 300_000);
 
   it('pause holds the bar count still; cancel ends the job as cancelled', async () => {

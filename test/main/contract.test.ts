@@ -106,6 +106,7 @@ const sampleParams: { [K in keyof typeof contract]: Parameters<KestrelApi[K]>[0]
   listBacktests: {},
   getBacktest: { id: 'no-such-run' },
   exportBacktest: { id: 'no-such-run', what: 'trades' },
+  getBacktestBars: { id: 'no-such-run', vtSymbol: 'rb9999.SIM' },
   startBacktest: { strategy: 'turtle', symbols: ['rb9999.SIM'], from: '2025-01-01', to: '2025-01-31', windowMinutes: 15 },
   pauseBacktest: { id: 'no-such-run' },
   resumeBacktest: { id: 'no-such-run' },

@@ -5,6 +5,7 @@ import { TradingCalendar } from '../market/tradingCalendar.js';
 import { statisticsPeriodRows, statisticsTotals, tradeStatistics } from '../statistics.js';
 import { TradingEngine, type EngineInstrument } from '../strategy/engine.js';
 import { strategyFor } from '../strategy/registry.js';
+import { MIN_WINDOW_BARS_TO_TRADE, fewestWindowBars } from '../strategy/warmUp.js';
 import { sliceRange, type ColumnarBars } from './columnarBars.js';
 import { lookupBacktestStrategy } from './strategyCatalog.js';
 
@@ -79,6 +80,8 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
   let lastTime: number | null = null;
   let nextCheck = checkEvery;
   let status: BacktestRun['status'] = 'completed';
+  const symbols = inRange.map((s) => s.vtSymbol);
+  let warm = false;
 
   for (;;) {
     // k-way merge: the earliest minute among the heads; every instrument's bar of that minute goes
@@ -101,7 +104,9 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
       minuteRows[count] = i;
       count++;
     }
-    const { fills } = engine.onMinuteRows(minuteInstruments, minuteColumns, minuteRows, count, 'live');
+    // As a live variant started without history: no order until every instrument's indicators have settled.
+    if (!warm) warm = fewestWindowBars(engine, symbols) >= MIN_WINDOW_BARS_TO_TRADE;
+    const { fills } = engine.onMinuteRows(minuteInstruments, minuteColumns, minuteRows, count, warm ? 'live' : 'degraded');
     for (let f = 0; f < fills.length; f++) trades.push(tradeFillOf((fills[f] as (typeof fills)[number]).trade));
     firstTime ??= minute;
     lastTime = minute;

@@ -6,10 +6,15 @@ import { aggregateSweep, applyPoint, sweepPoints } from '../../core/backtest/swe
 import { equityCsv, tradesCsv } from '../../io/backtest/backtestExport.js';
 import { BacktestStore } from '../../io/backtest/backtestStore.js';
 import { openBarStore } from '../../io/openBarStore.js';
-import { ApiError, type ApiHandlers, type CallContext } from '../../shared/api.js';
+import { strategyFor } from '../../core/strategy/registry.js';
+import { ApiError, type ApiHandlers, type CallContext, type ValidParamsOf } from '../../shared/api.js';
+import type { BacktestBars } from '../../shared/contract/backtests.js';
+import type { BarHistory } from '../../shared/contract/history.js';
+import type { SignalParams } from '../../shared/signalParams.js';
 import {
   REMOTE_PAUSE_UNAVAILABLE,
   backtestJobSchema,
+  rangeOfJob,
   type BacktestJob,
   type BacktestProgress,
   type BacktestQueueInfo,
@@ -35,6 +40,8 @@ export interface BacktestServiceOptions {
   threads?: number | null;
   /** A job completed (the metrics' duration and bars per second), with its stored summary. */
   onCompleted?: (summary: BacktestSummary) => void;
+  /** Window bars with marks, computed with the given signal parameters (the HistoryService's). */
+  windowBars?: (params: { vtSymbol: string; windowMinutes: number; before?: number; count: number }, signal: Partial<SignalParams>) => Promise<BarHistory>;
   /** Jobs go to this BullMQ queue on Redis instead of the runner's threads (Settings `backtest.queue`, `serve --queue`). */
   queue?: { url: string; name: string } | null;
 }
@@ -46,6 +53,7 @@ type BacktestHandlers = Pick<
   | 'listBacktests'
   | 'getBacktest'
   | 'exportBacktest'
+  | 'getBacktestBars'
   | 'startBacktest'
   | 'pauseBacktest'
   | 'resumeBacktest'
@@ -111,6 +119,7 @@ export class BacktestService {
         if (!r) return Promise.reject(new ApiError(404, `no backtest ${id}`));
         return Promise.resolve({ ...r, ...this.liveFields(r) });
       },
+      getBacktestBars: (params) => this.bars(params),
       exportBacktest: ({ id, what }) => {
         const store = this.results();
         if (!store.summary(id)) return Promise.reject(new ApiError(404, `no backtest ${id}`));
@@ -236,6 +245,31 @@ export class BacktestService {
       this.runner?.send({ type: action, id });
       return Promise.resolve({ ok: true, message: `backtest ${id}: ${action} sent`, id });
     });
+  }
+
+  /** A page of the job's K-line: bars inside its range only, computed with its strategy's own signal parameters. */
+  private async bars({ id, vtSymbol, before, count }: ValidParamsOf<'getBacktestBars'>): Promise<BacktestBars> {
+    const s = this.results().summary(id);
+    if (!s) throw new ApiError(404, `no backtest ${id}`);
+    const { job } = s;
+    if (!job.symbols.includes(vtSymbol)) throw new ApiError(400, `backtest ${id} has no ${vtSymbol}`, [{ path: 'vtSymbol', message: `not in this backtest's universe (${job.symbols.join(', ')})` }]);
+    const entry = lookupBacktestStrategy(job.strategy);
+    const parsed = entry?.parse(job.params, job.costs);
+    if (!parsed?.ok) throw new ApiError(409, `backtest ${id}: its strategy "${job.strategy}" or parameters are no longer valid`);
+    const strategy = strategyFor(job.strategy, parsed.params, `backtest ${id}`);
+    const span = job.windowMinutes * 60;
+    const range = rangeOfJob(job);
+    const start = Math.floor(range.from / span) * span;
+    const end = range.to + 1;
+    const bound = before === undefined ? end : Math.min(before, end);
+    const empty = { bars: [], marks: [], hasMore: false, windowMinutes: job.windowMinutes, display: strategy.display };
+    if (bound <= start || !this.opts.windowBars) return empty;
+    const page = await this.opts.windowBars({ vtSymbol, windowMinutes: job.windowMinutes, before: bound, count }, strategy.signalParams);
+    const bars = page.bars.filter((b) => b.time >= start);
+    // The strategy's marks are drawn only when it says it has them.
+    const marks = strategy.display.marks.includes('td') ? page.marks.filter((m) => m.time >= start) : [];
+    const first = bars[0];
+    return { ...empty, bars, marks, hasMore: page.hasMore && bars.length === page.bars.length && first !== undefined && first.time > start };
   }
 
   private queueInfo(): BacktestQueueInfo {

@@ -55,9 +55,13 @@ export class HistoryService {
   readonly stats = { requests: 0, cacheHits: 0, computed: 0 };
 
   barHistory(params: HistoryParams): Promise<BarHistory> {
+    return this.barHistoryWith(params, params.variant ? this.opts.signalParamsOf?.(params.variant) : undefined);
+  }
+
+  /** The same, with signal parameters given (a backtest's own, not a variant's). */
+  barHistoryWith(params: Omit<HistoryParams, 'variant'>, signal: Partial<SignalParams> | undefined): Promise<BarHistory> {
     if (this.closed) return Promise.reject(new ApiError(503, 'the workstation is shutting down'));
     this.stats.requests += 1;
-    const signal = params.variant ? this.opts.signalParamsOf?.(params.variant) : undefined;
     // Only a range that ends before a given time is fixed; "up to now" moves with every bar.
     const cacheKey =
       params.before === undefined
@@ -101,7 +105,7 @@ export class HistoryService {
   }
 
   /** `settled`: minutes exist after the range, so its bars are final. */
-  private async compute(params: HistoryParams, signal: Partial<SignalParams> | undefined): Promise<{ history: BarHistory; settled: boolean }> {
+  private async compute(params: Omit<HistoryParams, 'variant'>, signal: Partial<SignalParams> | undefined): Promise<{ history: BarHistory; settled: boolean }> {
     let key: BarKey;
     try {
       key = { ...parseVtSymbol(params.vtSymbol), interval: '1m' };

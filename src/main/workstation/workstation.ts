@@ -148,6 +148,7 @@ export class Workstation {
       command,
       version: opts.version,
       onCompleted: (s) => this.metrics?.fleet.backtestFinished(s.sweepId === null ? 'backtest' : 'sweep', (s.durationMs ?? 0) / 1000, s.barsDone),
+      windowBars: (params, signal) => this.history.barHistoryWith(params, signal),
       queue: opts.settings.backtest.queue === 'local' ? null : { url: opts.settings.backtest.queue, name: opts.settings.backtest.queueName },
     });
     this.dashboard = new DashboardService({

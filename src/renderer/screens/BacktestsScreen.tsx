@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { RANKED_STATISTICS, type BacktestEquityPoint, type BacktestResultView, type BacktestStatistics, type BacktestSummary, type RankedStatistic } from '../../shared/backtest.js';
+import { BacktestKline } from '../chart/BacktestKline.js';
 import { EquityChart } from '../chart/TradeStatsCharts.js';
 import { formatBarTime } from '../lib/format.js';
 import { formatCount, formatMoney, formatPnl, formatRatio, formatSharpe, pnlTone } from '../lib/tradeFormat.js';
@@ -311,6 +312,8 @@ function ResultPage({ result }: { result: BacktestResultView }) {
       <EquityChart points={result.equity.map((p) => ({ time: p.time, equity: p.equity }))} capital={result.job.capital} />
       <div className="bt-subtitle">Drawdown</div>
       <Curves series={[{ label: 'drawdown', points: drawdownOf(result.equity) }]} testId="bt-drawdown" />
+      <div className="bt-subtitle">K-line, fills and the strategy&apos;s marks</div>
+      <BacktestKline result={result} />
       <div className="bt-columns">
         <StatsTable runs={[result]} />
         <table className="bt-table" data-testid="bt-months">

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { command, query } from '../contractKit.js';
+import { strategyDisplaySchema } from '../strategyDisplay.js';
+import { DEFAULT_HISTORY_BARS, MAX_HISTORY_BARS, barHistorySchema } from './history.js';
 import {
   backtestJobSchema,
   backtestQueueInfoSchema,
@@ -32,11 +34,33 @@ export const sweepViewSchema = z.object({
 });
 export type SweepView = z.infer<typeof sweepViewSchema>;
 
+/** A page of a backtest's K-line: one instrument of its universe, window bars within its range. */
+export const backtestBarsParamsSchema = z.object({
+  id: z.string().min(1).max(64),
+  vtSymbol: z.string().regex(/^[^.\s]+\.[A-Za-z0-9_]+$/, 'vtSymbol is SYMBOL.EXCHANGE, e.g. rb2501.SHFE'),
+  /** Exclusive upper bound, local-as-UTC seconds (the chart's first bar); absent: the range's end. */
+  before: z.coerce.number().int().optional(),
+  count: z.coerce.number().int().min(1).max(MAX_HISTORY_BARS).default(DEFAULT_HISTORY_BARS),
+});
+
+export const backtestBarsSchema = barHistorySchema.extend({
+  windowMinutes: z.number().int(),
+  /** What the job's strategy draws (lines, panes, marks), from its own parameters. */
+  display: strategyDisplaySchema,
+});
+export type BacktestBars = z.infer<typeof backtestBarsSchema>;
+
 export const backtestEntries = {
   listBacktestStrategies: query(z.object({}), z.array(backtestStrategySchema), '/api/backtest-strategies', 'the strategies a backtest can run'),
   getBacktestQueue: query(z.object({}), backtestQueueInfoSchema, '/api/backtest-queue', "where jobs run (this machine's threads or a Redis queue) and which controls that offers"),
   listBacktests: query(z.object({}), z.array(backtestSummarySchema), '/api/backtests', 'every backtest, newest first (queue and history)'),
   getBacktest: query(idParam, backtestResultSchema, '/api/backtests/:id', 'one backtest: statistics, trades, equity (thinned), months'),
+  getBacktestBars: query(
+    backtestBarsParamsSchema,
+    backtestBarsSchema,
+    '/api/backtests/:id/bars',
+    "a backtest's K-line: window bars of one of its instruments within its range, with the strategy's marks (hasMore: older bars in range)",
+  ),
   exportBacktest: query(
     idParam.extend({ what: z.enum(['trades', 'equity']) }),
     z.object({ filename: z.string(), csv: z.string() }),
