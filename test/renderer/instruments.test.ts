@@ -37,6 +37,15 @@ describe("a variant's products and active contracts", () => {
     ]);
   });
 
+  it("the worker's product → contract map wins: after a roll that keeps the old position, both contracts publish, one is active", () => {
+    const both = [{ vtSymbol: 'rb2605.SHFE' }, { vtSymbol: 'rb2610.SHFE' }, { vtSymbol: 'm2609.DCE' }];
+    expect(productContractsOf(both, 'rb.SHFE', { rb: 'rb2610.SHFE', m: 'm2609.DCE' })).toEqual([
+      { product: 'm', contract: 'm2609.DCE' },
+      { product: 'rb', contract: 'rb2610.SHFE' },
+    ]);
+    expect(productContractsOf(both.slice(2), 'm.DCE', {})).toEqual([{ product: 'm', contract: 'm2609.DCE' }]);
+  });
+
   it('before any instrument: the configured contract, or a product named alone with no contract yet', () => {
     expect(productContractsOf(undefined, 'rb2610.SHFE')).toEqual([{ product: 'rb', contract: 'rb2610.SHFE' }]);
     expect(productContractsOf([], 'rb.SHFE')).toEqual([{ product: 'rb', contract: null }]);

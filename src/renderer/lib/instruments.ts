@@ -9,12 +9,19 @@ export interface ProductContract {
 
 /**
  * A variant's products and the active contract of each: the one place the screens read it.
- * Today it is read from the instruments the variant publishes (their vtSymbols: a worker follows
- * exactly the active contract of each product); when updates carry the product → contract map,
- * only this function changes. A variant with no instrument yet shows its configured symbol, and
- * no contract when that names a product alone (`rb.SHFE`).
+ * The worker's product → contract map when its updates carry one (after a roll that keeps the
+ * position on the old contract, the variant follows both, and only the map says which is active);
+ * else the instruments it publishes (a worker follows the active contract of each product). A
+ * variant with no instrument yet shows its configured symbol, and no contract when that names a
+ * product alone (`rb.SHFE`).
  */
-export function productContractsOf(instruments: readonly { vtSymbol: string }[] | undefined, configured: string | null): ProductContract[] {
+export function productContractsOf(
+  instruments: readonly { vtSymbol: string }[] | undefined,
+  configured: string | null,
+  activeContracts?: Readonly<Record<string, string>>,
+): ProductContract[] {
+  const mapped = activeContracts ? Object.entries(activeContracts) : [];
+  if (mapped.length > 0) return mapped.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([product, contract]) => ({ product, contract }));
   if (instruments && instruments.length > 0) return instruments.map((i) => ({ product: productOf(i.vtSymbol), contract: i.vtSymbol }));
   if (!configured) return [];
   const product = productOf(configured);

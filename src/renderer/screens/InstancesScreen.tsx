@@ -176,7 +176,8 @@ function AlertsCell({ variant }: { variant: string }) {
 /** The variant's products, each with the contract it trades now. */
 function ProductsCell({ summary }: { summary: VariantSummary }) {
   const instruments = useVariants((s) => s.instruments[summary.variant]);
-  const products = useMemo(() => productContractsOf(instruments, summary.vtSymbol), [instruments, summary.vtSymbol]);
+  const active = useTrading((s) => s.books[summary.variant]?.activeContracts);
+  const products = useMemo(() => productContractsOf(instruments, summary.vtSymbol, active), [instruments, summary.vtSymbol, active]);
   const title = products.map((p) => `${p.product}: ${p.contract ?? 'not resolved yet'}`).join('\n');
   return (
     <td data-col="symbol" title={title}>
