@@ -12,7 +12,8 @@ import type { JsonLinesLog } from '../io/jsonLinesLog.js';
 import { writeSnapshotAtomic } from '../io/snapshotFile.js';
 import type { JournalOrder, JournalTrade, TradingJournal } from '../io/tradingJournal.js';
 import { parseVtSymbol, type OhlcvBar } from '../shared/bar.js';
-import { SNAPSHOT_VERSION, type SnapshotInput, type VariantStatus } from '../shared/snapshot.js';
+import { instrumentTailOf, tradingTailOf, type InstrumentUpdate, type TradingUpdate } from '../shared/liveUpdate.js';
+import { SNAPSHOT_VERSION, type InstrumentSnapshot, type Snapshot, type SnapshotInput, type VariantStatus } from '../shared/snapshot.js';
 import { formatDatetime, nowInZone, parseDatetime } from '../shared/time.js';
 import type { WorkerAlert, WorkerLaunch } from '../shared/workerProtocol.js';
 import { InstrumentView } from './instrumentView.js';
@@ -30,6 +31,8 @@ export interface VariantRunnerDeps {
   commitEveryBars?: number;
   onStatus?: (status: VariantStatus, message: string | null) => void;
   onAlert?: (alert: WorkerAlert) => void;
+  /** Bars processed: each instrument's live tail and the book, for main to show at once. */
+  onLive?: (update: { instruments: InstrumentUpdate[]; trading: TradingUpdate }) => void;
   /** A live bar processed: seconds since its minute ended (see `barLatencySeconds`). */
   onBarProcessed?: (latencySeconds: number) => void;
   /** Restore finished after this many wall-clock seconds. */
@@ -79,7 +82,7 @@ export class VariantRunner {
   private stalled = false;
   private replayStartedAt = 0;
   private replayBars = 0;
-  private restoreInfo: NonNullable<SnapshotInput['restore']> = {
+  private restoreInfo: NonNullable<Snapshot['restore']> = {
     phase: 'idle',
     minuteBarsReplayed: 0,
     windowBarsRestored: 0,
@@ -293,6 +296,7 @@ export class VariantRunner {
         this.deps.log.info('enough history accumulated: trading enabled', { windows: this.windowBarCount });
         this.unfreeze();
       }
+      this.sendLive();
       this.writeSnapshot(false);
     }
     return total;
@@ -508,32 +512,33 @@ export class VariantRunner {
     writeSnapshotAtomic(this.monitorDir, this.buildSnapshot());
   }
 
-  buildSnapshot(): SnapshotInput {
+  /** The live tail of what `follow` just processed; the snapshot file follows at its bounded rate. */
+  private sendLive(): void {
+    const onLive = this.deps.onLive;
+    if (!onLive) return;
+    onLive({ instruments: this.instrumentSnapshots().map(instrumentTailOf), trading: tradingTailOf(this.tradingBlock()) });
+  }
+
+  private instrumentSnapshots(): InstrumentSnapshot[] {
     const { variant } = this.launch;
     const engine = this.engine;
-    const trading = engine?.snapshot(this.mode);
-    const feed = variant.feed;
+    return this.instruments.map((vt) => {
+      const pipeline = engine?.pipeline(vt) ?? this.viewPipelines.get(vt) ?? null;
+      const view = this.views.get(vt) ?? new InstrumentView(vt, variant.windowMinutes);
+      const last = engine?.lastMinuteOf(vt) ?? null;
+      return view.toSnapshot(
+        pipeline?.formingAnalysis() ?? null,
+        pipeline?.forming() ?? null,
+        pipeline?.signalState() ?? new AnalysisPipeline({ windowMinutes: variant.windowMinutes }).signalState(),
+        last === null ? null : formatDatetime(last),
+        pipeline?.minuteBarCount ?? 0,
+      );
+    });
+  }
+
+  private tradingBlock(): Pick<Snapshot, 'activeContracts' | 'risk' | 'positions' | 'orders' | 'recentTrades' | 'counters' | 'pnl' | 'restore'> {
+    const trading = this.engine?.snapshot(this.mode);
     return {
-      version: SNAPSHOT_VERSION,
-      variant: variant.name,
-      strategy: variant.strategy,
-      status: this.status,
-      source: feed.kind === 'replay' ? 'replay' : this.launch.sourceLabel,
-      pid: process.pid,
-      updatedAt: this.clock().toISOString(),
-      display: this.bound.display,
-      instruments: this.instruments.map((vt) => {
-        const pipeline = engine?.pipeline(vt) ?? this.viewPipelines.get(vt) ?? null;
-        const view = this.views.get(vt) ?? new InstrumentView(vt, variant.windowMinutes);
-        const last = engine?.lastMinuteOf(vt) ?? null;
-        return view.toSnapshot(
-          pipeline?.formingAnalysis() ?? null,
-          pipeline?.forming() ?? null,
-          pipeline?.signalState() ?? new AnalysisPipeline({ windowMinutes: variant.windowMinutes }).signalState(),
-          last === null ? null : formatDatetime(last),
-          pipeline?.minuteBarCount ?? 0,
-        );
-      }),
       activeContracts: trading?.activeContracts ?? {},
       risk: trading?.risk ?? null,
       positions: trading?.positions ?? [],
@@ -552,6 +557,23 @@ export class VariantRunner {
       counters: trading?.counters ?? {},
       pnl: trading?.pnl ?? { realized: 0, unrealized: 0, today: 0 },
       restore: this.restoreInfo,
+    };
+  }
+
+  buildSnapshot(): SnapshotInput {
+    const { variant } = this.launch;
+    const feed = variant.feed;
+    return {
+      version: SNAPSHOT_VERSION,
+      variant: variant.name,
+      strategy: variant.strategy,
+      status: this.status,
+      source: feed.kind === 'replay' ? 'replay' : this.launch.sourceLabel,
+      pid: process.pid,
+      updatedAt: this.clock().toISOString(),
+      display: this.bound.display,
+      instruments: this.instrumentSnapshots(),
+      ...this.tradingBlock(),
       message: this.statusMessage,
     };
   }
