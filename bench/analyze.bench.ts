@@ -80,6 +80,20 @@ export async function run(): Promise<BenchFigure[]> {
       peer: { name: 'target, issue 13 item 5', value: TARGET_BARS_PER_S },
       note: `${run.seconds.toFixed(2)} s wall, process start included`,
     });
+    // The floor under analyze: reading the rows alone from SQLite (better-sqlite3, keyset chunks), in this process.
+    const store = SqliteBarStore.open(join(dir, 'kestrel.db'), { readonly: true });
+    let read = 0;
+    const t0 = process.hrtime.bigint();
+    for (const chunk of store.loadRangeSync({ symbol: 'rb8888', exchange: 'SHFE', interval: '1m' })) read += chunk.length;
+    const readSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    store.close();
+    figures.push({
+      name: `bar store read alone, ${label} bars`,
+      value: read / readSeconds,
+      unit: 'bars/s',
+      peer: { name: 'analyze → CSV, same bars', value: bars / run.seconds },
+      note: 'SqliteBarStore.loadRangeSync: rows to bars, nothing else',
+    });
   }
   return figures;
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { alertLevelSchema } from './alertLevels.js';
-import { pendingRollSchema } from './contractRoll.js';
 import { ApiError, command, fieldErrorsOfIssues, query, type CallContext, type ContractEntry, type FieldError, type StreamEntry } from './contractKit.js';
 import { backtestEntries } from './contract/backtests.js';
 import { backtestProgressSchema, backtestSummarySchema } from './backtest.js';
@@ -11,18 +10,8 @@ import { historyEntries } from './contract/history.js';
 import { logEntries, logStreams } from './contract/logs.js';
 import { settingsEntries } from './contract/settings.js';
 import { tradeEntries } from './contract/trades.js';
-import {
-  barPointSchema,
-  orderSchema,
-  positionSchema,
-  restoreInfoSchema,
-  signalStateSchema,
-  snapshotSchema,
-  tdMarkSchema,
-  tradeRowSchema,
-  variantNameSchema,
-  variantStatusSchema,
-} from './snapshot.js';
+import { instrumentUpdateSchema, tradingUpdateSchema } from './liveUpdate.js';
+import { snapshotSchema, variantNameSchema, variantStatusSchema } from './snapshot.js';
 
 export { alertLevelSchema, type AlertLevel } from './alertLevels.js';
 
@@ -137,35 +126,7 @@ export const streams = {
   ...logStreams,
 } as const satisfies Record<string, StreamEntry>;
 
-/** What the live chart needs per update: the tail, never the whole series. */
-export const instrumentUpdateSchema = z.object({
-  vtSymbol: z.string(),
-  windowMinutes: z.number().int(),
-  /** The last few closed window bars (the newest last); applied with series.update(). */
-  recent: z.array(barPointSchema),
-  forming: barPointSchema.nullable(),
-  marks: z.array(tdMarkSchema),
-  signals: signalStateSchema,
-  lastBarAt: z.string().nullable(),
-  barCount: z.number().int(),
-});
-/**
- * The variant's book as the dashboard shows it: small (a few positions and resting orders, the
- * last few trades), so that it rides on every update instead of a snapshot refetch.
- */
-export const tradingUpdateSchema = z.object({
-  positions: z.array(positionSchema),
-  orders: z.array(orderSchema),
-  pnl: z.object({ realized: z.number(), unrealized: z.number(), today: z.number() }),
-  counters: z.record(z.string(), z.number()),
-  /** The newest few trades, oldest first; the snapshot holds more. */
-  recentTrades: z.array(tradeRowSchema),
-  restore: restoreInfoSchema.nullable(),
-  /** product → active contract, and rolls waiting for trading to resume (as in the snapshot). */
-  activeContracts: z.record(z.string(), z.string()).optional(),
-  pendingRolls: z.array(pendingRollSchema).optional(),
-});
-export type TradingUpdate = z.infer<typeof tradingUpdateSchema>;
+export { instrumentUpdateSchema, tradingUpdateSchema, type TradingUpdate } from './liveUpdate.js';
 export const variantUpdateSchema = z.object({
   summary: variantSummarySchema,
   instruments: z.array(instrumentUpdateSchema),
@@ -173,7 +134,7 @@ export const variantUpdateSchema = z.object({
   trading: tradingUpdateSchema.optional(),
 });
 export type VariantUpdate = z.infer<typeof variantUpdateSchema>;
-export type InstrumentUpdate = z.infer<typeof instrumentUpdateSchema>;
+export type { InstrumentUpdate } from './liveUpdate.js';
 
 export const events = {
   variantUpdated: variantUpdateSchema,

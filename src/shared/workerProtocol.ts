@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertLevelSchema } from './alertLevels.js';
 import { barSourceSchema, variantConfigSchema } from './config.js';
 import { riskRefusalReasonSchema } from './risk.js';
+import { instrumentUpdateSchema, tradingUpdateSchema } from './liveUpdate.js';
 import { variantStatusSchema } from './snapshot.js';
 
 /** What the supervisor hands a worker at start (in the KESTREL_WORKER env variable). */
@@ -91,6 +92,12 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('allocationRequest'), requestId: z.string(), group: z.string(), symbol: z.string(), amount: z.number() }),
   /** Funds given back: a resting buy cancelled, or a position reduced by a sell (at its cost). */
   z.object({ type: z.literal('allocationRelease'), group: z.string(), symbol: z.string(), amount: z.number(), cause: z.enum(['cancel', 'sell']) }),
+  /**
+   * Bars processed: each instrument's live tail and the book, sent as the bars are processed so
+   * that main emits them at once instead of waiting for the snapshot file (which stays, written
+   * at a bounded rate, for a restarted main and as the protocol of external publishers).
+   */
+  z.object({ type: z.literal('live'), instruments: z.array(instrumentUpdateSchema), trading: tradingUpdateSchema }),
   /** After restore: this worker's whole use per symbol (open positions at cost + resting buys); replaces what main held. */
   z.object({ type: z.literal('allocationReport'), group: z.string(), usage: z.array(z.object({ symbol: z.string(), amount: z.number() })) }),
 ]);

@@ -128,6 +128,7 @@ async function main(): Promise<void> {
     log,
     onStatus: (status, message) => channel.send({ type: 'status', status, message }),
     onAlert: (a) => channel.send({ type: 'alert', ...a }),
+    onLive: (update) => channel.send({ type: 'live', ...update }),
     onBarProcessed: (latency) => metrics.barProcessed(latency),
     onRestored: (seconds) => {
       metrics.restored(seconds);

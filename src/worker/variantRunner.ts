@@ -15,7 +15,8 @@ import { writeSnapshotAtomic } from '../io/snapshotFile.js';
 import type { JournalOrder, TradingJournal } from '../io/tradingJournal.js';
 import { parseVtSymbol, productOf, type OhlcvBar } from '../shared/bar.js';
 import { RISK_REFUSAL_REASONS, type RiskRefusalReason } from '../shared/risk.js';
-import { SNAPSHOT_VERSION, type SnapshotInput, type VariantStatus } from '../shared/snapshot.js';
+import { instrumentTailOf, tradingTailOf, type InstrumentUpdate, type TradingUpdate } from '../shared/liveUpdate.js';
+import { SNAPSHOT_VERSION, type InstrumentSnapshot, type Snapshot, type SnapshotInput, type VariantStatus } from '../shared/snapshot.js';
 import { SECONDS_PER_DAY, formatDatetime, nowInZone, parseDatetime } from '../shared/time.js';
 import { journalTradeOf, tradeFillOf } from '../shared/trade.js';
 import type { WorkerAlert, WorkerLaunch } from '../shared/workerProtocol.js';
@@ -34,6 +35,8 @@ export interface VariantRunnerDeps {
   commitEveryBars?: number;
   onStatus?: (status: VariantStatus, message: string | null) => void;
   onAlert?: (alert: WorkerAlert) => void;
+  /** Bars processed: each instrument's live tail and the book, for main to show at once. */
+  onLive?: (update: { instruments: InstrumentUpdate[]; trading: TradingUpdate }) => void;
   /** A live bar processed: seconds since its minute ended (see `barLatencySeconds`). */
   onBarProcessed?: (latencySeconds: number) => void;
   /** Restore finished after this many wall-clock seconds. */
@@ -96,7 +99,7 @@ export class VariantRunner {
   private dayStart: DayStart | null = null;
   /** The universe's entries given as products (`rb.SHFE`): the ones that roll. */
   private readonly rollingProducts: string[];
-  private restoreInfo: NonNullable<SnapshotInput['restore']> = {
+  private restoreInfo: NonNullable<Snapshot['restore']> = {
     phase: 'idle',
     minuteBarsReplayed: 0,
     windowBarsRestored: 0,
@@ -327,6 +330,7 @@ export class VariantRunner {
         this.stalled = false;
         this.alert({ level: 'INFO', title: 'Feed resumed', message: `${this.launch.variant.name}: new bars again` });
       }
+      this.sendLive();
       this.writeSnapshot(false);
     }
     return total;
@@ -682,10 +686,47 @@ export class VariantRunner {
     writeSnapshotAtomic(this.monitorDir, this.buildSnapshot());
   }
 
-  buildSnapshot(): SnapshotInput {
+  /** The live tail of what `follow` just processed; the snapshot file follows at its bounded rate. */
+  private sendLive(): void {
+    const onLive = this.deps.onLive;
+    if (!onLive) return;
+    onLive({ instruments: this.instrumentSnapshots().map(instrumentTailOf), trading: tradingTailOf(this.tradingBlock()) });
+  }
+
+  private instrumentSnapshots(): InstrumentSnapshot[] {
     const { variant } = this.launch;
     const engine = this.engine;
-    const trading = engine?.snapshot(this.mode);
+    return this.instruments.map((vt) => {
+      const pipeline = engine?.pipeline(vt) ?? this.viewPipelines.get(vt) ?? null;
+      const view = this.views.get(vt) ?? new InstrumentView(vt, variant.windowMinutes);
+      const last = engine?.lastMinuteOf(vt) ?? null;
+      return view.toSnapshot(
+        pipeline?.formingAnalysis() ?? null,
+        pipeline?.forming() ?? null,
+        pipeline?.signalState() ?? new AnalysisPipeline({ windowMinutes: variant.windowMinutes }).signalState(),
+        last === null ? null : formatDatetime(last),
+        pipeline?.minuteBarCount ?? 0,
+      );
+    });
+  }
+
+  private tradingBlock(): Pick<Snapshot, 'activeContracts' | 'pendingRolls' | 'risk' | 'positions' | 'orders' | 'recentTrades' | 'counters' | 'pnl' | 'restore'> {
+    const trading = this.engine?.snapshot(this.mode);
+    return {
+      activeContracts: trading?.activeContracts ?? {},
+      pendingRolls: trading?.pendingRolls ?? [],
+      risk: trading?.risk ?? null,
+      positions: trading?.positions ?? [],
+      orders: (trading?.orders ?? []).map((o) => ({ ...o, status: String(o.status) })),
+      recentTrades: (trading?.recentTrades ?? []).map(tradeFillOf),
+      counters: trading?.counters ?? {},
+      pnl: trading?.pnl ?? { realized: 0, unrealized: 0, today: 0 },
+      restore: this.restoreInfo,
+    };
+  }
+
+  buildSnapshot(): SnapshotInput {
+    const { variant } = this.launch;
     const feed = variant.feed;
     return {
       version: SNAPSHOT_VERSION,
@@ -696,27 +737,8 @@ export class VariantRunner {
       pid: process.pid,
       updatedAt: this.clock().toISOString(),
       display: this.bound.display,
-      instruments: this.instruments.map((vt) => {
-        const pipeline = engine?.pipeline(vt) ?? this.viewPipelines.get(vt) ?? null;
-        const view = this.views.get(vt) ?? new InstrumentView(vt, variant.windowMinutes);
-        const last = engine?.lastMinuteOf(vt) ?? null;
-        return view.toSnapshot(
-          pipeline?.formingAnalysis() ?? null,
-          pipeline?.forming() ?? null,
-          pipeline?.signalState() ?? new AnalysisPipeline({ windowMinutes: variant.windowMinutes }).signalState(),
-          last === null ? null : formatDatetime(last),
-          pipeline?.minuteBarCount ?? 0,
-        );
-      }),
-      activeContracts: trading?.activeContracts ?? {},
-      pendingRolls: trading?.pendingRolls ?? [],
-      risk: trading?.risk ?? null,
-      positions: trading?.positions ?? [],
-      orders: (trading?.orders ?? []).map((o) => ({ ...o, status: String(o.status) })),
-      recentTrades: (trading?.recentTrades ?? []).map(tradeFillOf),
-      counters: trading?.counters ?? {},
-      pnl: trading?.pnl ?? { realized: 0, unrealized: 0, today: 0 },
-      restore: this.restoreInfo,
+      instruments: this.instrumentSnapshots(),
+      ...this.tradingBlock(),
       message: this.statusMessage,
     };
   }

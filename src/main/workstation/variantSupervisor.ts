@@ -1,4 +1,5 @@
 import type { Settings, VariantConfig } from '../../shared/config.js';
+import type { InstrumentUpdate, TradingUpdate } from '../../shared/liveUpdate.js';
 import type { VariantStatus } from '../../shared/snapshot.js';
 import type { FromWorker, MetricFamily, ToWorker, WorkerLaunch } from '../../shared/workerProtocol.js';
 import type { AlertCenter } from './alertCenter.js';
@@ -27,6 +28,15 @@ export interface WorkerHooks {
   /** True when the message was handled; `reply` answers this worker. */
   message?: (message: FromWorker, reply: (m: ToWorker) => void) => boolean;
   exited?: () => void;
+  /** The worker's live tail, as each batch of bars is processed. */
+  live?: (tail: LiveTail) => void;
+}
+
+/** A worker's live tail (its `live` message, validated once on arrival), with the worker that sent it. */
+export interface LiveTail {
+  pid: number | null;
+  instruments: InstrumentUpdate[];
+  trading: TradingUpdate;
 }
 
 /**
@@ -150,6 +160,8 @@ export class VariantSupervisor {
         this.onChange(this.info());
       } else if (m.type === 'metrics') {
         this.metricFamilies = m.families;
+      } else if (m.type === 'live') {
+        this.hooks.live?.({ pid: handle.pid, instruments: m.instruments, trading: m.trading });
       }
     });
     handle.onExit((code, signal) => this.exited(handle, code, signal));

@@ -14,10 +14,8 @@ import {
   type CallContext,
   type CommandResult,
   type EntryName,
-  type InstrumentUpdate,
   type Status,
   type StreamHandlers,
-  type TradingUpdate,
   type VariantSummary,
 } from '../../shared/api.js';
 import { metricsNotConfirmed, variantConfigSchema, type Settings, type VariantConfig } from '../../shared/config.js';
@@ -40,7 +38,8 @@ import { BacktestService } from './backtestService.js';
 import type { CommandRunner, SettingsStore } from './settingsStore.js';
 import type { Host } from './host.js';
 import { SnapshotMonitor, type MonitoredSnapshot } from './snapshotMonitor.js';
-import { VariantSupervisor, type SupervisedInfo } from './variantSupervisor.js';
+import { instrumentTailOf, lastBarAtOf, tradingTailOf } from '../../shared/liveUpdate.js';
+import { VariantSupervisor, type LiveTail, type SupervisedInfo } from './variantSupervisor.js';
 import { MetricsExporter, type MetricsAddress } from './metricsExporter.js';
 import type { FleetMetrics } from './fleetMetrics.js';
 import { metricsListenFailure } from './metricsEndpoint.js';
@@ -58,11 +57,6 @@ export interface WorkstationOptions {
   settingsStore?: SettingsStore;
 }
 
-/** Live-update tail sizes: enough for a chart to patch itself with series.update(). */
-const RECENT_BARS = 3;
-const RECENT_MARKS = 10;
-/** Trades on each update: enough to mark a fill on the chart; the snapshot holds the rest. */
-const RECENT_TRADES = 5;
 /** A snapshot not rewritten for this long (wall clock) is stale; workers heartbeat every 5 s. */
 const MIN_STALE_MS = 60_000;
 
@@ -85,6 +79,8 @@ export class Workstation {
   private readonly dashboard: DashboardService;
   readonly allocation: AllocationService;
   private readonly supervisors = new Map<string, VariantSupervisor>();
+  /** Each supervised worker's last live tail (over IPC), ahead of its snapshot file. */
+  private readonly live = new Map<string, LiveTail>();
   private readonly monitor: SnapshotMonitor;
   private readonly startedAt = new Date().toISOString();
   private demo: DemoMarket | null = null;
@@ -232,6 +228,7 @@ export class Workstation {
             return this.allocation.handleWorkerMessage(config.name, m, reply);
           },
           exited: () => this.allocation.workerExited(config.name),
+          live: (tail) => this.liveTail(config.name, tail),
         },
       );
       this.supervisors.set(config.name, supervisor);
@@ -460,30 +457,26 @@ export class Workstation {
     this.emitUpdate(variant, entry.snapshot);
   }
 
+  /** A worker's live tail arrived over its IPC channel: shown at once, ahead of its snapshot file. */
+  private liveTail(variant: string, tail: LiveTail): void {
+    this.live.set(variant, tail);
+    this.emitUpdate(variant, this.monitor.get(variant)?.snapshot ?? null);
+  }
+
   private emitUpdate(variant: string, snapshot: Snapshot | null): void {
-    const instruments: InstrumentUpdate[] = (snapshot?.instruments ?? []).map((i) => ({
-      vtSymbol: i.vtSymbol,
-      windowMinutes: i.windowMinutes,
-      recent: i.bars.slice(-RECENT_BARS),
-      forming: i.forming,
-      marks: i.marks.slice(-RECENT_MARKS),
-      signals: i.signals,
-      lastBarAt: i.lastBarAt,
-      barCount: i.bars.length,
-    }));
-    const trading: TradingUpdate | undefined = snapshot
-      ? {
-          positions: snapshot.positions,
-          orders: snapshot.orders,
-          pnl: snapshot.pnl,
-          counters: snapshot.counters,
-          recentTrades: snapshot.recentTrades.slice(-RECENT_TRADES),
-          restore: snapshot.restore,
-          activeContracts: snapshot.activeContracts,
-          pendingRolls: snapshot.pendingRolls,
-        }
-      : undefined;
-    this.bus.emit('variantUpdated', { summary: this.summaryOf(variant), instruments, ...(trading ? { trading } : {}) });
+    const fromFile = snapshot ? { instruments: snapshot.instruments.map(instrumentTailOf), trading: tradingTailOf(snapshot) } : null;
+    // Our own worker's tail wins while it is ahead of the file (the file is written at most every 200 ms).
+    const tail = this.live.get(variant);
+    const live = tail && tail.pid !== null && tail.pid === this.supervisors.get(variant)?.info().pid ? tail : null;
+    const liveLast = live ? lastBarAtOf(live.instruments) : null;
+    const useLive = live !== null && liveLast !== null && (fromFile === null || liveLast > (lastBarAtOf(fromFile.instruments) ?? ''));
+    const shown = useLive ? live : fromFile;
+    const summary = this.summaryOf(variant);
+    this.bus.emit('variantUpdated', {
+      summary: useLive ? { ...summary, lastBarAt: liveLast } : summary,
+      instruments: shown?.instruments ?? [],
+      ...(shown ? { trading: shown.trading } : {}),
+    });
   }
 
   summaryOf(variant: string): VariantSummary {
