@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { storedBarAt } from '../src/core/backtest/columnarBars.js';
 import { SqliteBarStore } from '../src/io/sqliteBarStore.js';
 import type { StoredBar } from '../src/shared/bar.js';
 import { generateBarColumns } from './barColumns.js';
@@ -31,19 +32,7 @@ function dataDirFor(bars: number): string {
   const c = generateBarColumns(bars);
   let batch: StoredBar[] = [];
   for (let i = 0; i < c.length; i++) {
-    batch.push({
-      symbol: 'rb8888',
-      exchange: 'SHFE',
-      interval: '1m',
-      time: c.time[i] as number,
-      open: c.open[i] as number,
-      high: c.high[i] as number,
-      low: c.low[i] as number,
-      close: c.close[i] as number,
-      volume: c.volume[i] as number,
-      turnover: c.turnover[i] as number,
-      openInterest: c.openInterest[i] as number,
-    });
+    batch.push(storedBarAt(c, i, 'rb8888', 'SHFE'));
     if (batch.length === 50_000) {
       store.writeSync(batch);
       batch = [];

@@ -20,6 +20,28 @@ export function bestOf(rounds: number, fn: () => void): number {
   return best;
 }
 
+/**
+ * Like bestOf, with the CPU seconds (process.cpuUsage: user + system) of the best round beside its
+ * wall seconds: on a shared machine a one-thread figure per CPU second is the steadier one.
+ */
+export function bestOfTimed(rounds: number, fn: () => void): { wall: number; cpu: number } {
+  fn();
+  let wall = Infinity;
+  let cpu = 0;
+  for (let i = 0; i < rounds; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    fn();
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    const c = process.cpuUsage(c0);
+    if (s < wall) {
+      wall = s;
+      cpu = (c.user + c.system) / 1e6;
+    }
+  }
+  return { wall, cpu };
+}
+
 export async function bestOfAsync(rounds: number, fn: () => Promise<void>): Promise<number> {
   await fn();
   let best = Infinity;

@@ -14,8 +14,9 @@ const dir = freshDir('jobpool');
 let symbols: string[] = [];
 
 beforeAll(() => {
-  // Long enough (2 × 150,000 minutes) that a pause or cancel sent at the first progress report lands
-  // while the job still has most of its bars to go, however fast the engine is.
+  // 2 × 150,000 minutes: many checkpoints (every 4096 bars). The pause and cancel tests pause a job
+  // as it is submitted, so they hold it at its first checkpoint however fast the engine runs (a job
+  // of this size takes well under a second now, shorter than a poll of its progress).
   const bars = simulatedBars(150_000);
   symbols = [...new Set(bars.map((b) => vtSymbolOf(b.symbol, b.exchange)))].sort();
   for (const vt of symbols) {
@@ -65,7 +66,6 @@ describe('the job pool', () => {
     try {
       const resumed = pool.submit('p', jobOf());
       const cancelled = pool.submit('c', jobOf());
-      await waitFor('both jobs running', () => (progress.get('p')?.length ?? 0) > 0 && (progress.get('c')?.length ?? 0) > 0);
       pool.pause('p');
       pool.pause('c');
       // The checkpoint after the pause reports paused once, then the thread waits there.
@@ -94,12 +94,18 @@ describe('the job pool', () => {
     try {
       const running = pool.submit('r', jobOf());
       const queued = pool.submit('q', jobOf());
-      await waitFor('r running', () => (progress.get('r')?.length ?? 0) > 0);
+      // Held at its first checkpoint, so that the cancel below meets it running, not finished.
+      pool.pause('r');
+      await waitFor('r running, held at a checkpoint', () => progress.get('r')?.at(-1)?.paused === true);
+      const held = progress.get('r')?.at(-1)?.barsDone ?? 0;
       expect(pool.cancel('q')).toBe(true);
       expect(await queued).toEqual({ status: 'cancelled', run: null, durationMs: 0 });
+      // Running again, then cancelled: it stops at the checkpoint it is at or the next one.
+      pool.resume('r');
       pool.cancel('r');
       const r = await running;
       expect(r.status).toBe('cancelled');
+      expect(r.run?.barsDone).toBeLessThanOrEqual(held + 4096 + symbols.length);
       expect(r.run?.barsDone).toBeLessThan(r.run?.barsTotal ?? 0);
     } finally {
       await pool.close();

@@ -83,7 +83,33 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
   const symbols = inRange.map((s) => s.vtSymbol);
   let warm = false;
 
+  // One instrument: every row is its own minute (what the merge below gives for one series, without its scans).
+  const only = inRange.length === 1 ? (inRange[0] as ColumnarBars) : null;
+  if (only !== null) {
+    minuteInstruments[0] = handles[0] as EngineInstrument;
+    minuteColumns[0] = only;
+  }
   for (;;) {
+    if (only !== null) {
+      const i = heads[0] as number;
+      if (i >= only.length) break;
+      heads[0] = i + 1;
+      minuteRows[0] = i;
+      const minute = only.time[i] as number;
+      const { fills } = engine.onMinuteRows(minuteInstruments, minuteColumns, minuteRows, 1, 'live');
+      for (let f = 0; f < fills.length; f++) trades.push(tradeFieldsOf((fills[f] as (typeof fills)[number]).trade));
+      firstTime ??= minute;
+      lastTime = minute;
+      barsDone++;
+      if (barsDone >= nextCheck) {
+        nextCheck += checkEvery;
+        if (hooks.checkpoint && !hooks.checkpoint({ barsDone, barsTotal, time: lastTime, trades: trades.length })) {
+          status = 'cancelled';
+          break;
+        }
+      }
+      continue;
+    }
     // k-way merge: the earliest minute among the heads; every instrument's bar of that minute goes
     // in together, in vtSymbol order (inRange is sorted so).
     let minute = Infinity;

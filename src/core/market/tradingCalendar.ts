@@ -59,8 +59,19 @@ function isWeekend(day: number): boolean {
   return w === SATURDAY || w === SUNDAY;
 }
 
+/** 'YYYY-MM-DD' of a day number, by arithmetic (Hinnant's civil-from-days): a Date and its ISO text cost a microsecond. */
 function formatDayNumber(day: number): string {
-  return new Date(day * SECONDS_PER_DAY * 1000).toISOString().slice(0, 10);
+  const z = day + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  if (y < 1000 || y > 9999) return new Date(day * SECONDS_PER_DAY * 1000).toISOString().slice(0, 10);
+  return `${String(y)}-${m < 10 ? '0' : ''}${String(m)}-${d < 10 ? '0' : ''}${String(d)}`;
 }
 
 export class TradingCalendar {

