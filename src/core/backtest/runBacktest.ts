@@ -96,8 +96,9 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
       heads[0] = i + 1;
       minuteRows[0] = i;
       const minute = only.time[i] as number;
-      const { fills } = engine.onMinuteRows(minuteInstruments, minuteColumns, minuteRows, 1, 'live');
-      for (let f = 0; f < fills.length; f++) trades.push(tradeFieldsOf((fills[f] as (typeof fills)[number]).trade));
+      if (!warm) warm = fewestWindowBars(engine, symbols) >= MIN_WINDOW_BARS_TO_TRADE;
+      const { fills } = engine.onMinuteRows(minuteInstruments, minuteColumns, minuteRows, 1, warm ? 'live' : 'degraded');
+      for (let f = 0; f < fills.length; f++) trades.push(tradeFillOf((fills[f] as (typeof fills)[number]).trade));
       firstTime ??= minute;
       lastTime = minute;
       barsDone++;
