@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { AnalysisPipeline } from '../core/analysisPipeline.js';
 import type { Order, TradeRow } from '../core/broker/paperBroker.js';
-import { TradingCalendar } from '../core/market/tradingCalendar.js';
+import { calendarForExchange } from '../core/market/continuousCalendar.js';
+import type { TradingCalendar } from '../core/market/tradingCalendar.js';
 import { productOf, pickDominant } from '../core/strategy/activeContract.js';
 import { TradingEngine, orderViewOf, type EngineEvents, type EngineOptions } from '../core/strategy/engine.js';
 import { mergeMinutes, type InstrumentSeries } from '../core/strategy/minuteMerge.js';
@@ -57,7 +58,8 @@ export class VariantRunner {
   private readonly clock: () => Date;
   private readonly snapshotIntervalMs: number;
   private readonly commitEveryBars: number;
-  private readonly calendar = new TradingCalendar();
+  /** The variant's exchange's calendar: futures sessions, or 24/7 for a crypto venue. */
+  private readonly calendar: TradingCalendar;
   private readonly bound: BoundStrategy;
   private engine: TradingEngine | null = null;
   /** The instruments followed (products resolved to contracts), sorted. */
@@ -93,6 +95,7 @@ export class VariantRunner {
   ) {
     this.bound = strategyFor(launch.variant.strategy, launch.variant.params, `variant ${launch.variant.name}`);
     this.instruments = configuredInstruments(launch);
+    this.calendar = calendarForExchange(parseVtSymbol(launch.variant.vtSymbol).exchange);
     this.monitorDir = join(launch.dataDir, 'monitor');
     this.clock = deps.clock ?? (() => new Date());
     this.snapshotIntervalMs = deps.snapshotIntervalMs ?? 200;
@@ -365,6 +368,7 @@ export class VariantRunner {
         this.alert({ level: 'WARNING', title: 'Risk limit hit', message: `${name}: ${d.kind} ${d.direction} ${d.vtSymbol} refused (${d.refusal ?? '?'}): ${d.detail}`, key: `${name}:risk-limit:${d.refusal ?? d.kind}` });
       }
     }
+    for (const a of events.alerts) this.alert({ level: a.level, title: a.title, message: `${name}: ${a.message}`, key: `${name}:${a.key}` });
     if (events.reducingEntered) {
       this.alert({ level: 'ERROR', title: 'Maximum daily loss passed: reducing only', message: `${name}: only orders that reduce a position pass until the next trading day`, key: `${name}:reducing` });
     }

@@ -27,6 +27,7 @@ import type {
   LogContextValue,
   OrderIntent,
   Strategy,
+  StrategyAlert,
   StrategyContext,
   StrategyLogEntry,
   StrategyLogLevel,
@@ -63,6 +64,8 @@ export interface EngineEvents {
   log: StrategyLogEntry[];
   /** The gate went REDUCING on this call (raise the ERROR alert). */
   reducingEntered: boolean;
+  /** Alerts the strategy raised during this call. */
+  alerts: StrategyAlert[];
 }
 
 export interface EngineOptions {
@@ -170,7 +173,7 @@ export class TradingEngine implements StrategyContext {
   private suppressedTotal = 0;
   private dayCacheHour = Number.NaN;
   private dayCache = '';
-  private readonly ev: EngineEvents = { fills: [], ordersSent: [], ordersPlaced: [], cancelled: [], decisions: [], suppressed: 0, log: [], reducingEntered: false };
+  private readonly ev: EngineEvents = { fills: [], ordersSent: [], ordersPlaced: [], cancelled: [], decisions: [], suppressed: 0, log: [], reducingEntered: false, alerts: [] };
   private readonly accepted: InstrumentBar[] = [];
   private readonly single: InstrumentBar[] = [{ vtSymbol: '', bar: { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, turnover: 0, openInterest: 0 } }];
   /** The call in progress. */
@@ -273,6 +276,16 @@ export class TradingEngine implements StrategyContext {
     this.ev.decisions.push({ ...base, outcome: 'sent', detail: intent.detail, orderId: order.id, refusal: null });
     this.log('INFO', `${intent.offset} ${direction} ${intent.vtSymbol}: ${intent.detail}`, { ...context, orderId: order.id, opensToday: this.gate.opensToday() });
     return { passed: true, order };
+  }
+
+  cancel(orderId: string, reason: string): Order | null {
+    const cancelled = this.broker.cancel(orderId, reason);
+    if (cancelled !== null) this.ev.cancelled.push(cancelled);
+    return cancelled;
+  }
+
+  alert(alert: StrategyAlert): void {
+    this.ev.alerts.push(alert);
   }
 
   log(level: StrategyLogLevel, message: string, context: Record<string, LogContextValue> = {}): void {
@@ -531,6 +544,7 @@ export class TradingEngine implements StrategyContext {
     if (ev.cancelled.length > 0) ev.cancelled.length = 0;
     if (ev.decisions.length > 0) ev.decisions.length = 0;
     if (ev.log.length > 0) ev.log.length = 0;
+    if (ev.alerts.length > 0) ev.alerts.length = 0;
     ev.suppressed = 0;
     ev.reducingEntered = false;
   }
@@ -645,6 +659,7 @@ export function copyEvents(e: EngineEvents): EngineEvents {
     suppressed: e.suppressed,
     log: [...e.log],
     reducingEntered: e.reducingEntered,
+    alerts: [...e.alerts],
   };
 }
 
