@@ -4,6 +4,7 @@ import type { Order, TradeRow } from '../core/broker/paperBroker.js';
 import { calendarForExchange } from '../core/market/continuousCalendar.js';
 import type { TradingCalendar } from '../core/market/tradingCalendar.js';
 import { productOf, pickDominant } from '../core/strategy/activeContract.js';
+import type { AllocatorCheck } from '../core/risk/riskGate.js';
 import { TradingEngine, orderViewOf, type EngineEvents, type EngineOptions } from '../core/strategy/engine.js';
 import { mergeMinutes, type InstrumentSeries } from '../core/strategy/minuteMerge.js';
 import { strategyFor } from '../core/strategy/registry.js';
@@ -35,6 +36,11 @@ export interface VariantRunnerDeps {
   onBarProcessed?: (latencySeconds: number) => void;
   /** Restore finished after this many wall-clock seconds. */
   onRestored?: (seconds: number) => void;
+  /**
+   * The allocator's worker side (a variant in an allocation group, see GrantLedger): the gate's
+   * AllocatorCheck, shown every engine call's events, told when restore is done (it reports then).
+   */
+  allocator?: AllocatorCheck & { observe(events: EngineEvents): void; restored(engine: TradingEngine): void };
 }
 
 /** Below this many window bars the indicators have not settled: compute, show, never trade. */
@@ -155,6 +161,7 @@ export class VariantRunner {
       calendar: this.calendar,
       activeContracts: Object.fromEntries(this.instruments.map((vt) => [productOf(vt), vt])),
       onWindow: (vt, a) => this.views.get(vt)?.addWindow(a),
+      ...(this.deps.allocator ? { allocator: this.deps.allocator } : {}),
     };
     const wanted = this.launch.restoreWindowBars * variant.windowMinutes;
     this.restoreInfo = { ...this.restoreInfo, phase: 'replaying' };
@@ -218,6 +225,8 @@ export class VariantRunner {
     };
     this.deps.log.info('restore finished', { replayed, windows, suppressed, fromState: state !== null, instruments: this.instruments.join(',') });
     this.commit([], []);
+    // Main re-derives this worker's use from what it holds now, before any buy is asked for.
+    this.deps.allocator?.restored(this.engine);
     this.unfreeze();
     this.replayStartedAt = this.clock().getTime();
     this.lastNewBarAt = this.clock().getTime();
@@ -317,6 +326,7 @@ export class VariantRunner {
     this.halted = true;
     if (this.mode !== 'restoring') this.unfreeze();
     const events = this.engine.flatten();
+    this.deps.allocator?.observe(events);
     this.deps.log.warn('flatten: trading halted, every position closed at the next bar open', { orders: events.ordersSent.length });
     this.record(events);
     this.commit([], [...events.ordersSent, ...events.cancelled]);
@@ -344,6 +354,7 @@ export class VariantRunner {
     const time = group[0]?.bar.time;
     if (time !== undefined && (this.lastMinute === null || time > this.lastMinute)) this.lastMinute = time;
     this.barsSinceCommit += 1;
+    this.deps.allocator?.observe(events);
     this.record(events);
     const changedOrders = [...events.ordersSent, ...events.ordersPlaced, ...events.cancelled, ...events.fills.map((f) => f.order)];
     if (events.fills.length > 0 || changedOrders.length > 0) {

@@ -1,5 +1,5 @@
 import type { OhlcvBar } from '../../shared/bar.js';
-import { FREEZE_REASONS, type RiskGateStateName } from '../../shared/risk.js';
+import { RETRY_REASONS, type RiskGateStateName } from '../../shared/risk.js';
 import type { StrategyDisplay } from '../../shared/strategyDisplay.js';
 import { AnalysisPipeline, type PipelineState } from '../analysisPipeline.js';
 import {
@@ -259,7 +259,7 @@ export class TradingEngine implements StrategyContext {
     const base = { time: this.currentTime, vtSymbol: intent.vtSymbol, kind: intent.offset, direction, reason: intent.tag };
     const context = { vtSymbol: intent.vtSymbol, direction, reason: intent.tag, mode: this.currentMode };
     if (!verdict.passed) {
-      const suppressed = FREEZE_REASONS.has(verdict.reason);
+      const suppressed = RETRY_REASONS.has(verdict.reason);
       if (suppressed) {
         this.suppressedTotal++;
         this.ev.suppressed++;

@@ -422,8 +422,11 @@ export class Workstation {
   private launchOf(variant: VariantConfig): WorkerLaunch {
     const { settings, dataDir } = this.opts;
     const simulated = settings.demo.enabled && variant.vtSymbol.endsWith('.SIM');
+    const group = this.allocation.groupOf(variant.name)?.config;
     return {
       variant,
+      // A member of an allocation group asks its authority before every buy.
+      allocation: group ? { group: group.name, requestTimeoutMs: group.requestTimeoutMs } : null,
       dataDir,
       barSource: settings.barSource,
       sourceLabel: simulated ? 'simulated' : settings.barSource.kind,
