@@ -16,6 +16,8 @@ export interface GrantLedgerOptions {
   multiplierOf(vtSymbol: string): number;
   /** A grant nobody used within this many engine calls (bars) goes back to main. */
   grantTtlBars?: number;
+  /** After a denial, buys of the symbol are refused here for this many bars (or until funds are released) rather than asked again. */
+  denyHoldBars?: number;
   /** A line for the strategy log (a late answer, a grant returned unused). */
   log?: (message: string, context: Record<string, string | number>) => void;
 }
@@ -51,7 +53,10 @@ export class GrantLedger implements AllocatorCheck {
   private readonly held = new Map<string, { symbol: string; amount: number }>();
   /** Long positions at cost, per symbol. */
   private readonly positions = new Map<string, { lots: number; cost: number }>();
+  /** Symbols just denied: refused locally until the bars run out or the symbol frees funds. */
+  private readonly holds = new Map<string, { bars: number; reason: string }>();
   private readonly ttl: number;
+  private readonly denyHold: number;
   private counts = { granted: 0, denied: 0, returnedUnused: 0 };
 
   constructor(
@@ -59,6 +64,7 @@ export class GrantLedger implements AllocatorCheck {
     private readonly opts: GrantLedgerOptions,
   ) {
     this.ttl = opts.grantTtlBars ?? 5;
+    this.denyHold = opts.denyHoldBars ?? 30;
   }
 
   check(intent: OrderIntent, price: number | null): { allowed: true } | { allowed: false; reason: string; pending?: boolean } {
@@ -66,6 +72,8 @@ export class GrantLedger implements AllocatorCheck {
     if (price === null || !(price > 0)) return { allowed: false, reason: `no price to value a buy of ${intent.vtSymbol} at` };
     const key = askKey(intent.vtSymbol, price, intent.volume);
     const ask = this.asks.get(key);
+    const hold = this.holds.get(intent.vtSymbol);
+    if (ask === undefined && hold !== undefined) return { allowed: false, reason: `${hold.reason} (asked again in ${String(hold.bars)} bar(s), or once ${intent.vtSymbol} frees funds)` };
     if (ask === undefined) {
       const amount = price * intent.volume * this.opts.multiplierOf(intent.vtSymbol);
       const fresh: Ask = { symbol: intent.vtSymbol, amount, state: 'pending', reason: null, age: 0 };
@@ -76,6 +84,8 @@ export class GrantLedger implements AllocatorCheck {
     if (ask.state === 'pending') return { allowed: false, pending: true, reason: `the answer for ${fmt(ask.amount)} is on its way` };
     if (ask.state === 'granted') return { allowed: true };
     this.asks.delete(key);
+    // Asking again on every bar would only be denied again: wait a while, or for funds to come back.
+    if (this.denyHold > 0) this.holds.set(ask.symbol, { bars: this.denyHold, reason: ask.reason ?? 'denied' });
     return { allowed: false, reason: ask.reason ?? 'denied' };
   }
 
@@ -101,7 +111,7 @@ export class GrantLedger implements AllocatorCheck {
         const h = this.held.get(t.orderId);
         this.held.delete(t.orderId);
         // Filled below its limit (the bar opened through it): the position costs less than was reserved.
-        if (h !== undefined && h.amount - value > 1e-9) this.requester.release(h.symbol, h.amount - value, 'cancel');
+        if (h !== undefined && h.amount - value > 1e-9) this.giveBack(h.symbol, h.amount - value, 'cancel');
       } else if (t.side === 'sell' && t.offset === 'close') {
         const pos = this.positions.get(t.vtSymbol);
         if (pos === undefined || pos.lots <= 0) continue;
@@ -110,15 +120,16 @@ export class GrantLedger implements AllocatorCheck {
         pos.lots -= lots;
         pos.cost -= share;
         if (pos.lots === 0) this.positions.delete(t.vtSymbol);
-        this.requester.release(t.vtSymbol, share, 'sell');
+        this.giveBack(t.vtSymbol, share, 'sell');
       }
     }
     for (const o of events.cancelled) {
       const h = this.held.get(o.id);
       if (h === undefined) continue;
       this.held.delete(o.id);
-      this.requester.release(h.symbol, h.amount, 'cancel');
+      this.giveBack(h.symbol, h.amount, 'cancel');
     }
+    for (const [symbol, hold] of this.holds) if (--hold.bars <= 0) this.holds.delete(symbol);
     for (const [key, ask] of this.asks) {
       if (ask.state === 'pending' || ++ask.age <= this.ttl) continue;
       this.asks.delete(key);
@@ -135,6 +146,9 @@ export class GrantLedger implements AllocatorCheck {
    * buys at their limit) and reports it, so main's use for this worker is re-derived, not kept.
    */
   restored(engine: TradingEngine): void {
+    // Answers to asks from before the report are stale: a late grant goes straight back (see answered).
+    this.asks.clear();
+    this.holds.clear();
     this.held.clear();
     this.positions.clear();
     for (const p of engine.positions()) {
@@ -160,6 +174,12 @@ export class GrantLedger implements AllocatorCheck {
     let pending = 0;
     for (const a of this.asks.values()) if (a.state === 'pending') pending++;
     return { ...this.counts, pending };
+  }
+
+  /** Funds of the symbol go back to main; a buy held back by a denial may ask again now. */
+  private giveBack(symbol: string, amount: number, cause: 'cancel' | 'sell'): void {
+    this.requester.release(symbol, amount, cause);
+    this.holds.delete(symbol);
   }
 
   private answered(key: string, ask: Ask, answer: AllocationAnswer): void {

@@ -87,7 +87,14 @@ describe('grant ledger: the grid asks main before every buy', () => {
     expect(ev.decisions.map((d) => `${d.outcome} ${String(d.refusal)}`)).toEqual(['sent null', 'sent null', 'refused allocator']);
     expect(engine.pendingOrders().map((o) => o.price)).toEqual([100, 102]);
     expect(used()).toBe(404);
-    expect(service.status('crypto').blockedTrades).toBeGreaterThanOrEqual(4);
+    const blocked = service.status('crypto').blockedTrades;
+    expect(blocked).toBeGreaterThanOrEqual(4);
+    // Denied once: the next bars refuse that buy here instead of asking main again.
+    ev = step(105, 105, 105, 105);
+    await settle();
+    expect(ev.decisions.map((d) => `${d.outcome} ${String(d.refusal)}`)).toEqual(['refused allocator']);
+    expect(ev.decisions[0]?.detail).toMatch(/asked again in \d+ bar\(s\), or once BTCUSDT.BINANCE frees funds/);
+    expect(service.status('crypto').blockedTrades).toBe(blocked);
 
     // 102 fills at its level: cost = reservation. Its sell at 104 then fills: the cost goes back.
     step(105, 105, 101.5, 102);
@@ -97,6 +104,18 @@ describe('grant ledger: the grid asks main before every buy', () => {
     await settle();
     expect(used()).toBe(200);
     expect(ledger.usage()).toEqual([{ symbol: VT, amount: 200 }]);
+    // The sell freed funds: the held-back buys ask main again (and 102 + 104 now fit: 200 + 204 + 208 > 500, so one of them is denied).
+    ev = step(103.5, 103.5, 103.5, 105);
+    expect(ev.decisions.map((d) => String(d.refusal))).toEqual(['awaitingAllocation', 'awaitingAllocation']);
+    await settle();
+    ev = step(105, 105, 105, 105);
+    expect(ev.decisions.map((d) => `${d.outcome} ${String(d.refusal)}`)).toEqual(['sent null', 'refused allocator']);
+    expect(used()).toBe(404);
+    // Sell it again to get back to one resting buy at 100.
+    step(105, 105, 101.5, 102);
+    step(102, 104, 102, 103.5);
+    await settle();
+    expect(used()).toBe(200);
 
     // A gap through 100: bought at the open 99, cost 198; the 2 reserved beyond it go back.
     step(99, 99.5, 98.5, 99);
