@@ -335,7 +335,13 @@ export class VariantRunner {
 
   /** Graceful stop: the state is committed and the last snapshot says stopped. */
   stop(): void {
-    if (this.engine) this.commit([], []);
+    if (this.engine) {
+      // A grid takes its resting orders down (they are placed again from its state after the restart).
+      const events = this.engine.stop();
+      this.deps.allocator?.observe(events);
+      this.record(events);
+      this.commit([], [...events.cancelled]);
+    }
     this.setStatus('stopped', 'stopped by the supervisor');
     this.deps.log.info('stopped');
     this.writeSnapshot(true);

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gridLevels } from '../../src/core/strategy/grid/gridLevels.js';
+import { openSqliteDatabase } from '../../src/io/sqliteDatabase.js';
 import { SqliteBarStore } from '../../src/io/sqliteBarStore.js';
 import { TradingJournal } from '../../src/io/tradingJournal.js';
 import { readSnapshotFile } from '../../src/io/snapshotFile.js';
@@ -42,6 +43,74 @@ const params = parseGridParams({
   slippageTicks: 0,
 });
 
+
+function gridSettings(speed: number) {
+  return {
+    demo: { enabled: false, speed: 60, seed: 1 },
+    // One symbol capped at 30 % of 1 BTC: about six of the grid's 0.05 BTC levels, fewer than it wants.
+    allocation: { groups: [{ name: 'crypto', totalFunds: 1, globalMaxUsage: 0.8, symbols: [{ symbol: VT, maxUsagePct: 0.3 }], members: ['grid-btc'] }] },
+    variants: [
+      {
+        name: 'grid-btc',
+        strategy: 'grid',
+        vtSymbol: VT,
+        windowMinutes: 1,
+        pollMs: 40,
+        feed: { kind: 'replay' as const, from: '2017-11-07 00:00:00', to: LAST, speed },
+        params: { ...params },
+      },
+    ],
+    supervisor: { backoffInitialMs: 50, backoffMaxMs: 200, maxCrashes: 5, crashWindowMs: 60_000 },
+  };
+}
+
+async function importFreqtrade(dataDir: string): Promise<void> {
+  const imported = await runCommand(importCommand, [
+    '--file', FREQTRADE, '--symbol', 'UNITTEST_BTC', '--exchange', 'BINANCE',
+    '--columns', 'datetime=0,open=1,high=2,low=3,close=4,volume=5', '--datetime-format', 'epoch-ms', '--tz', 'UTC',
+    '--data-dir', dataDir,
+  ]);
+  expect(imported.stderr).toBe('');
+  expect(imported.code).toBe(0);
+}
+
+interface SavedGrid {
+  engine: { broker: { orders: unknown[]; nextOrderSeq: number }; strategyState: { data: { slots: { lots: number; cost: number | null }[] } } };
+}
+
+function savedState(dataDir: string): SavedGrid {
+  const journal = TradingJournal.open(join(dataDir, 'kestrel.db'));
+  try {
+    return JSON.parse(journal.loadState('grid-btc')?.json ?? 'null') as SavedGrid;
+  } finally {
+    journal.close();
+  }
+}
+
+interface OrderRow {
+  id: string;
+  side: string;
+  price: number;
+  volume: number;
+  status: string;
+  created_at: string;
+}
+
+function ordersOf(dataDir: string): (OrderRow & { seq: number })[] {
+  const db = openSqliteDatabase(join(dataDir, 'kestrel.db'), { readonly: true });
+  try {
+    const rows = db.prepare("SELECT id, side, price, volume, status, created_at FROM orders WHERE variant = 'grid-btc'").all() as OrderRow[];
+    return rows.map((r) => ({ ...r, seq: Number(r.id.slice('grid-btc-O'.length)) }));
+  } finally {
+    db.close();
+  }
+}
+
+function snapshotOf(dataDir: string) {
+  const read = readSnapshotFile(join(dataDir, 'monitor', snapshotFileName('grid-btc')));
+  return read.ok ? read.snapshot : null;
+}
+
 let harness: Harness | null = null;
 const cleanups: (() => void)[] = [];
 afterEach(async () => {
@@ -54,47 +123,20 @@ describe.skipIf(!haveData)('a grid on real crypto bars, in an allocation group',
   it('fills only at grid levels and never gets more than its allocation', async () => {
     const tmp = freshDir('grid-real');
     cleanups.push(tmp.remove);
-    const imported = await runCommand(importCommand, [
-      '--file', FREQTRADE, '--symbol', 'UNITTEST_BTC', '--exchange', 'BINANCE',
-      '--columns', 'datetime=0,open=1,high=2,low=3,close=4,volume=5', '--datetime-format', 'epoch-ms', '--tz', 'UTC',
-      '--data-dir', tmp.dir,
-    ]);
-    expect(imported.stderr).toBe('');
-    expect(imported.code).toBe(0);
+    await importFreqtrade(tmp.dir);
 
-    harness = await startHarness({
-      dataDir: tmp.dir,
-      controlEnabled: false,
-      settings: {
-        demo: { enabled: false, speed: 60, seed: 1 },
-        // One symbol capped at 30 % of 1 BTC: about six of the grid's 0.05 BTC levels, fewer than it wants.
-        allocation: { groups: [{ name: 'crypto', totalFunds: 1, globalMaxUsage: 0.8, symbols: [{ symbol: VT, maxUsagePct: 0.3 }], members: ['grid-btc'] }] },
-        variants: [
-          {
-            name: 'grid-btc',
-            strategy: 'grid',
-            vtSymbol: VT,
-            windowMinutes: 1,
-            pollMs: 40,
-            feed: { kind: 'replay', from: '2017-11-07 00:00:00', to: LAST, speed: 12_000 },
-            params: { ...params },
-          },
-        ],
-        supervisor: { backoffInitialMs: 50, backoffMaxMs: 200, maxCrashes: 5, crashWindowMs: 60_000 },
-      },
-    });
+    harness = await startHarness({ dataDir: tmp.dir, controlEnabled: false, settings: gridSettings(12_000) });
     const ws = harness.workstation;
     const decisions: AllocationEvent[] = [];
     cleanups.push(ws.allocation.onDecision((_group, e) => decisions.push(e)));
 
     await waitFor('the replay reached its end', () => ws.summaryOf('grid-btc').lastBarAt === LAST, 240_000, 100);
     // Main has heard the last releases: its use equals what the worker holds (checked below).
-    const snapshotPath = join(tmp.dir, 'monitor', snapshotFileName('grid-btc'));
     const held = (): number => {
-      const read = readSnapshotFile(snapshotPath);
-      if (!read.ok) return Number.NaN;
-      const positions = read.snapshot.positions.reduce((sum, p) => sum + p.avgPrice * p.volume, 0);
-      const buys = read.snapshot.orders.filter((o) => o.side === 'buy' && o.price !== null).reduce((sum, o) => sum + (o.price ?? 0) * o.volume, 0);
+      const snap = snapshotOf(tmp.dir);
+      if (snap === null) return Number.NaN;
+      const positions = snap.positions.reduce((sum, p) => sum + p.avgPrice * p.volume, 0);
+      const buys = snap.orders.filter((o) => o.side === 'buy' && o.price !== null).reduce((sum, o) => sum + (o.price ?? 0) * o.volume, 0);
       return positions + buys;
     };
     const mainUse = (): number => ws.allocation.status('crypto').symbols[0]?.usedAmount ?? Number.NaN;
@@ -139,5 +181,49 @@ describe.skipIf(!haveData)('a grid on real crypto bars, in an allocation group',
       journal.close();
       await store.close();
     }
+  }, 300_000);
+
+  it('cancels its resting orders at a graceful stop and places them again from its state after the restart', async () => {
+    const tmp = freshDir('grid-stop');
+    cleanups.push(tmp.remove);
+    await importFreqtrade(tmp.dir);
+    harness = await startHarness({ dataDir: tmp.dir, controlEnabled: false, settings: gridSettings(3_000) });
+    const first = harness.workstation;
+    await waitFor('the grid holds lots and rests orders', () => {
+      const snap = snapshotOf(tmp.dir);
+      return snap !== null && snap.positions.length > 0 && snap.orders.some((o) => o.side === 'sell') && snap.orders.some((o) => o.side === 'buy');
+    }, 120_000, 50);
+    await harness.stop();
+    harness = null;
+
+    // Saved with nothing resting; the lots and their buy prices are kept.
+    const saved = savedState(tmp.dir);
+    expect(saved.engine.broker.orders).toEqual([]);
+    const filled = saved.engine.strategyState.data.slots.map((s, i) => ({ ...s, i })).filter((s) => s.lots > 0);
+    expect(filled.length).toBeGreaterThan(0);
+    const levels = gridLevels(params);
+    const expectedSells = filled.map((s) => `sell ${String(levels[s.i + 1])} ${String(s.lots)}`).sort();
+    const atCost = filled.reduce((sum, s) => sum + s.lots * (s.cost ?? 0), 0);
+    // The cancelled buys' reservations went back before the worker exited: main held only the lots at cost.
+    expect(first.allocation.status('crypto').symbols[0]?.usedAmount).toBeCloseTo(atCost, 12);
+
+    harness = await startHarness({ dataDir: tmp.dir, controlEnabled: false, settings: gridSettings(3_000) });
+    const decisions: AllocationEvent[] = [];
+    cleanups.push(harness.workstation.allocation.onDecision((_g, e) => decisions.push(e)));
+    // After the restart main re-derives the use from the report: the lots at cost, nothing resting.
+    const report = await waitFor('the restored worker reported', () => decisions.find((e) => e.kind === 'report'), 60_000);
+    expect(decisions[0]).toBe(report);
+    expect(report.amount).toBeCloseTo(atCost, 12);
+    // On the first live bar after the restart the sells come back at the levels above the filled ones, from the state alone.
+    const placedAgain = await waitFor('the grid placed orders again', () => {
+      const fresh = ordersOf(tmp.dir).filter((o) => o.seq >= saved.engine.broker.nextOrderSeq);
+      return fresh.length > 0 ? fresh : undefined;
+    }, 60_000, 20);
+    const firstBar = placedAgain.reduce((min, o) => (o.created_at < min ? o.created_at : min), placedAgain[0]?.created_at ?? '');
+    expect(placedAgain.filter((o) => o.created_at === firstBar && o.side === 'sell').map((o) => `sell ${String(o.price)} ${String(o.volume)}`).sort()).toEqual(expectedSells);
+    // What rested at the stop was cancelled (and journalled so).
+    const before = ordersOf(tmp.dir).filter((o) => o.seq < saved.engine.broker.nextOrderSeq);
+    expect(before.some((o) => o.status === 'cancelled' && o.side === 'sell')).toBe(true);
+    expect(before.filter((o) => o.status === 'pending')).toEqual([]);
   }, 300_000);
 });

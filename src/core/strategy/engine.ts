@@ -383,6 +383,13 @@ export class TradingEngine implements StrategyContext {
     return this.ev;
   }
 
+  /** A graceful stop: the strategy may cancel what it re-places after a restart (see Strategy.onStop). */
+  stop(): EngineEvents {
+    this.resetEvents();
+    this.strategyImpl.onStop?.(this);
+    return this.ev;
+  }
+
   /** The vtSymbol's pipeline, or null before its first bar. */
   pipeline(vtSymbol: string): AnalysisPipeline | null {
     return this.pipelines.get(vtSymbol) ?? null;

@@ -113,6 +113,12 @@ export interface Strategy {
   onWindowBar(vtSymbol: string, analysis: WindowAnalysis, ctx: StrategyContext): void;
   onFill(fill: Fill, ctx: StrategyContext): void;
   onTradingDayRoll(tradingDay: string, ctx: StrategyContext): void;
+  /**
+   * The variant stops gracefully (shutdown, stopVariant). A strategy that places its resting
+   * orders again from its state (a grid) cancels them here, so nothing rests while no one watches;
+   * one that cannot (MACD-TD's brackets) leaves them, and they are kept in the state.
+   */
+  onStop?(ctx: StrategyContext): void;
   toState(): StrategyStateEnvelope;
 }
 

@@ -190,6 +190,23 @@ describe('grid strategy (hand-worked fills)', () => {
     expect(JSON.stringify(resumed.toState().strategyState).length).toBeLessThan(2_000);
   });
 
+  it('cancels its resting orders at a graceful stop and places the same ones again after the restart', () => {
+    const engine = engineFor();
+    feed(engine, [
+      [0, 105, 105, 105, 105],
+      [1, 105, 105, 103.5, 104],
+    ]);
+    expect(resting(engine)).toEqual(['buy 100', 'buy 102', 'sell 106']);
+    const stopped = copyEvents(engine.stop());
+    expect(stopped.cancelled.map((o) => `${o.side} ${String(o.price)}`).sort()).toEqual(['buy 100', 'buy 102', 'sell 106']);
+    expect(engine.pendingOrders()).toEqual([]);
+    const state = JSON.parse(JSON.stringify(engine.toState())) as ReturnType<TradingEngine['toState']>;
+    const resumed = TradingEngine.fromState(state, strategyFor('grid', base, 'test grid'), { variant: 'g', windowMinutes: 1, calendar: new ContinuousCalendar(), externalWindows: true });
+    expect((resumed.strategy as GridStrategy).inventory).toBe(1);
+    feed(resumed, [[2, 104, 104.5, 103.8, 104.2]]);
+    expect(resting(resumed)).toEqual(['buy 100', 'buy 102', 'sell 106']);
+  });
+
   it('refuses a state saved for another number of levels, naming it', () => {
     const engine = engineFor();
     feed(engine, [[0, 105, 105, 105, 105]]);

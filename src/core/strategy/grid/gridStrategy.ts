@@ -167,6 +167,16 @@ export class GridStrategy implements Strategy {
     if (t.vtSymbol === this.vtSymbol && t.offset === 'close' && t.side === 'sell') this.sellOff(t.volume);
   }
 
+  onStop(ctx: StrategyContext): void {
+    let cancelled = 0;
+    for (const s of this.slots) {
+      for (const id of [s.buyOrderId, s.sellOrderId]) if (id !== null && ctx.cancel(id, 'shutdown: placed again from the grid state after the restart') !== null) cancelled++;
+      s.buyOrderId = null;
+      s.sellOrderId = null;
+    }
+    if (cancelled > 0) ctx.log('INFO', `grid stopping: ${String(cancelled)} resting order(s) cancelled, to be placed again after the restart`, { cancelled });
+  }
+
   /** A sell that was not a slot's own (the grid's stop, a flatten): the lots leave from the top level down. */
   private sellOff(volume: number): void {
     let left = volume;
