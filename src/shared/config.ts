@@ -167,8 +167,10 @@ export const settingsSchema = z.object({
       enabled: z.boolean().default(true),
       speed: z.number().positive().max(100_000).default(60),
       seed: z.number().int().default(20260101),
+      /** Also a simulated 24/7 crypto market (exchange SIMC) with grid variants in one allocation group. */
+      crypto: z.boolean().default(false),
     })
-    .default({ enabled: true, speed: 60, seed: 20260101 }),
+    .default({ enabled: true, speed: 60, seed: 20260101, crypto: false }),
   variants: z.array(variantConfigSchema).default([]),
   supervisor: z
     .object({
