@@ -53,14 +53,15 @@ export const CRYPTO_DEMO_VARIANTS: readonly VariantConfigInput[] = [
 ];
 
 /**
- * The demo grids' allocation group: 20,000 USDT, 80 % usable, EQUAL → about 5,333 per pair, some
- * five of a grid's twelve 1,000-USDT levels: when a pair falls far, its buys are blocked.
+ * The demo grids' allocation group: 20,000 USDT, 80 % usable, EQUAL → 5,333 per pair, capped at
+ * 20 % (4,000): four of a grid's twelve 1,000-USDT levels, while a pair near its middle wants six,
+ * so buys are blocked from the start and whenever a pair falls.
  */
 export const CRYPTO_DEMO_GROUP: AllocationGroupInput = {
   name: CRYPTO_DEMO_GROUP_NAME,
   totalFunds: 20_000,
   globalMaxUsage: 0.8,
   strategy: 'EQUAL',
-  symbols: CRYPTO_DEMO_VARIANTS.map((v) => ({ symbol: v.vtSymbol, maxUsagePct: 0.3 })),
+  symbols: CRYPTO_DEMO_VARIANTS.map((v) => ({ symbol: v.vtSymbol, maxUsagePct: 0.2 })),
   members: CRYPTO_DEMO_VARIANTS.map((v) => v.name),
 };
