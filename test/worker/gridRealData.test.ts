@@ -60,7 +60,7 @@ function gridSettings(speed: number) {
         params: { ...params },
       },
     ],
-    supervisor: { backoffInitialMs: 50, backoffMaxMs: 200, maxCrashes: 5, crashWindowMs: 60_000 },
+    supervisor: { backoffInitialMs: 50, backoffMaxMs: 200, maxCrashes: 1_000, crashWindowMs: 60_000 },
   };
 }
 
@@ -226,4 +226,56 @@ describe.skipIf(!haveData)('a grid on real crypto bars, in an allocation group',
     expect(before.some((o) => o.status === 'cancelled' && o.side === 'sell')).toBe(true);
     expect(before.filter((o) => o.status === 'pending')).toEqual([]);
   }, 300_000);
+
+  it('SIGKILLed 8 times mid-trading: each restored worker reports before any grant, and main ends equal to what it holds', async () => {
+    const tmp = freshDir('grid-kill');
+    cleanups.push(tmp.remove);
+    await importFreqtrade(tmp.dir);
+    harness = await startHarness({ dataDir: tmp.dir, controlEnabled: false, settings: gridSettings(1_500) });
+    const ws = harness.workstation;
+    const decisions: AllocationEvent[] = [];
+    cleanups.push(ws.allocation.onDecision((_g, e) => decisions.push(e)));
+    await waitFor('the first report', () => decisions.some((e) => e.kind === 'report'), 60_000);
+    const killedAt: number[] = [];
+    for (let k = 0; k < 8; k++) {
+      // Trade a little in this life (a grant or a fill), then kill the worker without warning.
+      const since = decisions.length;
+      await waitFor(`life ${String(k)} traded`, () => decisions.slice(since).some((e) => e.kind === 'grant' || e.kind === 'release'), 60_000, 10);
+      const pid = await waitFor('a worker process', () => ws.supervisorInfo('grid-btc')?.pid ?? undefined, 30_000, 5);
+      killedAt.push(decisions.length);
+      process.kill(pid, 'SIGKILL');
+      await waitFor(`report after kill ${String(k)}`, () => decisions.slice(killedAt[k]).some((e) => e.kind === 'report'), 60_000, 10);
+    }
+    expect(ws.summaryOf('grid-btc').lastBarAt).not.toBe(LAST);
+    await waitFor('the replay reached its end', () => ws.summaryOf('grid-btc').lastBarAt === LAST, 240_000, 100);
+    const held = (): number => {
+      const snap = snapshotOf(tmp.dir);
+      if (snap === null) return Number.NaN;
+      return snap.positions.reduce((sum, p) => sum + p.avgPrice * p.volume, 0) + snap.orders.filter((o) => o.side === 'buy').reduce((sum, o) => sum + (o.price ?? 0) * o.volume, 0);
+    };
+    const mainUse = (): number => ws.allocation.status('crypto').symbols[0]?.usedAmount ?? Number.NaN;
+    await waitFor('main’s use equals the worker’s positions at cost plus resting buys', () => Math.abs(mainUse() - held()) < 1e-9, 30_000, 100);
+    expect(ws.supervisorInfo('grid-btc')?.restarts).toBe(8);
+
+    // After each kill, nothing was granted until the restarted worker had reported.
+    for (const at of killedAt) {
+      const after = decisions.slice(at);
+      const report = after.findIndex((e) => e.kind === 'report');
+      expect(report).toBeGreaterThanOrEqual(0);
+      expect(after.slice(0, report).filter((e) => e.kind === 'grant')).toEqual([]);
+    }
+    for (const e of decisions) {
+      expect(e.used).toBeLessThanOrEqual(e.allocated + 1e-12);
+      expect(e.globalUsed).toBeLessThanOrEqual(e.budget + 1e-12);
+    }
+    const levels = new Set(gridLevels(params));
+    const journal = TradingJournal.open(join(tmp.dir, 'kestrel.db'));
+    try {
+      const trades = journal.trades({ variant: 'grid-btc' });
+      expect(trades.length).toBeGreaterThan(10);
+      expect(trades.filter((t) => levels.has(t.price)).length).toBeGreaterThan(trades.length / 2);
+    } finally {
+      journal.close();
+    }
+  }, 400_000);
 });
