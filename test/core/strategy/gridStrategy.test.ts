@@ -207,6 +207,23 @@ describe('grid strategy (hand-worked fills)', () => {
     expect(resting(resumed)).toEqual(['buy 100', 'buy 102', 'sell 106']);
   });
 
+  it('with changed parameters, cancels the old grid\'s resting orders and leaves its lots alone', () => {
+    const engine = engineFor();
+    feed(engine, [
+      [0, 105, 105, 105, 105],
+      [1, 105, 105, 103.5, 104],
+    ]);
+    const state = JSON.parse(JSON.stringify(engine.toState())) as ReturnType<TradingEngine['toState']>;
+    const changed = { ...base, lower: 101, upper: 107, levels: 4 };
+    const resumed = TradingEngine.fromState(state, strategyFor('grid', changed, 'test grid'), { variant: 'g', windowMinutes: 1, calendar: new ContinuousCalendar(), externalWindows: true, allowConfigChange: true });
+    const ev = feed(resumed, [[2, 104, 104.5, 103.8, 104.2]]);
+    expect(ev[0]?.cancelled.map((o) => `${o.side} ${String(o.price)}`).sort()).toEqual(['buy 100', 'buy 102', 'sell 106']);
+    expect(ev[0]?.log.some((l) => l.level === 'WARNING' && /1 lot\(s\) held are not managed/.test(l.message))).toBe(true);
+    // The new lines: 101, 103, 105, 107; below 104.2: 101 and 103.
+    expect(resting(resumed)).toEqual(['buy 101', 'buy 103']);
+    expect(resumed.position(VT, 'long')?.volume).toBe(1);
+  });
+
   it('refuses a state saved for another number of levels, naming it', () => {
     const engine = engineFor();
     feed(engine, [[0, 105, 105, 105, 105]]);

@@ -54,6 +54,8 @@ export class GridStrategy implements Strategy {
   private roundTrips = 0;
   /** Levels whose quote amount buys less than one lot (logged once each). */
   private readonly tooSmall = new Set<number>();
+  /** A grid built afresh over a book that may hold another grid's orders (its parameters changed) looks once. */
+  private orphansChecked = false;
 
   constructor(readonly params: Readonly<GridParams>) {
     this.levels = gridLevels(params);
@@ -102,6 +104,7 @@ export class GridStrategy implements Strategy {
     for (const b of bars) if (b.vtSymbol === this.vtSymbol) bar = b.bar;
     if (bar === null || this.stopped !== null || ctx.mode !== 'live') return;
     const vtSymbol = this.vtSymbol as string;
+    if (!this.orphansChecked) this.takeOverBook(vtSymbol, ctx);
     this.reconcile(ctx);
     const price = bar.close;
     const { lower, upper, stopBelow, stopAbove } = this.params;
@@ -207,6 +210,23 @@ export class GridStrategy implements Strategy {
     if (outcome.passed) slot.sellOrderId = outcome.order.id;
   }
 
+  /**
+   * A grid started without its own state (first start, or its parameters changed) over a book that
+   * holds resting orders of its instrument: they belong to no slot of this grid and are cancelled;
+   * lots already held are left to the trader (said once), not adopted onto lines they were not bought at.
+   */
+  private takeOverBook(vtSymbol: string, ctx: StrategyContext): void {
+    this.orphansChecked = true;
+    let cancelled = 0;
+    for (const o of ctx.pendingOrders()) {
+      if (o.vtSymbol === vtSymbol && o.type === 'limit' && ctx.cancel(o.id, 'not an order of this grid (its parameters changed)') !== null) cancelled++;
+    }
+    const held = ctx.position(vtSymbol, 'long')?.volume ?? 0;
+    if (cancelled > 0 || held > 0) {
+      ctx.log('WARNING', `grid starting over an existing book: ${String(cancelled)} resting order(s) cancelled; ${String(held)} lot(s) held are not managed by this grid`, { vtSymbol, cancelled, held });
+    }
+  }
+
   /** An order the state names but the book no longer rests (cancelled from outside: flatten, a shutdown) is forgotten, to be placed again. */
   private reconcile(ctx: StrategyContext): void {
     const resting = new Set<string>();
@@ -252,6 +272,7 @@ export class GridStrategy implements Strategy {
     assertObject(data, what);
     const d = data as Partial<Record<keyof GridState, unknown>>;
     const g = new GridStrategy(params);
+    g.orphansChecked = true;
     if (d.vtSymbol !== null && typeof d.vtSymbol !== 'string') throw new Error(`${what} vtSymbol: expected a vtSymbol or null`);
     g.vtSymbol = d.vtSymbol;
     if (!Array.isArray(d.slots) || d.slots.length > GRID_MAX_LEVELS) throw new Error(`${what} slots: expected an array of at most ${String(GRID_MAX_LEVELS)}`);
