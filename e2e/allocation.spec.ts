@@ -39,6 +39,15 @@ test('allocation: the crypto demo group, moving bars, a blocked trade', async ({
 
     mkdirSync(SCREENS_DIR, { recursive: true });
     await page.screenshot({ path: join(SCREENS_DIR, 'allocation.png'), fullPage: true });
+
+    // A grid's Dashboard draws its 13 levels and its resting orders as price lines over the candles.
+    await page.goto(`${host.url}#/dashboard/grid-eth`);
+    const chart = page.getByTestId('kline-chart');
+    await expect(chart).toHaveAttribute('data-load', 'ready');
+    const snapshot = await host.api<{ orders: { type: string; price: number | null }[] }>('/api/variants/grid-eth/snapshot');
+    expect(snapshot.status).toBe(200);
+    await expect.poll(async () => Number(await chart.getAttribute('data-strategy-lines')), { timeout: 30_000 }).toBeGreaterThan(13);
+    await page.screenshot({ path: join(SCREENS_DIR, 'grid-dashboard.png') });
     expect(pageErrors).toEqual([]);
   } finally {
     await host.stop();
