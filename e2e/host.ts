@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test as base } from '@playwright/test';
@@ -37,11 +37,14 @@ export interface StartOptions {
   demoSpeed?: number;
   /** More `serve` flags (e.g. --queue redis://…). */
   extraArgs?: readonly string[];
+  /** Written as the data directory's settings.json before the host starts (e.g. `{ demo: { crypto: true } }`). */
+  settings?: Record<string, unknown>;
 }
 
 export async function startHost(opts: StartOptions = {}): Promise<KestrelHost & { stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kestrel-e2e-'));
   const token = randomBytes(16).toString('hex');
+  if (opts.settings) writeFileSync(join(dataDir, 'settings.json'), JSON.stringify(opts.settings));
   const args = [
     join(ROOT, 'bin', 'kestrel.js'),
     'serve',

@@ -220,8 +220,10 @@ export const settingsSchema = z.object({
       enabled: z.boolean().default(true),
       speed: z.number().positive().max(100_000).default(60),
       seed: z.number().int().default(20260101),
+      /** Also a simulated 24/7 crypto market (exchange SIMC) with grid variants in one allocation group. */
+      crypto: z.boolean().default(false),
     })
-    .default({ enabled: true, speed: 60, seed: 20260101 }),
+    .default({ enabled: true, speed: 60, seed: 20260101, crypto: false }),
   variants: z.array(variantConfigSchema).default([]),
   supervisor: z
     .object({
@@ -267,5 +269,22 @@ export const settingsSchema = z.object({
       timeoutMs: z.number().int('the shutdown bound is a whole number of milliseconds').min(1_000, 'the shutdown bound is at least 1000 ms').max(600_000).default(15_000),
     })
     .prefault({}),
+}).superRefine((settings, ctx) => {
+  // A variant that names an allocation group must be one of its members trading one of its symbols,
+  // or the group would never wait for it and would refuse every buy it asks for.
+  settings.variants.forEach((v, i) => {
+    const name = (v.params as { group?: unknown }).group;
+    if (typeof name !== 'string') return;
+    const path = ['variants', i, 'params', 'group'];
+    const group = settings.allocation.groups.find((g) => g.name === name);
+    if (group === undefined) {
+      const known = settings.allocation.groups.map((g) => g.name);
+      ctx.addIssue({ code: 'custom', path, message: `no allocation group named ${name}${known.length > 0 ? ` (groups: ${known.join(', ')})` : ' (add one under Allocation groups)'}` });
+    } else if (!group.members.includes(v.name)) {
+      ctx.addIssue({ code: 'custom', path, message: `${v.name} is not a member of allocation group ${name}: add it to the group's members` });
+    } else if (!group.symbols.some((s) => s.symbol === v.vtSymbol)) {
+      ctx.addIssue({ code: 'custom', path, message: `allocation group ${name} has no symbol ${v.vtSymbol}: add it to the group's symbols` });
+    }
+  });
 });
 export type Settings = z.infer<typeof settingsSchema>;

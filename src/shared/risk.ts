@@ -16,12 +16,19 @@ export const RISK_REFUSAL_REASONS = [
   'dailyOpenLimitGlobal',
   'maxPosition',
   'allocator',
+  'awaitingAllocation',
 ] as const;
 export type RiskRefusalReason = (typeof RISK_REFUSAL_REASONS)[number];
 export const riskRefusalReasonSchema = z.enum(RISK_REFUSAL_REASONS);
 
 /** Refusals by a freeze (the variant is not trading) rather than by a limit. */
 export const FREEZE_REASONS: ReadonlySet<RiskRefusalReason> = new Set(['halted', 'restoring', 'degraded']);
+
+/**
+ * Refusals a strategy should simply try again on a later bar, neither a limit hit nor alerted: the
+ * freezes, and a buy held while the allocator's answer (asked over IPC) is on its way.
+ */
+export const RETRY_REASONS: ReadonlySet<RiskRefusalReason> = new Set([...FREEZE_REASONS, 'awaitingAllocation']);
 
 /** nautilus_trader's RiskEngine states: every rule applies / only reducing intents pass / nothing passes. */
 export const RISK_GATE_STATES = ['ACTIVE', 'REDUCING', 'HALTED'] as const;

@@ -14,5 +14,13 @@ export const strategyDisplaySchema = z.object({
   marks: z.array(z.enum(['td'])).default([]),
   /** Signal badges on the Dashboard, in order. */
   badges: z.array(z.enum(['emaState', 'tdSetup', 'tdCountdown', 'dullness', 'divergence'])).default([]),
+  /** Fixed horizontal lines over the price (a grid's levels), each labelled. */
+  priceLines: z.array(z.object({ price: z.number(), label: z.string() })).max(500).default([]),
+  /** Draw the variant's resting orders as lines at their prices. */
+  orders: z.boolean().default(false),
+  /** Draw the variant's recent fills as marks on their bars. */
+  fills: z.boolean().default(false),
 });
 export type StrategyDisplay = z.infer<typeof strategyDisplaySchema>;
+/** What a strategy's definition returns: fields it does not use may be left out. */
+export type StrategyDisplayInput = z.input<typeof strategyDisplaySchema>;

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { gridParamsSchema } from './gridParams.js';
 import { macdTdConfigSchema, type TradingParams } from './strategyConfig.js';
 
 /**
@@ -8,7 +9,10 @@ import { macdTdConfigSchema, type TradingParams } from './strategyConfig.js';
  */
 type ParamsSchema = z.ZodType<TradingParams>;
 
-const schemas = new Map<string, ParamsSchema>([['macd-td', macdTdConfigSchema]]);
+const schemas = new Map<string, ParamsSchema>([
+  ['macd-td', macdTdConfigSchema],
+  ['grid', gridParamsSchema],
+]);
 
 export function registerStrategyParams(name: string, schema: ParamsSchema): void {
   schemas.set(name, schema);

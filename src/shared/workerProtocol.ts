@@ -21,6 +21,8 @@ export const workerLaunchSchema = z.object({
   halted: z.boolean().nullable().default(null),
   /** Wall-clock seconds between two 1-minute bars of this source (60 / demo speed for the demo). */
   expectedBarSeconds: z.number().positive().default(60),
+  /** The allocation group the variant is a member of (Settings → Allocation groups); null: no allocator. */
+  allocation: z.object({ group: z.string(), requestTimeoutMs: z.number().int().positive() }).nullable().optional(),
 });
 export type WorkerLaunch = z.infer<typeof workerLaunchSchema>;
 export type WorkerLaunchInput = z.input<typeof workerLaunchSchema>;

@@ -12,6 +12,10 @@ import { TradingJournal } from '../io/tradingJournal.js';
 import { MYSQL_POLL_MS } from '../shared/config.js';
 import { WORKER_LAUNCH_ENV, workerLaunchSchema, type WorkerLaunch } from '../shared/workerProtocol.js';
 import { parentChannel, type ParentChannel } from './parentChannel.js';
+import { AllocationClient } from './allocationClient.js';
+import { GrantLedger } from './grantLedger.js';
+import { strategyFor } from '../core/strategy/registry.js';
+import { productOf } from '../shared/bar.js';
 import { STRATEGY_MODULES_ENV, loadStrategyModules } from './strategyModules.js';
 import { VariantRunner } from './variantRunner.js';
 import { WorkerMetrics } from './workerMetrics.js';
@@ -122,7 +126,9 @@ async function main(): Promise<void> {
       (err: unknown) => log.warn('metrics not collected', { error: err instanceof Error ? err.message : String(err) }),
     );
   };
+  const allocator = grantLedgerOf(launch, channel, log);
   runner = new VariantRunner(launch, {
+    ...(allocator ? { allocator } : {}),
     store,
     journal,
     log,
@@ -176,6 +182,18 @@ async function main(): Promise<void> {
     clearInterval(beat);
     follower.close();
   };
+}
+
+/** A member of an allocation group asks main before every buy, through a grant ledger. */
+function grantLedgerOf(launch: WorkerLaunch, channel: ParentChannel, log: JsonLinesLog): GrantLedger | null {
+  if (!launch.allocation) return null;
+  const params = strategyFor(launch.variant.strategy, launch.variant.params, `variant ${launch.variant.name}`).params;
+  const client = new AllocationClient(channel, { group: launch.allocation.group, variant: launch.variant.name, timeoutMs: launch.allocation.requestTimeoutMs });
+  log.info('allocation group', { group: launch.allocation.group, requestTimeoutMs: launch.allocation.requestTimeoutMs });
+  return new GrantLedger(client, {
+    multiplierOf: (vt) => params.contracts[productOf(vt)]?.contractMultiplier ?? params.contractMultiplier,
+    log: (message, context) => log.info(message, context),
+  });
 }
 
 main().catch((err: unknown) => {

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { AnalysisPipeline } from '../core/analysisPipeline.js';
 import type { Order, TradeRow } from '../core/broker/paperBroker.js';
-import { TradingCalendar } from '../core/market/tradingCalendar.js';
+import { calendarForExchange } from '../core/market/continuousCalendar.js';
+import type { TradingCalendar } from '../core/market/tradingCalendar.js';
+import type { AllocatorCheck } from '../core/risk/riskGate.js';
 import { pickDominant } from '../core/strategy/activeContract.js';
 import { dailyVolumesOf, overtakingContract, type DailyVolumes } from '../core/strategy/contractRoll.js';
 import { TradingEngine, orderViewOf, type ContractRollPlan, type EngineEvents, type EngineOptions } from '../core/strategy/engine.js';
@@ -41,6 +43,11 @@ export interface VariantRunnerDeps {
   onBarProcessed?: (latencySeconds: number) => void;
   /** Restore finished after this many wall-clock seconds. */
   onRestored?: (seconds: number) => void;
+  /**
+   * The allocator's worker side (a variant in an allocation group, see GrantLedger): the gate's
+   * AllocatorCheck, shown every engine call's events, told when restore is done (it reports then).
+   */
+  allocator?: AllocatorCheck & { observe(events: EngineEvents): void; restored(engine: TradingEngine): void };
 }
 
 export { MIN_WINDOW_BARS_TO_TRADE } from '../core/strategy/warmUp.js';
@@ -74,7 +81,8 @@ export class VariantRunner {
   private readonly clock: () => Date;
   private readonly snapshotIntervalMs: number;
   private readonly commitEveryBars: number;
-  private readonly calendar = new TradingCalendar();
+  /** The variant's exchange's calendar: futures sessions, or 24/7 for a crypto venue. */
+  private readonly calendar: TradingCalendar;
   private readonly bound: BoundStrategy;
   private engine: TradingEngine | null = null;
   /** The instruments followed (products resolved to contracts), sorted. */
@@ -116,6 +124,7 @@ export class VariantRunner {
     this.bound = strategyFor(launch.variant.strategy, launch.variant.params, `variant ${launch.variant.name}`);
     this.instruments = configuredInstruments(launch);
     this.rollingProducts = this.instruments.filter((vt) => /^[A-Za-z]+$/.test(parseVtSymbol(vt).symbol));
+    this.calendar = calendarForExchange(parseVtSymbol(launch.variant.vtSymbol).exchange);
     this.monitorDir = join(launch.dataDir, 'monitor');
     this.clock = deps.clock ?? (() => new Date());
     this.snapshotIntervalMs = deps.snapshotIntervalMs ?? 200;
@@ -179,6 +188,7 @@ export class VariantRunner {
       calendar: this.calendar,
       activeContracts: Object.fromEntries(this.instruments.map((vt) => [productOf(vt), vt])),
       onWindow: (vt, a) => this.views.get(vt)?.addWindow(a),
+      ...(this.deps.allocator ? { allocator: this.deps.allocator } : {}),
     };
     const wanted = this.launch.restoreWindowBars * variant.windowMinutes;
     this.restoreInfo = { ...this.restoreInfo, phase: 'replaying' };
@@ -242,6 +252,8 @@ export class VariantRunner {
     };
     this.deps.log.info('restore finished', { replayed, windows, suppressed, fromState: state !== null, instruments: this.instruments.join(',') });
     this.commit([], []);
+    // Main re-derives this worker's use from what it holds now, before any buy is asked for.
+    this.deps.allocator?.restored(this.engine);
     this.unfreeze();
     this.replayStartedAt = this.clock().getTime();
     this.lastNewBarAt = this.clock().getTime();
@@ -354,6 +366,7 @@ export class VariantRunner {
     this.halted = true;
     if (this.mode !== 'restoring') this.unfreeze();
     const events = this.engine.flatten();
+    this.deps.allocator?.observe(events);
     this.deps.log.warn('flatten: trading halted, every position closed at the next bar open', { orders: events.ordersSent.length });
     this.record(events);
     this.commit([], [...events.ordersSent, ...events.cancelled]);
@@ -362,7 +375,13 @@ export class VariantRunner {
 
   /** Graceful stop: the state is committed and the last snapshot says stopped. */
   stop(): void {
-    if (this.engine) this.commit([], []);
+    if (this.engine) {
+      // A grid takes its resting orders down (they are placed again from its state after the restart).
+      const events = this.engine.stop();
+      this.deps.allocator?.observe(events);
+      this.record(events);
+      this.commit([], [...events.cancelled]);
+    }
     this.setStatus('stopped', 'stopped by the supervisor');
     this.deps.log.info('stopped');
     this.writeSnapshot(true);
@@ -387,6 +406,7 @@ export class VariantRunner {
     const time = group[0]?.bar.time;
     if (time !== undefined && (this.lastMinute === null || time > this.lastMinute)) this.lastMinute = time;
     this.barsSinceCommit += 1;
+    this.deps.allocator?.observe(events);
     this.record(events);
     const changedOrders = [...events.ordersSent, ...events.ordersPlaced, ...events.cancelled, ...events.fills.map((f) => f.order)];
     const dayStart = this.dayStart;
@@ -422,6 +442,7 @@ export class VariantRunner {
         this.alert({ level: 'WARNING', title: 'Risk limit hit', message: `${name}: ${d.kind} ${d.direction} ${d.vtSymbol} refused (${d.refusal ?? '?'}): ${d.detail}`, key: `${name}:risk-limit:${d.refusal ?? d.kind}` });
       }
     }
+    for (const a of events.alerts) this.alert({ level: a.level, title: a.title, message: `${name}: ${a.message}`, key: `${name}:${a.key}` });
     if (events.reducingEntered) {
       this.alert({ level: 'ERROR', title: 'Maximum daily loss passed: reducing only', message: `${name}: only orders that reduce a position pass until the next trading day`, key: `${name}:reducing` });
     }

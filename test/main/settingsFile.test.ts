@@ -51,7 +51,7 @@ describe('updateSettings is a patch', () => {
     const result = await update(svc, { demo: { speed: 120 } });
     expect(result.changed).toEqual(['demo']);
     const saved = settingsSchema.parse(onDisk());
-    expect(saved.demo).toEqual({ enabled: true, speed: 120, seed: 7 });
+    expect(saved.demo).toEqual({ enabled: true, speed: 120, seed: 7, crypto: false });
     expect(saved.variants.map((v) => v.name)).toEqual(['rb-15m', 'rb-30m']);
     expect(saved.alerts.email?.password).toBe('smtp-secret');
     expect(onDisk(`${path}.bak`)).toEqual(STORED);

@@ -100,7 +100,7 @@ describe('a third strategy, defined only in the tests', () => {
       return read.snapshot;
     };
     expect(snap('ma-b').strategy).toBe('ma-cross');
-    expect(snap('ma-b').display).toEqual({ lines: [], panes: [], marks: [], badges: [] });
+    expect(snap('ma-b').display).toEqual({ lines: [], panes: [], marks: [], badges: [], priceLines: [], orders: false, fills: false });
     expect(snap('ma-b').positions).toEqual(snap('ma-a').positions);
     expect(snap('ma-b').counters).toEqual(snap('ma-a').counters);
     expect(snap('ma-b').instruments[0]?.forming).toEqual(snap('ma-a').instruments[0]?.forming);

@@ -1,6 +1,7 @@
 import { tradeFillOf } from '../../shared/trade.js';
 import { rangeOfJob, type BacktestEquityPoint, type BacktestJob, type BacktestStatistics, type BacktestTrade } from '../../shared/backtest.js';
 import type { TradePeriodRow } from '../../shared/contract/trades.js';
+import { CRYPTO_EXCHANGES, ContinuousCalendar } from '../market/continuousCalendar.js';
 import { TradingCalendar } from '../market/tradingCalendar.js';
 import { statisticsPeriodRows, statisticsTotals, tradeStatistics } from '../statistics.js';
 import { TradingEngine, type EngineInstrument } from '../strategy/engine.js';
@@ -46,9 +47,16 @@ export interface BacktestRun {
   equity: BacktestEquityPoint[];
 }
 
-const calendar = new TradingCalendar();
+const futuresCalendar = new TradingCalendar();
+const continuousCalendar = new ContinuousCalendar();
 
-function engineOf(job: BacktestJob): TradingEngine {
+/** The calendar of the job's first instrument's exchange, as the worker takes it: 24/7 for a crypto venue. */
+function calendarOf(job: BacktestJob): TradingCalendar {
+  const exchange = job.symbols[0]?.split('.')[1] ?? '';
+  return CRYPTO_EXCHANGES.has(exchange.toUpperCase()) ? continuousCalendar : futuresCalendar;
+}
+
+function engineOf(job: BacktestJob, calendar: TradingCalendar): TradingEngine {
   const entry = lookupBacktestStrategy(job.strategy);
   if (entry === null) throw new Error(`unknown strategy "${job.strategy}"`);
   const parsed = entry.parse(job.params, job.costs);
@@ -65,7 +73,8 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
   const inRange = [...series]
     .sort((a, b) => (a.vtSymbol < b.vtSymbol ? -1 : a.vtSymbol > b.vtSymbol ? 1 : 0))
     .map((s) => sliceRange(s, range.from, range.to));
-  const engine = engineOf(job);
+  const calendar = calendarOf(job);
+  const engine = engineOf(job, calendar);
   const checkEvery = Math.max(1, Math.floor(hooks.checkEvery ?? 4096));
   const barsTotal = inRange.reduce((n, s) => n + s.length, 0);
   const trades: BacktestTrade[] = [];

@@ -51,6 +51,16 @@ export const DEMO_INSTRUMENTS: readonly SimulatedInstrument[] = [
   { symbol: 'm9999', exchange: 'SIM', startPrice: 3100, priceTick: 1, baseVolume: 1100, contractMultiplier: 10 },
 ];
 
+/**
+ * The 24/7 crypto demo's pairs, quoted in USDT; the exchange 'SIMC' marks them simulated (and
+ * trading around the clock: see continuousCalendar.ts). A lot is 0.0001 BTC, 0.001 ETH, 0.1 SOL.
+ */
+export const CRYPTO_DEMO_INSTRUMENTS: readonly SimulatedInstrument[] = [
+  { symbol: 'BTCUSDT', exchange: 'SIMC', startPrice: 60_000, priceTick: 0.1, baseVolume: 4_000, contractMultiplier: 0.0001 },
+  { symbol: 'ETHUSDT', exchange: 'SIMC', startPrice: 3_000, priceTick: 0.01, baseVolume: 5_000, contractMultiplier: 0.001, minuteVolatility: 0.001 },
+  { symbol: 'SOLUSDT', exchange: 'SIMC', startPrice: 150, priceTick: 0.001, baseVolume: 3_000, contractMultiplier: 0.1, minuteVolatility: 0.0012 },
+];
+
 export type VolatilityRegime = 'calm' | 'normal' | 'volatile';
 
 export interface SimulatedInstrumentState {

@@ -1,4 +1,4 @@
-import { FREEZE_REASONS, RISK_REFUSAL_REASONS, type RiskGateStateName, type RiskLimits, type RiskRefusalReason } from '../../shared/risk.js';
+import { RETRY_REASONS, RISK_REFUSAL_REASONS, type RiskGateStateName, type RiskLimits, type RiskRefusalReason } from '../../shared/risk.js';
 import type { Order, Position, PositionDirection } from '../broker/paperBroker.js';
 import type { TradingCalendar } from '../market/tradingCalendar.js';
 import { assertCount, assertObject, assertVersion } from '../state.js';
@@ -29,7 +29,8 @@ export type GateDecision = { passed: true } | { passed: false; reason: RiskRefus
  * shrinks before the next intent is checked (check-and-reserve, atomic within the worker).
  */
 export interface AllocatorCheck {
-  check(intent: OrderIntent, price: number | null): { allowed: true } | { allowed: false; reason: string };
+  /** `pending`: the answer is on its way (the buy is held, tried again on a later bar), not a denial. */
+  check(intent: OrderIntent, price: number | null): { allowed: true } | { allowed: false; reason: string; pending?: boolean };
   reserve(order: Order): void;
 }
 
@@ -138,7 +139,7 @@ export class RiskGate {
     }
     if (this.allocator !== null) {
       const answer = this.allocator.check(intent, intent.price ?? book.lastPrice(intent.vtSymbol));
-      if (!answer.allowed) return this.refuse('allocator', `allocator: ${answer.reason}`);
+      if (!answer.allowed) return this.refuse(answer.pending === true ? 'awaitingAllocation' : 'allocator', `allocator: ${answer.reason}`);
     }
     return { passed: true };
   }
@@ -165,10 +166,10 @@ export class RiskGate {
     return this.refusals.get(reason) ?? 0;
   }
 
-  /** Refusals by a limit (freezes left out). */
+  /** Refusals by a limit (freezes and held buys left out). */
   get limitRefusals(): number {
     let n = 0;
-    for (const [reason, count] of this.refusals) if (!FREEZE_REASONS.has(reason)) n += count;
+    for (const [reason, count] of this.refusals) if (!RETRY_REASONS.has(reason)) n += count;
     return n;
   }
 

@@ -1,6 +1,6 @@
 import { productOf, type OhlcvBar } from '../../shared/bar.js';
 import { pendingRollSchema, type PendingRoll, type RollPolicy } from '../../shared/contractRoll.js';
-import { FREEZE_REASONS, type RiskGateStateName } from '../../shared/risk.js';
+import { RETRY_REASONS, type RiskGateStateName } from '../../shared/risk.js';
 import type { StrategyDisplay } from '../../shared/strategyDisplay.js';
 import { AnalysisPipeline, type PipelineState } from '../analysisPipeline.js';
 import { barAt, type BarRows } from '../backtest/columnarBars.js';
@@ -32,6 +32,7 @@ import type {
   LogContextValue,
   OrderIntent,
   Strategy,
+  StrategyAlert,
   StrategyContext,
   StrategyLogEntry,
   StrategyLogLevel,
@@ -87,6 +88,8 @@ export interface EngineEvents {
   log: StrategyLogEntry[];
   /** The gate went REDUCING on this call (raise the ERROR alert). */
   reducingEntered: boolean;
+  /** Alerts the strategy raised during this call. */
+  alerts: StrategyAlert[];
 }
 
 export interface EngineOptions {
@@ -207,7 +210,7 @@ export class TradingEngine implements StrategyContext {
   private pendingRollList: PendingRoll[] = [];
   private dayCacheHour = Number.NaN;
   private dayCache = '';
-  private readonly ev: EngineEvents = { fills: [], ordersSent: [], ordersPlaced: [], cancelled: [], decisions: [], suppressed: 0, log: [], reducingEntered: false };
+  private readonly ev: EngineEvents = { fills: [], ordersSent: [], ordersPlaced: [], cancelled: [], decisions: [], suppressed: 0, log: [], reducingEntered: false, alerts: [] };
   private readonly accepted: InstrumentBar[] = [];
   private readonly acceptedSlots: EngineInstrument[] = [];
   private readonly acceptedRows: number[] = [];
@@ -305,7 +308,7 @@ export class TradingEngine implements StrategyContext {
     // Decision and log context written out field by field (same keys, same order as ever): object
     // spreads cost more than the rest of an intent's path.
     if (!verdict.passed) {
-      const suppressed = FREEZE_REASONS.has(verdict.reason);
+      const suppressed = RETRY_REASONS.has(verdict.reason);
       if (suppressed) {
         this.suppressedTotal++;
         this.ev.suppressed++;
@@ -323,6 +326,16 @@ export class TradingEngine implements StrategyContext {
     this.ev.decisions.push({ time, vtSymbol, kind: offset, direction, reason: tag, outcome: 'sent', detail: intent.detail, orderId: order.id, refusal: null });
     this.log('INFO', `${offset} ${direction} ${vtSymbol}: ${intent.detail}`, { vtSymbol, direction, reason: tag, mode, orderId: order.id, opensToday: this.gate.opensToday() });
     return { passed: true, order };
+  }
+
+  cancel(orderId: string, reason: string): Order | null {
+    const cancelled = this.broker.cancel(orderId, reason);
+    if (cancelled !== null) this.ev.cancelled.push(cancelled);
+    return cancelled;
+  }
+
+  alert(alert: StrategyAlert): void {
+    this.ev.alerts.push(alert);
   }
 
   log(level: StrategyLogLevel, message: string, context: Record<string, LogContextValue> = {}): void {
@@ -479,6 +492,13 @@ export class TradingEngine implements StrategyContext {
       this.ev.decisions.push({ time, vtSymbol: p.vtSymbol, kind: 'close', direction: p.direction, reason: 'flatten', outcome: 'sent', detail: 'flatten', orderId: order.id, refusal: null });
       this.log('WARNING', `flatten: close ${p.direction} ${String(p.volume)} ${p.vtSymbol}`, { vtSymbol: p.vtSymbol, orderId: order.id });
     }
+    return this.ev;
+  }
+
+  /** A graceful stop: the strategy may cancel what it re-places after a restart (see Strategy.onStop). */
+  stop(): EngineEvents {
+    this.resetEvents();
+    this.strategyImpl.onStop?.(this);
     return this.ev;
   }
 
@@ -727,6 +747,7 @@ export class TradingEngine implements StrategyContext {
     if (ev.cancelled.length > 0) ev.cancelled.length = 0;
     if (ev.decisions.length > 0) ev.decisions.length = 0;
     if (ev.log.length > 0) ev.log.length = 0;
+    if (ev.alerts.length > 0) ev.alerts.length = 0;
     ev.suppressed = 0;
     ev.reducingEntered = false;
   }
@@ -966,6 +987,7 @@ export function copyEvents(e: EngineEvents): EngineEvents {
     suppressed: e.suppressed,
     log: [...e.log],
     reducingEntered: e.reducingEntered,
+    alerts: [...e.alerts],
   };
 }
 

@@ -1,5 +1,6 @@
 import { registerStrategyParams } from '../../shared/strategyParams.js';
 import type { TradingParams } from '../../shared/strategyConfig.js';
+import { gridDefinition } from './grid/gridStrategy.js';
 import { macdTdDefinition } from './macdTdStrategy.js';
 import { bindStrategy, type BoundStrategy, type StrategyDefinition } from './strategy.js';
 
@@ -11,7 +12,10 @@ import { bindStrategy, type BoundStrategy, type StrategyDefinition } from './str
  */
 type Binder = (input: unknown, where: string) => BoundStrategy;
 
-const binders = new Map<string, Binder>([['macd-td', (input, where) => bindStrategy(macdTdDefinition, input, where)]]);
+const binders = new Map<string, Binder>([
+  ['macd-td', (input, where) => bindStrategy(macdTdDefinition, input, where)],
+  ['grid', (input, where) => bindStrategy(gridDefinition, input, where)],
+]);
 
 /** A definition plus its params schema (a zod schema, for Settings validation in main). */
 export interface RegisteredDefinition<P extends TradingParams> extends StrategyDefinition<P> {

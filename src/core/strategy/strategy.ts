@@ -1,7 +1,7 @@
 import type { OhlcvBar } from '../../shared/bar.js';
 import type { RiskRefusalReason } from '../../shared/risk.js';
 import type { TradingParams } from '../../shared/strategyConfig.js';
-import type { StrategyDisplay } from '../../shared/strategyDisplay.js';
+import { strategyDisplaySchema, type StrategyDisplay, type StrategyDisplayInput } from '../../shared/strategyDisplay.js';
 import type { Bracket, Fill, Order, OrderSide, OrderType, Position, PositionDirection } from '../broker/paperBroker.js';
 import type { SignalParams } from '../../shared/signalParams.js';
 import type { WindowAnalysis } from '../signalEngine.js';
@@ -33,6 +33,15 @@ export interface StrategyLogEntry {
 export interface InstrumentBar {
   vtSymbol: string;
   bar: OhlcvBar;
+}
+
+/** An alert a strategy raises through the worker (DOMAIN.md "Alerts"). */
+export interface StrategyAlert {
+  level: 'INFO' | 'WARNING' | 'ERROR';
+  title: string;
+  message: string;
+  /** Repeats of one key within the quiet period are dropped by the AlertCenter. */
+  key: string;
 }
 
 /** What a strategy asks for. `tag` names the rule (kept on the order and its trade); `detail` explains it. */
@@ -85,6 +94,10 @@ export interface StrategyContext {
   /** Whether the vtSymbol is its product's active contract (only those are opened). */
   isActive(vtSymbol: string): boolean;
   submit(intent: OrderIntent): IntentOutcome;
+  /** Cancels one of the variant's pending orders (a grid taking its resting orders down); null when it is not pending. */
+  cancel(orderId: string, reason: string): Order | null;
+  /** An alert the worker raises (e.g. a grid leaving its band), keyed so a quiet period applies. */
+  alert(alert: StrategyAlert): void;
   log(level: StrategyLogLevel, message: string, context?: Record<string, LogContextValue>): void;
 }
 
@@ -106,6 +119,12 @@ export interface Strategy {
   onWindowBar(vtSymbol: string, analysis: WindowAnalysis, ctx: StrategyContext): void;
   onFill(fill: Fill, ctx: StrategyContext): void;
   onTradingDayRoll(tradingDay: string, ctx: StrategyContext): void;
+  /**
+   * The variant stops gracefully (shutdown, stopVariant). A strategy that places its resting
+   * orders again from its state (a grid) cancels them here, so nothing rests while no one watches;
+   * one that cannot (MACD-TD's brackets) leaves them, and they are kept in the state.
+   */
+  onStop?(ctx: StrategyContext): void;
   toState(): StrategyStateEnvelope;
 }
 
@@ -126,7 +145,7 @@ export interface StrategyDefinition<P extends TradingParams> {
   restore(data: unknown, params: P): Strategy;
   /** The analysis pipeline's periods (MACD, EMA, lookbacks); defaults when absent. */
   signalParams?(params: P): Partial<SignalParams>;
-  display(params: P): StrategyDisplay;
+  display(params: P): StrategyDisplayInput;
 }
 
 /** A definition bound to one variant's parsed parameters, with the type parameter erased. */
@@ -147,7 +166,7 @@ export function bindStrategy<P extends TradingParams>(def: StrategyDefinition<P>
     params,
     stateVersion: def.stateVersion,
     signalParams: def.signalParams?.(params) ?? {},
-    display: def.display(params),
+    display: strategyDisplaySchema.parse(def.display(params)),
     create: () => def.create(params),
     restore(state, at) {
       if (typeof state !== 'object' || state === null || typeof state.version !== 'number') throw new Error(`${at}: expected {version, data}`);

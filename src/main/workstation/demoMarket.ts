@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { SimulatedMarket, backfillStart } from '../../core/market/simulatedMarket.js';
+import { SimulatedMarket, backfillStart, type SimulatedInstrument } from '../../core/market/simulatedMarket.js';
 import { TradingCalendar } from '../../core/market/tradingCalendar.js';
 import type { BarStore } from '../../io/barStore.js';
 import type { StoredBar } from '../../shared/bar.js';
@@ -24,6 +24,13 @@ export interface DemoMarketOptions {
   onWriteFailure?: (path: string, err: unknown) => boolean;
   /** The bar store's file, for the message when writing to it fails. */
   storePath?: string;
+  /** What it simulates (the futures demo's products by default) and on which calendar. */
+  instruments?: readonly SimulatedInstrument[];
+  calendar?: TradingCalendar;
+  /** The exchange clock's offset from UTC: 8 for China's futures (default), 0 for crypto. */
+  utcOffsetHours?: number;
+  /** Names the market in its progress lines. */
+  label?: string;
 }
 
 const CHINA_UTC_OFFSET_HOURS = 8;
@@ -38,7 +45,7 @@ const MAX_MINUTES_PER_TICK = 2_000;
  */
 export class DemoMarket {
   private market: SimulatedMarket;
-  private readonly calendar = new TradingCalendar();
+  private readonly calendar: TradingCalendar;
   private timer: NodeJS.Timeout | null = null;
   private liveSince = 0;
   private minutesSinceLive = 0;
@@ -50,6 +57,7 @@ export class DemoMarket {
   private backfilled = false;
 
   constructor(private readonly opts: DemoMarketOptions) {
+    this.calendar = opts.calendar ?? new TradingCalendar();
     this.market = this.load() ?? this.fresh();
   }
 
@@ -65,7 +73,7 @@ export class DemoMarket {
       if (await this.commit(batch)) written += batch.length;
     }
     this.backfilled = !this.blocked;
-    if (written > 0) this.opts.onProgress?.(`demo market: backfilled ${written} one-minute bars`);
+    if (written > 0) this.opts.onProgress?.(`${this.opts.label ?? 'demo market'}: backfilled ${written} one-minute bars`);
     return written;
   }
 
@@ -145,13 +153,13 @@ export class DemoMarket {
   }
 
   private liveStart(): number {
-    const now = nowInZone(CHINA_UTC_OFFSET_HOURS, (this.opts.now ?? Date.now)());
+    const now = nowInZone(this.opts.utcOffsetHours ?? CHINA_UTC_OFFSET_HOURS, (this.opts.now ?? Date.now)());
     return now - (now % 60);
   }
 
   private fresh(): SimulatedMarket {
     const start = backfillStart(this.calendar, this.liveStart(), this.opts.backfillDays ?? 30);
-    return new SimulatedMarket({ seed: this.opts.seed, calendar: this.calendar, startTime: start });
+    return new SimulatedMarket({ seed: this.opts.seed, calendar: this.calendar, startTime: start, ...(this.opts.instruments ? { instruments: this.opts.instruments } : {}) });
   }
 
   private load(): SimulatedMarket | null {
@@ -160,10 +168,10 @@ export class DemoMarket {
       const market = SimulatedMarket.fromState(JSON.parse(readFileSync(this.opts.stateFile, 'utf8')), {
         calendar: this.calendar,
       });
-      this.opts.onProgress?.('demo market: continuing from its saved state');
+      this.opts.onProgress?.(`${this.opts.label ?? 'demo market'}: continuing from its saved state`);
       return market;
     } catch (err) {
-      this.opts.onProgress?.(`demo market: saved state unreadable (${(err as Error).message}); starting anew`);
+      this.opts.onProgress?.(`${this.opts.label ?? 'demo market'}: saved state unreadable (${(err as Error).message}); starting anew`);
       return null;
     }
   }

@@ -25,7 +25,10 @@ import { MAIN_LOG_FILE } from '../../shared/contract/logs.js';
 import type { WorkerLaunch } from '../../shared/workerProtocol.js';
 import { AlertCenter } from './alertCenter.js';
 import { AlertRouter } from './alertChannels.js';
-import { DEMO_VARIANTS } from './defaultVariants.js';
+import { CRYPTO_DEMO_GROUP, CRYPTO_DEMO_VARIANTS, DEMO_VARIANTS } from './defaultVariants.js';
+import { CRYPTO_DEMO_INSTRUMENTS } from '../../core/market/simulatedMarket.js';
+import { ContinuousCalendar } from '../../core/market/continuousCalendar.js';
+import { allocationGroupSchema } from '../../shared/allocation.js';
 import { DemoMarket } from './demoMarket.js';
 import { EventBus } from './eventBus.js';
 import { HistoryService } from './historyService.js';
@@ -84,6 +87,8 @@ export class Workstation {
   private readonly monitor: SnapshotMonitor;
   private readonly startedAt = new Date().toISOString();
   private demo: DemoMarket | null = null;
+  /** The simulated 24/7 crypto market (settings `demo.crypto`). */
+  private cryptoDemo: DemoMarket | null = null;
   private demoStore: BarStore | null = null;
   private audit: AuditJournal | null = null;
   private damaged: DatabaseCheck | null = null;
@@ -128,7 +133,8 @@ export class Workstation {
           key: `${variant}:invalid-snapshot`,
         }),
     });
-    const configured = opts.settings.variants.length > 0 ? opts.settings.variants : opts.settings.demo.enabled ? DEMO_VARIANTS.map((v) => variantConfigSchema.parse(v)) : [];
+    const demoDefaults = opts.settings.demo.enabled ? [...DEMO_VARIANTS, ...(opts.settings.demo.crypto ? CRYPTO_DEMO_VARIANTS : [])] : [];
+    const configured = opts.settings.variants.length > 0 ? opts.settings.variants : demoDefaults.map((v) => variantConfigSchema.parse(v));
     this.variants = configured;
     this.logs = new LogService({ logsDir: join(opts.dataDir, 'logs') });
     this.history = new HistoryService({ dataDir: opts.dataDir, barSource: opts.settings.barSource, signalParamsOf: (v) => this.signalParamsOf(v) });
@@ -155,8 +161,10 @@ export class Workstation {
       trades: this.trades,
       metricsText: () => this.metricsText(),
     });
+    // The crypto demo's grids share one pot, unless groups are configured.
+    const cryptoDemoGroup = opts.settings.demo.enabled && opts.settings.demo.crypto && opts.settings.variants.length === 0 && opts.settings.allocation.groups.length === 0;
     this.allocation = new AllocationService({
-      groups: opts.settings.allocation.groups,
+      groups: cryptoDemoGroup ? [allocationGroupSchema.parse(CRYPTO_DEMO_GROUP)] : opts.settings.allocation.groups,
       bus: this.bus,
       alert: (a) => this.alerts.raise(a),
       log: (line, context) => this.mainLog.write('INFO', line, context),
@@ -208,6 +216,24 @@ export class Workstation {
         storePath: journal,
       });
       await this.demo.prepare();
+      if (settings.demo.crypto) {
+        this.cryptoDemo = new DemoMarket({
+          store: this.demoStore,
+          stateFile: join(dataDir, 'demo-crypto-market.json'),
+          seed: settings.demo.seed + 1,
+          speed: settings.demo.speed,
+          instruments: CRYPTO_DEMO_INSTRUMENTS,
+          calendar: new ContinuousCalendar(),
+          utcOffsetHours: 0,
+          // Grids need no long indicator history: three days of minutes are plenty to restore.
+          backfillDays: 3,
+          label: 'crypto demo market (simulated)',
+          onProgress: (m) => this.log('INFO', m),
+          onWriteFailure: (path, err) => this.diskGuard.report(path, err),
+          storePath: journal,
+        });
+        await this.cryptoDemo.prepare();
+      }
     }
     this.monitor.start();
     this.allocation.start();
@@ -240,6 +266,7 @@ export class Workstation {
       if (config.enabled) supervisor.start();
     }
     this.demo?.start();
+    this.cryptoDemo?.start();
     if (settings.metrics.port !== null) await this.serveMetrics(this.metrics, settings.metrics.host, settings.metrics.port, settings.metrics.allowNonLoopback);
   }
 
@@ -374,6 +401,7 @@ export class Workstation {
     const overrun = new Promise<'overrun'>((resolve) => (timer = setTimeout(() => resolve('overrun'), bound)));
     const orderly = (async (): Promise<'done'> => {
       await this.demo?.stop();
+      await this.cryptoDemo?.stop();
       await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
       this.allocation.logStatus();
       this.alerts.raise({
@@ -401,6 +429,7 @@ export class Workstation {
     await this.metrics?.close();
     this.metrics = null;
     await this.demo?.stop();
+    await this.cryptoDemo?.stop();
     await Promise.all([...this.supervisors.values()].map((s) => s.stop()));
     await this.backtests.stop();
     this.monitor.stop();
@@ -436,9 +465,12 @@ export class Workstation {
 
   private launchOf(variant: VariantConfig): WorkerLaunch {
     const { settings, dataDir } = this.opts;
-    const simulated = settings.demo.enabled && variant.vtSymbol.endsWith('.SIM');
+    const simulated = settings.demo.enabled && (variant.vtSymbol.endsWith('.SIM') || variant.vtSymbol.endsWith('.SIMC'));
+    const group = this.allocation.groupOf(variant.name)?.config;
     return {
       variant,
+      // A member of an allocation group asks its authority before every buy.
+      allocation: group ? { group: group.name, requestTimeoutMs: group.requestTimeoutMs } : null,
       dataDir,
       barSource: settings.barSource,
       sourceLabel: simulated ? 'simulated' : settings.barSource.kind,

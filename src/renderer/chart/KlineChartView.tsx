@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { InstrumentUpdate, VariantUpdate } from '../../shared/api.js';
 import type { Snapshot } from '../../shared/snapshot.js';
 import type { StrategyDisplay } from '../../shared/strategyDisplay.js';
@@ -11,6 +11,7 @@ import { useTrading, type VariantBook } from '../stores/trading.js';
 import type { HoverPoint } from './chartModel.js';
 import { readChartColors } from './chartTheme.js';
 import { KlineChart, type PositionLine } from './klineChart.js';
+import { strategyLinesOf } from './strategyLines.js';
 import { historyPageSize, type ChartLinker } from './timeLink.js';
 
 /** A reload asked for while one runs is done once after it; never more often than this. */
@@ -147,6 +148,12 @@ export function KlineChartView({ variant, instrument = null, onSnapshot, linker,
     chartRef.current?.setTrades(trades);
     publishRef.current?.();
   }, [trades]);
+  // A strategy that draws lines (a grid): its levels, and its resting orders when it asks for them.
+  const strategyLines = useMemo(() => strategyLinesOf(display, book?.orders ?? []), [display, book?.orders]);
+  useEffect(() => {
+    chartRef.current?.setStrategyLines(strategyLines);
+    publishRef.current?.();
+  }, [strategyLines]);
   const positionKey = (book?.positions ?? []).map((p) => `${p.vtSymbol}:${p.direction}:${p.volume}:${p.avgPrice}`).join('|');
   useEffect(() => {
     const chart = chartRef.current;
@@ -233,6 +240,7 @@ export function KlineChartView({ variant, instrument = null, onSnapshot, linker,
       host.dataset.hasMore = String(historyHasMore);
       host.dataset.positionLine = chart.positionLineShown ? 'shown' : 'none';
       host.dataset.vtSymbol = chart.vtSymbol ?? '';
+      host.dataset.strategyLines = String(chart.strategyLineCount);
       if (macdRef.current) macdRef.current.dataset.macdPoints = String(c.macdPoints);
     };
     publishRef.current = publish;

@@ -67,6 +67,13 @@ export interface ChartCounts {
   seriesUpdates: number;
 }
 
+/** A horizontal line over the candles from the strategy's display: a grid level, or a resting order. */
+export interface StrategyLine {
+  price: number;
+  title: string;
+  kind: 'level' | 'buy' | 'sell';
+}
+
 export interface PositionLine {
   direction: 'long' | 'short';
   volume: number;
@@ -133,6 +140,8 @@ export class KlineChart {
   private tradeMarkerCount = 0;
   private position: PositionLine | null = null;
   private priceLine: IPriceLine | null = null;
+  private strategyLines: IPriceLine[] = [];
+  private strategyLinesKey = '';
   private seriesUpdates = 0;
   /** The bar the crosshair is on (the trader's, or a linked chart's); null: the legend follows the last bar. */
   private hoverTime: number | null = null;
@@ -295,6 +304,31 @@ export class KlineChart {
     if (trades === this.trades) return;
     this.trades = trades;
     this.drawMarkers();
+  }
+
+  /**
+   * The strategy's own lines (a grid's levels, its resting orders), redrawn only when they change.
+   * Levels are thin and unlabelled on the axis; orders are dashed, coloured by side, with their label.
+   */
+  setStrategyLines(lines: readonly StrategyLine[]): void {
+    const key = lines.map((l) => `${l.kind}:${String(l.price)}:${l.title}`).join('|');
+    if (key === this.strategyLinesKey) return;
+    this.strategyLinesKey = key;
+    for (const line of this.strategyLines) this.candles.removePriceLine(line);
+    this.strategyLines = lines.map((l) =>
+      this.candles.createPriceLine({
+        price: l.price,
+        color: l.kind === 'level' ? this.colors.grid : l.kind === 'buy' ? this.colors.up : this.colors.down,
+        lineWidth: 1,
+        lineStyle: l.kind === 'level' ? LineStyle.Solid : LineStyle.Dashed,
+        axisLabelVisible: l.kind !== 'level',
+        title: l.title,
+      }),
+    );
+  }
+
+  get strategyLineCount(): number {
+    return this.strategyLines.length;
   }
 
   /** The open position's average price as a line on the candles; null (flat) removes it. */

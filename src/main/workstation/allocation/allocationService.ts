@@ -38,6 +38,7 @@ export class AllocationService {
   private readonly emitTimers = new Map<string, NodeJS.Timeout>();
   private statusTimer: NodeJS.Timeout | null = null;
   private readonly clock: () => number;
+  private readonly listeners = new Set<(group: string, event: AllocationEvent) => void>();
 
   constructor(private readonly opts: AllocationServiceOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -47,6 +48,7 @@ export class AllocationService {
         ...(opts.alert ? { alert: opts.alert } : {}),
         onEvent: (e) => {
           opts.onEvent?.(config.name, e);
+          for (const listener of this.listeners) listener(config.name, e);
           if (e.kind !== 'deny') this.sample(config.name, false);
           this.scheduleEmit(config.name);
         },
@@ -71,6 +73,12 @@ export class AllocationService {
     this.statusTimer = null;
     for (const t of this.emitTimers.values()) clearTimeout(t);
     this.emitTimers.clear();
+  }
+
+  /** Every decision of every group, in the order taken (a grant log); returns the unsubscribe. */
+  onDecision(listener: (group: string, event: AllocationEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   authority(group: string): AllocationAuthority | undefined {
