@@ -10,6 +10,7 @@ import { FleetMetrics } from '../../src/main/workstation/fleetMetrics.js';
 import { settingsSchema } from '../../src/shared/config.js';
 import { freshDir, waitFor } from '../helpers.js';
 import { PROJECT_ROOT } from './cliHarness.js';
+import { DEMO_VARIANTS } from '../../src/main/workstation/defaultVariants.js';
 
 /** Exporter flags, environment and settings: what is served where, and what a taken port costs. */
 
@@ -187,7 +188,7 @@ describe('kestrel serve and the metrics port', () => {
       (await (await fetch(`http://127.0.0.1:${api.port}/api/variants`, { headers })).json()) as { variant: string; status: string; lastBarAt: string | null }[];
     const first = await waitFor('every demo variant running', async () => {
       const v = await variants();
-      return v.length === 3 && v.every((x) => x.status === 'running') ? v : undefined;
+      return v.length === DEMO_VARIANTS.length && v.every((x) => x.status === 'running') ? v : undefined;
     }, 90_000, 250);
     await waitFor('new bars processed', async () => (await variants()).some((v) => v.lastBarAt !== first.find((f) => f.variant === v.variant)?.lastBarAt), 60_000, 250);
     expect(await s.stop()).toBe(0);

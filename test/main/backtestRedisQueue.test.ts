@@ -100,7 +100,8 @@ describe('the workstation on the Redis queue (real Redis, real backtest-worker)'
     await waitFor('cancelled', async () => (await statusOf(id)) === 'cancelled', 60_000);
     expect(workerLog).toMatch(new RegExp(`backtest-worker: cancel \\S+\\.${id}`));
     expect(workerLog).not.toMatch(new RegExp(`backtest-worker: completed \\S+\\.${id}`));
-    expect(updates.some((u) => u.id === id && u.status === 'cancelled')).toBe(true);
+    // The event follows the stored status through the bus: waited for, not raced.
+    await waitFor('the cancelled event', () => updates.some((u) => u.id === id && u.status === 'cancelled'), 30_000);
   }, 240_000);
 
   it('a job submitted through the API runs on the worker: progress events rise, the result is stored and served, equal to the local run', async () => {
@@ -123,6 +124,7 @@ describe('the workstation on the Redis queue (real Redis, real backtest-worker)'
     expect(result.barsDone).toBe(local.barsDone);
     expect(result.months).toEqual(local.months);
     expect(result.status).toBe('completed');
+    await waitFor('the completed event', () => updates.some((u) => u.id === id && u.status === 'completed'), 30_000);
     expect(updates.filter((u) => u.id === id).map((u) => u.status)).toEqual(expect.arrayContaining(['queued', 'running', 'completed']));
   }, 300_000);
 
