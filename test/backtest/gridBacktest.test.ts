@@ -4,6 +4,7 @@ import { runBacktest } from '../../src/core/backtest/runBacktest.js';
 import { ContinuousCalendar } from '../../src/core/market/continuousCalendar.js';
 import { TradingEngine } from '../../src/core/strategy/engine.js';
 import { strategyFor } from '../../src/core/strategy/registry.js';
+import { MIN_WINDOW_BARS_TO_TRADE, fewestWindowBars } from '../../src/core/strategy/warmUp.js';
 import { backtestJobSchema } from '../../src/shared/backtest.js';
 import type { OhlcvBar } from '../../src/shared/bar.js';
 
@@ -38,7 +39,12 @@ describe('a grid in a backtest', () => {
     const run = runBacktest(job, [columns(VT, series)]);
     const live = new TradingEngine(strategyFor('grid', params, 'live'), { variant: 'backtest', windowMinutes: 1, calendar: new ContinuousCalendar() });
     const fills: unknown[][] = [];
-    for (const b of series) for (const f of live.onMinuteBar(VT, b, 'live').fills) fills.push([f.trade.id, f.trade.time, f.trade.price, f.trade.pnl]);
+    // As the worker runs a variant started without history: no order before the indicators settled.
+    let warm = false;
+    for (const b of series) {
+      if (!warm) warm = fewestWindowBars(live, [VT]) >= MIN_WINDOW_BARS_TO_TRADE;
+      for (const f of live.onMinuteBar(VT, b, warm ? 'live' : 'degraded').fills) fills.push([f.trade.id, f.trade.time, f.trade.price, f.trade.pnl]);
+    }
     expect(fills.length).toBeGreaterThan(20);
     expect(run.trades.map((t) => [t.id, t.time, t.price, t.pnl])).toEqual(fills);
     // Saturday and Sunday trade (a futures calendar would have rolled them into Monday's day and
