@@ -99,7 +99,7 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
    * that main emits them at once instead of waiting for the snapshot file (which stays, written
    * at a bounded rate, for a restarted main and as the protocol of external publishers).
    */
-  z.object({ type: z.literal('live'), instruments: z.array(instrumentUpdateSchema), trading: tradingUpdateSchema }),
+  z.object({ type: z.literal('live'), updatedAt: z.string(), instruments: z.array(instrumentUpdateSchema), trading: tradingUpdateSchema }),
   /** After restore: this worker's whole use per symbol (open positions at cost + resting buys); replaces what main held. */
   z.object({ type: z.literal('allocationReport'), group: z.string(), usage: z.array(z.object({ symbol: z.string(), amount: z.number() })) }),
 ]);

@@ -38,7 +38,7 @@ export interface VariantRunnerDeps {
   onStatus?: (status: VariantStatus, message: string | null) => void;
   onAlert?: (alert: WorkerAlert) => void;
   /** Bars processed: each instrument's live tail and the book, for main to show at once. */
-  onLive?: (update: { instruments: InstrumentUpdate[]; trading: TradingUpdate }) => void;
+  onLive?: (update: { updatedAt: string; instruments: InstrumentUpdate[]; trading: TradingUpdate }) => void;
   /** A live bar processed: seconds since its minute ended (see `barLatencySeconds`). */
   onBarProcessed?: (latencySeconds: number) => void;
   /** Restore finished after this many wall-clock seconds. */
@@ -711,7 +711,7 @@ export class VariantRunner {
   private sendLive(): void {
     const onLive = this.deps.onLive;
     if (!onLive) return;
-    onLive({ instruments: this.instrumentSnapshots().map(instrumentTailOf), trading: tradingTailOf(this.tradingBlock()) });
+    onLive({ updatedAt: this.clock().toISOString(), instruments: this.instrumentSnapshots().map(instrumentTailOf), trading: tradingTailOf(this.tradingBlock()) });
   }
 
   private instrumentSnapshots(): InstrumentSnapshot[] {

@@ -35,6 +35,8 @@ export interface WorkerHooks {
 /** A worker's live tail (its `live` message, validated once on arrival), with the worker that sent it. */
 export interface LiveTail {
   pid: number | null;
+  /** When the worker cut it: the update's `updatedAt`, so a screen knows which book it shows. */
+  updatedAt: string;
   instruments: InstrumentUpdate[];
   trading: TradingUpdate;
 }
@@ -161,7 +163,7 @@ export class VariantSupervisor {
       } else if (m.type === 'metrics') {
         this.metricFamilies = m.families;
       } else if (m.type === 'live') {
-        this.hooks.live?.({ pid: handle.pid, instruments: m.instruments, trading: m.trading });
+        this.hooks.live?.({ pid: handle.pid, updatedAt: m.updatedAt, instruments: m.instruments, trading: m.trading });
       }
     });
     handle.onExit((code, signal) => this.exited(handle, code, signal));

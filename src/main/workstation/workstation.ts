@@ -505,7 +505,7 @@ export class Workstation {
     const shown = useLive ? live : fromFile;
     const summary = this.summaryOf(variant);
     this.bus.emit('variantUpdated', {
-      summary: useLive ? { ...summary, lastBarAt: liveLast } : summary,
+      summary: useLive ? { ...summary, lastBarAt: liveLast, updatedAt: live.updatedAt } : summary,
       instruments: shown?.instruments ?? [],
       ...(shown ? { trading: shown.trading } : {}),
     });
