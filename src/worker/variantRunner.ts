@@ -7,7 +7,7 @@ import type { AllocatorCheck } from '../core/risk/riskGate.js';
 import { pickDominant } from '../core/strategy/activeContract.js';
 import { dailyVolumesOf, overtakingContract, type DailyVolumes } from '../core/strategy/contractRoll.js';
 import { TradingEngine, orderViewOf, type ContractRollPlan, type EngineEvents, type EngineOptions } from '../core/strategy/engine.js';
-import { MIN_WINDOW_BARS_TO_TRADE, fewestWindowBars } from '../core/strategy/warmUp.js';
+import { fewestWindowBars } from '../core/strategy/warmUp.js';
 import { mergeMinutes, type InstrumentSeries } from '../core/strategy/minuteMerge.js';
 import { strategyFor } from '../core/strategy/registry.js';
 import type { BoundStrategy, InstrumentBar, TradingMode } from '../core/strategy/strategy.js';
@@ -146,7 +146,7 @@ export class VariantRunner {
     return this.instruments;
   }
 
-  /** The fewest window bars any instrument has (trading waits for MIN_WINDOW_BARS_TO_TRADE on each). */
+  /** The fewest window bars any instrument has (trading waits for the strategy's windowBarsToTrade on each). */
   get windowBarCount(): number {
     return this.engine ? fewestWindowBars(this.engine, this.instruments) : 0;
   }
@@ -235,9 +235,10 @@ export class VariantRunner {
     }
 
     const windows = this.windowBarCount;
-    if (windows < MIN_WINDOW_BARS_TO_TRADE && !this.degradedReason) {
-      const short = this.instruments.filter((vt) => (this.engine?.pipeline(vt)?.windowBarCount ?? 0) < MIN_WINDOW_BARS_TO_TRADE);
-      this.degradedReason = `only ${windows} window bars of history${this.instruments.length > 1 ? ` for ${short.join(', ')}` : ''} (${MIN_WINDOW_BARS_TO_TRADE} needed before trading)`;
+    const needed = this.bound.windowBarsToTrade;
+    if (windows < needed && !this.degradedReason) {
+      const short = this.instruments.filter((vt) => (this.engine?.pipeline(vt)?.windowBarCount ?? 0) < needed);
+      this.degradedReason = `only ${windows} window bars of history${this.instruments.length > 1 ? ` for ${short.join(', ')}` : ''} (${needed} needed before trading)`;
       this.alert({ level: 'WARNING', title: 'Restore degraded: too little history', message: `${variant.name}: ${this.degradedReason}`, key: `${variant.name}:little-history` });
     }
     const message = `${state ? 'state restored' : 'no saved state'}; ${replayed} one-minute bars replayed, ${windows} window bars`;
@@ -397,7 +398,7 @@ export class VariantRunner {
   private process(group: readonly InstrumentBar[]): void {
     const engine = this.engine as TradingEngine;
     // Trading starts at the first minute with enough window bars, whatever the batch: as a backtest does.
-    if (this.mode === 'degraded' && this.degradedReason?.startsWith('only ') && this.windowBarCount >= MIN_WINDOW_BARS_TO_TRADE) {
+    if (this.mode === 'degraded' && this.degradedReason?.startsWith('only ') && this.windowBarCount >= this.bound.windowBarsToTrade) {
       this.degradedReason = null;
       this.deps.log.info('enough history accumulated: trading enabled', { windows: this.windowBarCount });
       this.unfreeze();

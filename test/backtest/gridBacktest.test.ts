@@ -4,7 +4,7 @@ import { runBacktest } from '../../src/core/backtest/runBacktest.js';
 import { ContinuousCalendar } from '../../src/core/market/continuousCalendar.js';
 import { TradingEngine } from '../../src/core/strategy/engine.js';
 import { strategyFor } from '../../src/core/strategy/registry.js';
-import { MIN_WINDOW_BARS_TO_TRADE, fewestWindowBars } from '../../src/core/strategy/warmUp.js';
+import { fewestWindowBars } from '../../src/core/strategy/warmUp.js';
 import { backtestJobSchema } from '../../src/shared/backtest.js';
 import type { OhlcvBar } from '../../src/shared/bar.js';
 
@@ -42,7 +42,7 @@ describe('a grid in a backtest', () => {
     // As the worker runs a variant started without history: no order before the indicators settled.
     let warm = false;
     for (const b of series) {
-      if (!warm) warm = fewestWindowBars(live, [VT]) >= MIN_WINDOW_BARS_TO_TRADE;
+      if (!warm) warm = fewestWindowBars(live, [VT]) >= live.bound.windowBarsToTrade;
       for (const f of live.onMinuteBar(VT, b, warm ? 'live' : 'degraded').fills) fills.push([f.trade.id, f.trade.time, f.trade.price, f.trade.pnl]);
     }
     expect(fills.length).toBeGreaterThan(20);

@@ -6,7 +6,7 @@ import { TradingCalendar } from '../market/tradingCalendar.js';
 import { statisticsPeriodRows, statisticsTotals, tradeStatistics } from '../statistics.js';
 import { TradingEngine, type EngineInstrument } from '../strategy/engine.js';
 import { strategyFor } from '../strategy/registry.js';
-import { MIN_WINDOW_BARS_TO_TRADE, fewestWindowBars } from '../strategy/warmUp.js';
+import { fewestWindowBars } from '../strategy/warmUp.js';
 import { sliceRange, type ColumnarBars } from './columnarBars.js';
 import { lookupBacktestStrategy } from './strategyCatalog.js';
 
@@ -105,7 +105,7 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
       heads[0] = i + 1;
       minuteRows[0] = i;
       const minute = only.time[i] as number;
-      if (!warm) warm = fewestWindowBars(engine, symbols) >= MIN_WINDOW_BARS_TO_TRADE;
+      if (!warm) warm = fewestWindowBars(engine, symbols) >= engine.bound.windowBarsToTrade;
       const { fills } = engine.onMinuteRows(minuteInstruments, minuteColumns, minuteRows, 1, warm ? 'live' : 'degraded');
       for (let f = 0; f < fills.length; f++) trades.push(tradeFillOf((fills[f] as (typeof fills)[number]).trade));
       firstTime ??= minute;
@@ -141,7 +141,7 @@ export function runBacktest(job: BacktestJob, series: readonly ColumnarBars[], h
       count++;
     }
     // As a live variant started without history: no order until every instrument's indicators have settled.
-    if (!warm) warm = fewestWindowBars(engine, symbols) >= MIN_WINDOW_BARS_TO_TRADE;
+    if (!warm) warm = fewestWindowBars(engine, symbols) >= engine.bound.windowBarsToTrade;
     const { fills } = engine.onMinuteRows(minuteInstruments, minuteColumns, minuteRows, count, warm ? 'live' : 'degraded');
     for (let f = 0; f < fills.length; f++) trades.push(tradeFillOf((fills[f] as (typeof fills)[number]).trade));
     firstTime ??= minute;

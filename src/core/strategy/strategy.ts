@@ -5,6 +5,7 @@ import { strategyDisplaySchema, type StrategyDisplay, type StrategyDisplayInput 
 import type { Bracket, Fill, Order, OrderSide, OrderType, Position, PositionDirection } from '../broker/paperBroker.js';
 import type { SignalParams } from '../../shared/signalParams.js';
 import type { WindowAnalysis } from '../signalEngine.js';
+import { MIN_WINDOW_BARS_TO_TRADE } from './warmUp.js';
 
 /**
  * The seam between a strategy and everything else (nautilus_trader's split: the Strategy
@@ -145,6 +146,11 @@ export interface StrategyDefinition<P extends TradingParams> {
   restore(data: unknown, params: P): Strategy;
   /** The analysis pipeline's periods (MACD, EMA, lookbacks); defaults when absent. */
   signalParams?(params: P): Partial<SignalParams>;
+  /**
+   * Window bars every instrument needs before the strategy may trade (its indicators settle);
+   * MIN_WINDOW_BARS_TO_TRADE when absent. A strategy that reads no indicator (a grid) says 0.
+   */
+  windowBarsToTrade?(params: P): number;
   display(params: P): StrategyDisplayInput;
 }
 
@@ -154,6 +160,7 @@ export interface BoundStrategy {
   readonly params: TradingParams;
   readonly stateVersion: number;
   readonly signalParams: Partial<SignalParams>;
+  readonly windowBarsToTrade: number;
   readonly display: StrategyDisplay;
   create(): Strategy;
   restore(state: StrategyStateEnvelope, where: string): Strategy;
@@ -166,6 +173,7 @@ export function bindStrategy<P extends TradingParams>(def: StrategyDefinition<P>
     params,
     stateVersion: def.stateVersion,
     signalParams: def.signalParams?.(params) ?? {},
+    windowBarsToTrade: def.windowBarsToTrade?.(params) ?? MIN_WINDOW_BARS_TO_TRADE,
     display: strategyDisplaySchema.parse(def.display(params)),
     create: () => def.create(params),
     restore(state, at) {

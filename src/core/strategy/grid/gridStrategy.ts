@@ -310,6 +310,8 @@ export const gridDefinition: RegisteredDefinition<GridParams> = {
   paramsSchema: gridParamsSchema,
   parseParams: (input, where) => parseGridParams(input, where),
   stateVersion: GRID_STATE_VERSION,
+  // Levels are prices, not indicators: a grid trades from its first bar.
+  windowBarsToTrade: () => 0,
   create: (params) => new GridStrategy(params),
   restore: (data, params) => GridStrategy.restore(data, params),
   display: (params) => ({
