@@ -9,8 +9,11 @@ import { buildLineFilter, countNewlinesIn, displayLine, type LineFilterSpec } fr
  * the range is read in big chunks of whole lines and searched as bytes. An ASCII keyword is one
  * Buffer.indexOf per hit over the chunk (over its case-folded copy when case does not matter);
  * newlines are counted only to number the hits, by the SIMD kernel. Only a hit's line is
- * decoded. A regular expression (or a non-ASCII keyword, or a level alone) runs over the chunk
- * as text, as `scanMatches` does, latin1-decoded when the chunk is ASCII.
+ * decoded. A level alone is found by its words' bytes: a SIMD finder built for the level's
+ * aliases (ByteKernels.tokenFinder) skips the blocks where none begins, and only the lines around
+ * a block it stops at are decoded and parsed (in a JSON-lines log, the lines whose level field or
+ * text holds such a word). A regular expression (or a non-ASCII keyword) runs over the chunk as
+ * text, as `scanMatches` does, latin1-decoded when the chunk is ASCII.
  */
 
 export interface RangeScanJob {
@@ -25,20 +28,24 @@ export interface RangeScanJob {
   chunkBytes?: number;
   /** The first read is smaller so the first hit shows at once. */
   firstChunkBytes?: number;
+  /** Hits carry where their line is (start offset, index), not the line itself (a filter's match list). */
+  locate?: boolean;
 }
 
 export interface RangeHit {
   /** 0-based line index within the range. */
   lineIndex: number;
+  /** File offset of the hit's line. */
+  start: number;
   /** File offset just past the hit's line. */
   next: number;
-  /** The line, with lineNo null (the caller knows the range's first line number). */
-  line: LogLine;
+  /** The line, with lineNo null (the caller knows the range's first line number); null for a `locate` job. */
+  line: LogLine | null;
 }
 
 export interface RangeScanSink {
-  /** Hits found so far in the chunk just scanned; `scannedTo` is a file offset. */
-  found(hits: RangeHit[], scannedTo: number): void;
+  /** Hits found so far in the chunk just scanned; `scannedTo` is a file offset, `linesTo` the range's lines before it. */
+  found(hits: RangeHit[], scannedTo: number, linesTo: number): void;
   /** Asked between chunks: true stops the scan. */
   stopped(): boolean;
 }
@@ -77,9 +84,12 @@ export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResu
   const needle = literal ? Buffer.from(folded ? pattern.toLowerCase() : pattern, 'latin1') : null;
   // A literal's byte match is exact; only a level filter still has to look at the line.
   const exact = literal && !spec.level && !/[\r\n]/.test(pattern);
+  // A level alone: its words are looked for as bytes; the lines that hold one are then tested.
+  const levelTokens = !needle && filter.tokens && !spec.pattern ? filter.tokens : null;
   const chunkBytes = job.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const k = kernelsFor(chunkBytes + MAX_LINE_BYTES);
   const buf = k.raw;
+  const findToken = levelTokens ? k.tokenFinder(levelTokens) : null;
   const fd = openSync(job.path, 'r');
   let pos = job.start;
   let fill = 0;
@@ -89,10 +99,14 @@ export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResu
   let firstRead = true;
   let stopped = false;
 
-  const hit = (ls: number, le: number, lineIndex: number, next: number, text?: string): boolean => {
-    const line = text ?? buf.toString('utf8', ls, lineBytesEnd(buf, ls, le));
-    if (!exact && !filter.test(line)) return true;
-    batch.push({ lineIndex, next, line: displayLine(line, null) });
+  const hit = (ls: number, le: number, lineIndex: number, start: number, next: number, text?: string): boolean => {
+    if (!exact || !job.locate) {
+      const line = text ?? buf.toString('utf8', ls, lineBytesEnd(buf, ls, le));
+      if (!exact && !filter.test(line)) return true;
+      batch.push({ lineIndex, start, next, line: job.locate ? null : displayLine(line, null) });
+    } else {
+      batch.push({ lineIndex, start, next, line: null });
+    }
     hits++;
     return hits < job.limit;
   };
@@ -110,10 +124,32 @@ export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResu
         const le = nl === -1 ? to : nl;
         lines += k.countNewlines(cursor, ls);
         cursor = nl === -1 ? to : nl + 1;
-        more = hit(ls, le, lines, pos + cursor);
+        more = hit(ls, le, lines, pos + ls, pos + cursor);
         if (nl !== -1) lines++;
         if (!more || cursor >= to) break;
         m = hay.indexOf(needle, cursor);
+      }
+    } else if (findToken) {
+      const hay = buf.subarray(0, to);
+      let from = 0;
+      for (;;) {
+        const block = findToken(from, to);
+        if (block >= to) break;
+        // Every line in which a word may begin inside the block [block, block + 16).
+        let ls = block === 0 ? 0 : hay.lastIndexOf(NEWLINE, block - 1) + 1;
+        if (ls < cursor) ls = cursor;
+        const blockEnd = Math.min(block + 16, to);
+        while (more && ls < blockEnd) {
+          const nl = hay.indexOf(NEWLINE, ls);
+          const le = nl === -1 ? to : nl;
+          lines += k.countNewlines(cursor, ls);
+          cursor = nl === -1 ? to : nl + 1;
+          more = hit(ls, le, lines, pos + ls, pos + cursor);
+          if (nl !== -1) lines++;
+          ls = cursor;
+        }
+        if (!more || cursor >= to) break;
+        from = Math.max(cursor, blockEnd);
       }
     } else {
       const ascii = isAscii(buf.subarray(0, to));
@@ -137,7 +173,8 @@ export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResu
         cursor = le < text.length ? le + 1 : le;
         if (le < text.length) lines++;
         if (!filter.test(line)) return true;
-        return hit(0, 0, lineIndex, pos + byteOf(cursor), line);
+        const start = pos + byteOf(ls);
+        return hit(0, 0, lineIndex, start, pos + byteOf(cursor), line);
       };
       if (re === null) {
         while (cursor < text.length && more) {
@@ -159,10 +196,10 @@ export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResu
       if (more) lines += countTo(text.length);
       cursor = more ? to : byteOf(cursor);
     }
-    if (needle && more) lines += k.countNewlines(cursor, to);
+    if ((needle || findToken) && more) lines += k.countNewlines(cursor, to);
     const scannedTo = more ? pos + to : pos + cursor;
     if (batch.length > 0 || more) {
-      sink.found(batch, scannedTo);
+      sink.found(batch, scannedTo, lines);
       batch = [];
     }
     if (!more) {
