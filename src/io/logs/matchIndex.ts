@@ -22,6 +22,7 @@ export interface MatchIndexOptions {
   threadChunkBytes?: number;
 }
 
+const FIRST_CHUNK_BYTES = 256 * 1024;
 /** No limit on a thread's matches (the allowance is an Int32 shared with the thread). */
 const UNLIMITED = 0x7fffffff;
 /** Matches a range that is not the one being recorded may hold before its thread waits. */
@@ -324,6 +325,8 @@ export class MatchIndex {
         limit: Number.MAX_SAFE_INTEGER,
         locate: true,
         ...(this.threadChunkBytes ? { chunkBytes: this.threadChunkBytes } : {}),
+        // The range a page waits on answers its first matches from a small first read.
+        ...(k === 0 ? { firstChunkBytes: FIRST_CHUNK_BYTES } : {}),
       });
     }
     const pending: RangeHit[][] = Array.from({ length: n }, () => []);
