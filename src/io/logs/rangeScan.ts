@@ -6,8 +6,9 @@ import { buildLineFilter, countNewlinesIn, displayLine, type LineFilterSpec } fr
 
 /**
  * One byte range of a log file searched synchronously, on a scan thread (see scanThreads.ts):
- * the range is read in big chunks of whole lines and searched as bytes. An ASCII keyword is one
- * Buffer.indexOf per hit over the chunk (over its case-folded copy when case does not matter);
+ * the range is read in big chunks of whole lines and searched as bytes. An ASCII keyword is found
+ * by a SIMD finder built for it (ByteKernels.tokenFinder: the 16-byte blocks where it may begin),
+ * then compared byte by byte there, ASCII case folded when case does not matter;
  * newlines are counted only to number the hits, by the SIMD kernel. Only a hit's line is
  * decoded. A level alone is found by its words' bytes: a SIMD finder built for the level's
  * aliases (ByteKernels.tokenFinder) skips the blocks where none begins, and only the lines around
@@ -90,6 +91,18 @@ export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResu
   const k = kernelsFor(chunkBytes + MAX_LINE_BYTES);
   const buf = k.raw;
   const findToken = levelTokens ? k.tokenFinder(levelTokens) : null;
+  // A keyword of 2 bytes or more: the SIMD finder skips the blocks where it cannot begin (on its
+  // first 3 bytes, case aside), and the few it stops at are compared byte by byte.
+  const findNeedle = needle && needle.length >= 2 ? k.tokenFinder([needle.toString('latin1').toLowerCase()]) : null;
+  const needleAt = (i: number): boolean => {
+    const n = needle as Buffer;
+    for (let j = 0; j < n.length; j++) {
+      let b = buf[i + j] as number;
+      if (folded && b >= 0x41 && b <= 0x5a) b += 0x20;
+      if (b !== n[j]) return false;
+    }
+    return true;
+  };
   const fd = openSync(job.path, 'r');
   let pos = job.start;
   let fill = 0;
@@ -116,8 +129,21 @@ export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResu
     let cursor = 0;
     let more = true;
     if (needle) {
-      const hay = folded ? k.fold(to) : buf.subarray(0, to);
-      let m = hay.indexOf(needle, 0);
+      const hay = buf.subarray(0, to);
+      // A one-byte keyword: Buffer.indexOf (memchr), over the case-folded copy when case does not matter.
+      const plainHay = findNeedle ? null : folded ? k.fold(to) : hay;
+      const nextMatch = (from: number): number => {
+        if (plainHay || !findNeedle) return (plainHay ?? hay).indexOf(needle, from);
+        const last = to - needle.length;
+        for (let p = from; ; ) {
+          const block = findNeedle(p, to);
+          if (block >= to) return -1;
+          const stop = Math.min(block + 15, last);
+          for (let i = block; i <= stop; i++) if (needleAt(i)) return i;
+          p = block + 16;
+        }
+      };
+      let m = nextMatch(0);
       while (m !== -1) {
         const ls = m === 0 ? 0 : hay.lastIndexOf(NEWLINE, m - 1) + 1;
         const nl = hay.indexOf(NEWLINE, m);
@@ -127,7 +153,7 @@ export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResu
         more = hit(ls, le, lines, pos + ls, pos + cursor);
         if (nl !== -1) lines++;
         if (!more || cursor >= to) break;
-        m = hay.indexOf(needle, cursor);
+        m = nextMatch(cursor);
       }
     } else if (findToken) {
       const hay = buf.subarray(0, to);
