@@ -13,8 +13,9 @@ import { buildLineFilter, countNewlinesIn, displayLine, type LineFilterSpec } fr
  * decoded. A level alone is found by its words' bytes: a SIMD finder built for the level's
  * aliases (ByteKernels.tokenFinder) skips the blocks where none begins, and only the lines around
  * a block it stops at are decoded and parsed (in a JSON-lines log, the lines whose level field or
- * text holds such a word). A regular expression (or a non-ASCII keyword) runs over the chunk as
- * text, as `scanMatches` does, latin1-decoded when the chunk is ASCII.
+ * text holds such a word); so is a regular expression's leading literal (`requiredPrefix`), the
+ * expression then tested on the lines that hold it. Any other regular expression (or a non-ASCII
+ * keyword) runs over the chunk as text, as `scanMatches` does, latin1-decoded when it is ASCII.
  */
 
 export interface RangeScanJob {
@@ -71,6 +72,20 @@ function kernelsFor(capacity: number): ByteKernels {
   return kernels;
 }
 
+/**
+ * The letters, digits and spaces a regular expression starts with, when every line it matches
+ * must hold them (no alternation anywhere; a character a quantifier applies to is left out), and
+ * there are at least 3; else null. Without the `u` flag a case-insensitive ASCII letter matches
+ * only itself in either case, so the finder's ASCII folding covers it.
+ */
+export function requiredPrefix(source: string): string | null {
+  if (source.includes('|')) return null;
+  let end = 0;
+  while (end < source.length && /[A-Za-z0-9 ]/.test(source.charAt(end))) end++;
+  if (end < source.length && /[?*+{]/.test(source.charAt(end))) end--;
+  return end >= 3 ? source.slice(0, end) : null;
+}
+
 /** The line's own text: without its newline and a trailing \r. */
 function lineBytesEnd(buf: Buffer, start: number, end: number): number {
   return end > start && buf[end - 1] === 0x0d ? end - 1 : end;
@@ -86,7 +101,9 @@ export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResu
   // A literal's byte match is exact; only a level filter still has to look at the line.
   const exact = literal && !spec.level && !/[\r\n]/.test(pattern);
   // A level alone: its words are looked for as bytes; the lines that hold one are then tested.
-  const levelTokens = !needle && filter.tokens && !spec.pattern ? filter.tokens : null;
+  // A regular expression that starts with a literal: the lines that hold the literal are tested.
+  const prefix = spec.regex ? requiredPrefix(pattern) : null;
+  const levelTokens = !needle && filter.tokens && !spec.pattern ? filter.tokens : prefix ? [prefix.toLowerCase()] : null;
   const chunkBytes = job.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const k = kernelsFor(chunkBytes + MAX_LINE_BYTES);
   const buf = k.raw;
