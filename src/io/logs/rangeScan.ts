@@ -1,7 +1,9 @@
 import { isAscii } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
-import type { LogLine } from '../../shared/contract/logs.js';
+import type { LogLevelName, LogLine } from '../../shared/contract/logs.js';
+import { levelAtLeast } from '../../shared/logLevels.js';
 import { ByteKernels } from './byteKernels.js';
+import { normalizeLevel } from './logLineParser.js';
 import { buildLineFilter, countNewlinesIn, displayLine, type LineFilterSpec } from './logSearch.js';
 
 /**
@@ -86,6 +88,60 @@ export function requiredPrefix(source: string): string | null {
   return end >= 3 ? source.slice(0, end) : null;
 }
 
+const LEVEL_KEY = Buffer.from('"level"', 'latin1');
+const BACKSLASH = 0x5c;
+const QUOTE = 0x22;
+/** The level's value must end this far into the line, so the plain-text reading (first 200 characters) sees it whole. */
+const LEVEL_FIELD_WITHIN = 190;
+
+/** A byte of a string in a line's leading fields: printable ASCII, not a quote or backslash, not v/V (every keyed level word of the plain-text reading has one). */
+function plainFieldByte(b: number): boolean {
+  return b >= 0x20 && b < 0x7f && b !== QUOTE && b !== BACKSLASH && b !== 0x76 && b !== 0x56;
+}
+
+/**
+ * The level `levelOfText` gives a JSON line of the usual shape, read from its bytes without
+ * decoding it: `{"k":"v",…,"level":"WORD"…` with plain leading fields, the word letters only
+ * and an alias, no other `"level"` and no backslash later in the line. Both of levelOfText's
+ * readings then agree on WORD, whether or not the rest of the line is valid JSON: JSON.parse
+ * would give the one top-level "level" (checked first of the level keys); the plain-text reading
+ * would take the first `level":"WORD` in its first 200 characters, and no keyed level word can
+ * come before it (none has a v). undefined: not that shape (the caller decodes and parses).
+ */
+export function levelField(
+  buf: Buffer,
+  ls: number,
+  le: number,
+  nextAt: (which: 'key' | 'backslash', from: number) => number,
+): LogLevelName | null | undefined {
+  if (buf[ls] !== 0x7b) return undefined;
+  const limit = Math.min(le, ls + LEVEL_FIELD_WITHIN);
+  let i = ls + 1;
+  for (;;) {
+    if (i + 9 >= limit || buf[i] !== QUOTE) return undefined;
+    if (buf.compare(LEVEL_KEY, 0, 7, i, i + 7) === 0 && buf[i + 7] === 0x3a && buf[i + 8] === QUOTE) {
+      const from = i + 9;
+      let j = from;
+      while (j < limit && (((buf[j] as number) | 0x20) >= 0x61 && ((buf[j] as number) | 0x20) <= 0x7a)) j++;
+      if (j === from || j >= limit || buf[j] !== QUOTE) return undefined;
+      const level = normalizeLevel(buf.toString('latin1', from, j));
+      if (level === null) return undefined;
+      const key = nextAt('key', j);
+      const backslash = nextAt('backslash', ls);
+      if ((key !== -1 && key < le) || (backslash !== -1 && backslash < le)) return undefined;
+      return level;
+    }
+    // Another leading field: "key":"value", both plain.
+    let j = i + 1;
+    while (j < limit && plainFieldByte(buf[j] as number)) j++;
+    if (j + 2 >= limit || buf[j] !== QUOTE || buf[j + 1] !== 0x3a || buf[j + 2] !== QUOTE) return undefined;
+    j += 3;
+    while (j < limit && plainFieldByte(buf[j] as number)) j++;
+    if (j + 1 >= limit || buf[j] !== QUOTE || buf[j + 1] !== 0x2c) return undefined;
+    i = j + 2;
+  }
+}
+
 /** The line's own text: without its newline and a trailing \r. */
 function lineBytesEnd(buf: Buffer, start: number, end: number): number {
   return end > start && buf[end - 1] === 0x0d ? end - 1 : end;
@@ -129,7 +185,31 @@ export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResu
   let firstRead = true;
   let stopped = false;
 
+  // A level alone, in a JSON line of the usual shape: the level read from its field's bytes.
+  const levelOnly = levelTokens !== null && !spec.pattern && spec.level !== undefined ? spec.level : null;
+  // The next `"level"` and backslash in the chunk, kept between lines (one search per occurrence, not per line).
+  let laterLevelKey = -2;
+  let laterBackslash = -2;
+  let levelHay = buf.subarray(0, 0);
+  const nextAt = (which: 'key' | 'backslash', from: number): number => {
+    if (which === 'key') {
+      if (laterLevelKey !== -1 && laterLevelKey < from) laterLevelKey = levelHay.indexOf(LEVEL_KEY, from);
+      return laterLevelKey;
+    }
+    if (laterBackslash !== -1 && laterBackslash < from) laterBackslash = levelHay.indexOf(BACKSLASH, from);
+    return laterBackslash;
+  };
+
   const hit = (ls: number, le: number, lineIndex: number, start: number, next: number, text?: string): boolean => {
+    if (levelOnly && text === undefined) {
+      const level = levelField(buf, ls, le, nextAt);
+      if (level !== undefined && !levelAtLeast(level, levelOnly)) return true;
+      if (level !== undefined && job.locate) {
+        batch.push({ lineIndex, start, next, line: null });
+        hits++;
+        return hits < job.limit;
+      }
+    }
     if (!exact || !job.locate) {
       const line = text ?? buf.toString('utf8', ls, lineBytesEnd(buf, ls, le));
       if (!exact && !filter.test(line)) return true;
@@ -174,6 +254,9 @@ export function scanRange(job: RangeScanJob, sink: RangeScanSink): RangeScanResu
       }
     } else if (findToken) {
       const hay = buf.subarray(0, to);
+      laterLevelKey = -2;
+      laterBackslash = -2;
+      levelHay = hay;
       let from = 0;
       for (;;) {
         const block = findToken(from, to);

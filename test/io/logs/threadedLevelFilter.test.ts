@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ByteKernels } from '../../../src/io/logs/byteKernels.js';
 import { LineIndex } from '../../../src/io/logs/lineIndex.js';
+import { levelOfText } from '../../../src/io/logs/logLineParser.js';
+import { levelField } from '../../../src/io/logs/rangeScan.js';
 import { buildLineFilter, type LineFilterSpec } from '../../../src/io/logs/logSearch.js';
 import { MatchIndex, type MatchIndexOptions } from '../../../src/io/logs/matchIndex.js';
 import type { LogLevelName } from '../../../src/shared/contract/logs.js';
@@ -49,6 +51,20 @@ const TRICKY = [
   '',
   'Critical',
   '{"message":"severe weather", "level": "notice"}',
+  // The usual shape, read from the level field's bytes, and its near misses.
+  '{"time":"2026-01-05T09:00:03Z","level":"ERROR","message":"margin"}',
+  '{"time":"t","level":"INFO","level":"ERROR"}',
+  '{"time":"t","level":"ERROR","message":"a\\"b \\u0041"}',
+  '{"time":"t","level":"ERROR","nested":{"level":"DEBUG"}}',
+  '{"time":"t","level":"Warn"',
+  `{"pad":"${'x'.repeat(160)}","level":"ERROR"}`,
+  `{"pad":"${'x'.repeat(190)}","level":"ERROR"`,
+  '{"variant":"x","level":"ERROR"}',
+  '{"time":"t","level":"ERRORX","severity":"critical"}',
+  '{"lvl":"debug","level":"ERROR"}',
+  '{"time":"t","level":"ERROR"} trailing junk',
+  '{"msg":"level=debug","level":"CRITICAL"}',
+  '{"time":"t","level":"debug","message":"an error"}',
 ];
 
 function trickyFile(name: string, lines: number, seed: number, finalNewline: boolean): string {
@@ -111,6 +127,25 @@ describe('level filter on the scan threads', () => {
         }
       }
     }
+  });
+
+  it('reads the level from the bytes of a usual JSON line, as the parser does, and declines the near misses', () => {
+    const read = (line: string): string | null | undefined => {
+      const buf = Buffer.from(line);
+      const nextAt = (which: 'key' | 'backslash', from: number): number => buf.indexOf(which === 'key' ? '"level"' : '\\', from);
+      return levelField(buf, 0, buf.length, nextAt);
+    };
+    const decided = TRICKY.filter((line) => read(line) !== undefined);
+    expect(decided).toEqual([
+      '{"time":"2026-01-05T09:00:00Z","level":"INFO","message":"no error here"}',
+      '{"level":"emerg","msg":"€ 😀"}',
+      '{"time":"2026-01-05T09:00:03Z","level":"ERROR","message":"margin"}',
+      '{"time":"t","level":"Warn"',
+      `{"pad":"${'x'.repeat(160)}","level":"ERROR"}`,
+      '{"time":"t","level":"ERROR"} trailing junk',
+      '{"time":"t","level":"debug","message":"an error"}',
+    ]);
+    for (const line of decided) expect({ line, level: read(line) }).toEqual({ line, level: levelOfText(line) });
   });
 
   it('equals the main-thread reference on a generated log, every level, lines across range and chunk boundaries', async () => {
