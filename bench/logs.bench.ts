@@ -201,6 +201,22 @@ export async function run(): Promise<BenchFigure[]> {
   const lastErrors = await readFilteredPage(index, matches, { page: 1, pageSize: 200, level: 'ERROR', fromEnd: true });
   figures.push({ name: 'filtered last page (ERROR+), list complete', value: seconds(t0) * 1000, unit: 'ms', note: `${lastErrors.lines.length} lines` });
   matches.close();
+
+  // A denser level (one line in ten): most candidate lines have their level read from the field's bytes.
+  const warnings = new MatchIndex(index, buildLineFilter({ level: 'WARNING' }));
+  t0 = process.hrtime.bigint();
+  await warnings.advance(() => false);
+  const warnS = seconds(t0);
+  const grepWarn = peer('grep', ['-c', '"level":"WARNING"\\|"level":"ERROR"\\|"level":"CRITICAL"']);
+  if (warnings.count !== Number(grepWarn.out)) throw new Error(`level filter counted ${warnings.count} lines, grep ${grepWarn.out}`);
+  figures.push({
+    name: 'filter WARNING+ over the whole file (totals)',
+    value: warnS,
+    unit: 's',
+    peer: { name: 'grep -c WARNING|ERROR|CRITICAL', value: grepWarn.seconds },
+    note: `${warnings.count.toLocaleString('en-US')} lines`,
+  });
+  warnings.close();
   index.close();
   return figures;
 }
