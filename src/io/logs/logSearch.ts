@@ -40,6 +40,8 @@ export interface LineFilter {
   readonly tokens: readonly string[] | null;
   /** The exact test of one line. */
   test(line: string): boolean;
+  /** What it was built from (a scan thread builds the same filter from it). */
+  readonly spec: LineFilterSpec;
 }
 
 function escapeRegExp(text: string): string {
@@ -89,7 +91,7 @@ export function buildLineFilter(spec: LineFilterSpec): LineFilter {
     if (patternTest && !patternTest.test(line)) return false;
     return !level || levelAtLeast(levelOfText(line), level);
   };
-  return { encoding, candidates, tokens, test };
+  return { encoding, candidates, tokens, test, spec: { ...spec } };
 }
 
 let foldKernels: ByteKernels | null = null;
@@ -279,16 +281,16 @@ export interface SearchOptions {
 
 export const SEARCH_BUDGET_MS = 60_000;
 /** Ranges smaller than this are not worth a thread of their own. */
-const MIN_RANGE_BYTES = 8 * 1024 * 1024;
+export const MIN_RANGE_BYTES = 8 * 1024 * 1024;
 /** Hits a range that is not being shown yet may find before its thread waits. */
 const HITS_AHEAD = 2000;
 
-/** Line starts that cut [0, size) into about `parts` ranges: [0, …, size]. */
-async function cutAtLineStarts(fh: FileHandle, size: number, parts: number): Promise<number[]> {
-  const cuts = [0];
+/** Line starts that cut [from, size) (from a line start) into about `parts` ranges: [from, …, size]. */
+export async function cutAtLineStarts(fh: FileHandle, size: number, parts: number, from = 0): Promise<number[]> {
+  const cuts = [from];
   const probe = Buffer.allocUnsafe(64 * 1024);
   for (let k = 1; k < parts; k++) {
-    let at = Math.floor((size * k) / parts);
+    let at = from + Math.floor(((size - from) * k) / parts);
     if (at <= (cuts.at(-1) as number)) continue;
     // The first line start after `at`; a cut is dropped when no newline comes soon.
     let found = -1;
@@ -380,7 +382,8 @@ export async function searchLogFile(
       const queue = pending[head] as RangeHit[];
       for (const h of queue) {
         if (signal.aborted) return;
-        emit({ type: 'hit', line: { ...h.line, lineNo: baseLine + h.lineIndex + 1 } });
+        // A search's jobs are never `locate` ones: every hit carries its line.
+        if (h.line) emit({ type: 'hit', line: { ...h.line, lineNo: baseLine + h.lineIndex + 1 } });
         hits++;
         if (hits >= params.limit) {
           stoppedAt = h.next;

@@ -3,13 +3,32 @@ import type { LogLine } from '../../shared/contract/logs.js';
 import type { LineIndex } from './lineIndex.js';
 import { LineCursor } from './lineReading.js';
 import { toLogLine } from './logLineParser.js';
-import { displayLine, scanMatches, type LineFilter } from './logSearch.js';
+import { MIN_RANGE_BYTES, cutAtLineStarts, displayLine, scanMatches, type LineFilter } from './logSearch.js';
+import type { RangeHit, RangeScanJob, RangeScanResult } from './rangeScan.js';
+import { runParallelScan, scanThreads, type RangeRun } from './scanThreads.js';
 
 export interface MatchIndexOptions {
   /** Entries kept before the list is thinned (every other one dropped, stride doubled). */
   maxStored?: number;
   chunkBytes?: number;
+  /**
+   * What is left to scan, from this many bytes, is scanned on the scan threads, one byte range
+   * each (default 2 × 8 MB); Infinity keeps every scan on the main thread (the reference).
+   */
+  threadedFromBytes?: number;
+  /** Ranges a threaded scan is cut into (default: one per core, each at least 8 MB). */
+  ranges?: number;
+  /** Chunk size of the threads' reads (tests make it small to put lines across chunks). */
+  threadChunkBytes?: number;
 }
+
+const FIRST_CHUNK_BYTES = 256 * 1024;
+/** No limit on a thread's matches (the allowance is an Int32 shared with the thread). */
+const UNLIMITED = 0x7fffffff;
+/** Matches a range that is not the one being recorded may hold before its thread waits. */
+const MATCHES_AHEAD = 200_000;
+/** A scan of the match list has no time budget (it has no user pattern that could backtrack); this only bounds a stuck thread. */
+const THREADED_BUDGET_MS = 2 ** 31 - 1;
 
 /**
  * The lines of one file that pass one filter (level and/or keyword), for paging through them.
@@ -46,6 +65,13 @@ export class MatchIndex {
   private waiters: { until: () => boolean; resolve: () => void; reject: (e: Error) => void }[] = [];
   private readonly maxStored: number;
   private readonly chunkBytes: number | undefined;
+  private readonly threadedFromBytes: number;
+  private readonly ranges: number | undefined;
+  private readonly threadChunkBytes: number | undefined;
+  /** Byte ranges scanned on threads so far (a test sees the threads used). */
+  rangesOnThreads = 0;
+  /** Aborts a threaded scan in progress (close). */
+  private threadsStop: AbortController | null = null;
   private closed = false;
   lastUsed = Date.now();
 
@@ -57,6 +83,9 @@ export class MatchIndex {
     this.gen = index.generation;
     this.maxStored = opts.maxStored ?? 1 << 19;
     this.chunkBytes = opts.chunkBytes;
+    this.threadedFromBytes = opts.threadedFromBytes ?? 2 * MIN_RANGE_BYTES;
+    this.ranges = opts.ranges;
+    this.threadChunkBytes = opts.threadChunkBytes;
   }
 
   get count(): number {
@@ -126,6 +155,7 @@ export class MatchIndex {
   close(): void {
     this.closed = true;
     this.wantAll = false;
+    this.threadsStop?.abort();
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
   }
@@ -222,6 +252,15 @@ export class MatchIndex {
           break;
         }
         this.atEnd = false;
+        const threadedFrom = Math.max(1, this.threadedFromBytes);
+        if (!this.partial && size - this.scannedOffset >= threadedFrom) {
+          // The whole lines up to the last newline go to the threads; a last line still being written stays for the scan below.
+          const end = await lastLineEnd(fh, this.scannedOffset, size);
+          if (end - this.scannedOffset >= threadedFrom) {
+            await this.scanOnThreads(end, gen);
+            continue;
+          }
+        }
         let lastMatchLine = -1;
         const result = await scanMatches(
           fh,
@@ -256,6 +295,87 @@ export class MatchIndex {
       }
     } finally {
       await fh.close();
+    }
+  }
+
+  /**
+   * Scans [scannedOffset, end) (whole lines) on the scan threads, one byte range each, recording
+   * the matches in file order: the first range's as they come, a later range's once all before
+   * it are done (each may run MATCHES_AHEAD matches ahead, then waits). Stops, with the state
+   * where the recorded part ends, when nobody wants more or the file was replaced.
+   */
+  private async scanOnThreads(end: number, gen: number): Promise<void> {
+    const fh = await open(this.index.path, 'r');
+    let cuts: number[];
+    try {
+      const parts = Math.max(1, this.ranges ?? Math.min(scanThreads.size, Math.floor((end - this.scannedOffset) / MIN_RANGE_BYTES)));
+      cuts = await cutAtLineStarts(fh, end, parts, this.scannedOffset);
+    } finally {
+      await fh.close();
+    }
+    const n = cuts.length - 1;
+    this.rangesOnThreads += n;
+    const jobs: RangeScanJob[] = [];
+    for (let k = 0; k < n; k++) {
+      jobs.push({
+        path: this.index.path,
+        start: cuts[k] as number,
+        end: cuts[k + 1] as number,
+        filter: this.filter.spec,
+        limit: Number.MAX_SAFE_INTEGER,
+        locate: true,
+        ...(this.threadChunkBytes ? { chunkBytes: this.threadChunkBytes } : {}),
+        // The range a page waits on answers its first matches from a small first read.
+        ...(k === 0 ? { firstChunkBytes: FIRST_CHUNK_BYTES } : {}),
+      });
+    }
+    const pending: RangeHit[][] = Array.from({ length: n }, () => []);
+    const results: (RangeScanResult | null)[] = Array.from({ length: n }, () => null);
+    const progress: { to: number; lines: number }[] = cuts.slice(0, n).map((to) => ({ to, lines: 0 }));
+    let head = 0;
+    let baseLine = this.scannedLine;
+    const stop = new AbortController();
+    this.threadsStop = stop;
+    const wanted = (): boolean => !this.closed && (this.waiters.length > 0 || this.wantAll) && this.index.generation === gen && this.gen === gen;
+    const flush = (): void => {
+      while (head < n) {
+        const queue = pending[head] as RangeHit[];
+        for (const h of queue) this.record(baseLine + h.lineIndex, h.start);
+        queue.length = 0;
+        const at = progress[head] as { to: number; lines: number };
+        this.scannedOffset = at.to;
+        this.scannedLine = baseLine + at.lines;
+        const result = results[head];
+        if (!result) break;
+        baseLine += result.lines;
+        head++;
+        this.scannedOffset = head < n ? (cuts[head] as number) : end;
+        this.scannedLine = baseLine;
+        if (head < n) (run.ranges[head] as RangeRun).allow(UNLIMITED);
+      }
+      this.settleWaiters();
+      if (!wanted()) run.finish();
+    };
+    const run = runParallelScan(
+      jobs,
+      {
+        found(k, hits, to, lines) {
+          (pending[k] as RangeHit[]).push(...hits);
+          progress[k] = { to, lines };
+          if (k === head) flush();
+        },
+        done(k, result) {
+          results[k] = result;
+          progress[k] = { to: cuts[k + 1] as number, lines: result.lines };
+          if (k === head) flush();
+        },
+      },
+      { signal: stop.signal, budgetMs: THREADED_BUDGET_MS, initialAllowance: (k) => (k === 0 ? UNLIMITED : MATCHES_AHEAD) },
+    );
+    try {
+      await run.ended;
+    } finally {
+      this.threadsStop = null;
     }
   }
 
@@ -333,4 +453,19 @@ export class MatchIndex {
     }
     return Math.min(count, this.matchCount);
   }
+}
+
+/** The offset just past the last newline in [from, size), or `from` when there is none. */
+async function lastLineEnd(fh: FileHandle, from: number, size: number): Promise<number> {
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  let to = size;
+  while (to > from) {
+    const at = Math.max(from, to - buf.length);
+    const { bytesRead } = await fh.read(buf, 0, to - at, at);
+    if (bytesRead === 0) return from;
+    const nl = buf.subarray(0, bytesRead).lastIndexOf(0x0a);
+    if (nl !== -1) return at + nl + 1;
+    to = at;
+  }
+  return from;
 }

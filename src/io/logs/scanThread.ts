@@ -18,9 +18,9 @@ port.on('message', (req: ScanThreadRequest) => {
   let sent = 0;
   try {
     const result = scanRange(req.job, {
-      found(hits, scannedTo) {
+      found(hits, scannedTo, linesTo) {
         sent += hits.length;
-        post({ type: 'found', hits, scannedTo });
+        post({ type: 'found', hits, scannedTo, linesTo });
         // Ahead of the range being shown: wait until the reader wants more (or says stop).
         for (;;) {
           const allowed = Atomics.load(control, CONTROL_ALLOWED);

@@ -25,7 +25,7 @@ export interface ScanThreadRequest {
 }
 
 export type ScanThreadMessage =
-  | { type: 'found'; hits: RangeHit[]; scannedTo: number }
+  | { type: 'found'; hits: RangeHit[]; scannedTo: number; linesTo: number }
   | { type: 'done'; result: RangeScanResult }
   | { type: 'failed'; message: string; status: number | null };
 
@@ -147,7 +147,7 @@ export interface RangeRun {
 }
 
 export interface ParallelScanHandlers {
-  found(range: number, hits: RangeHit[], scannedTo: number): void;
+  found(range: number, hits: RangeHit[], scannedTo: number, linesTo: number): void;
   done(range: number, result: RangeScanResult): void;
 }
 
@@ -216,7 +216,7 @@ export function runParallelScan(
       return;
     }
     const control = controls[k] as Int32Array;
-    Atomics.store(control, CONTROL_ALLOWED, opts.initialAllowance(k));
+    Atomics.store(control, CONTROL_ALLOWED, Math.min(opts.initialAllowance(k), 0x7fffffff));
     running.set(k, worker);
     worker.on('message', (m: ScanThreadMessage) => {
       if (m.type === 'done' || (over && m.type === 'failed')) {
@@ -231,7 +231,7 @@ export function runParallelScan(
         return;
       }
       if (over) return;
-      if (m.type === 'found') handlers.found(k, m.hits, m.scannedTo);
+      if (m.type === 'found') handlers.found(k, m.hits, m.scannedTo, m.linesTo);
       else failWith(m.status === 400 || m.status === 404 ? new ApiError(m.status, m.message) : new Error(m.message));
     });
     worker.on('error', (err) => failWith(err));

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ByteKernels } from '../../../src/io/logs/byteKernels.js';
+import { requiredPrefix } from '../../../src/io/logs/rangeScan.js';
 import { searchLogFile, type SearchOptions, type SearchParams } from '../../../src/io/logs/logSearch.js';
 import type { LogLine, LogSearchEvent } from '../../../src/shared/contract/logs.js';
 import { freshDir } from '../../helpers.js';
@@ -87,6 +88,18 @@ describe('byte kernels (WebAssembly SIMD)', () => {
   });
 });
 
+describe('a regular expression\'s required leading literal', () => {
+  it('is the letters, digits and spaces it starts with, less one a quantifier applies to; none with alternation', () => {
+    expect(requiredPrefix('kill\\s+switch')).toBe('kill');
+    expect(requiredPrefix('order rejected?')).toBe('order rejecte');
+    expect(requiredPrefix('abcd{0}')).toBe('abc');
+    expect(requiredPrefix('ab\\d')).toBeNull();
+    expect(requiredPrefix('^order')).toBeNull();
+    expect(requiredPrefix('order|fill')).toBeNull();
+    expect(requiredPrefix('(?:x)order')).toBeNull();
+  });
+});
+
 describe('threaded search over byte ranges', () => {
   const layouts: { ranges: number; chunkBytes: number }[] = [
     { ranges: 1, chunkBytes: 64 },
@@ -106,8 +119,13 @@ describe('threaded search over byte ranges', () => {
         { params: { pattern: 'rejected' }, test: (l) => foldAscii(l).includes('rejected') },
         { params: { pattern: 'Rejected', caseSensitive: true }, test: (l) => l.includes('Rejected') },
         { params: { pattern: 'x\r' }, test: () => false },
+        { params: { pattern: 'X' }, test: (l) => foldAscii(l).includes('x') },
+        { params: { pattern: 'RE', caseSensitive: true }, test: (l) => l.includes('RE') },
         { params: { pattern: 'ñandú' }, test: (l) => l.toLowerCase().includes('ñandú') },
         { params: { pattern: '^订单.*[x€]$', regex: true }, test: (l) => /^订单.*[x€]$/i.test(l) },
+        // Led by a literal: found by its bytes, then tested line by line.
+        { params: { pattern: 'order\\s*rej', regex: true }, test: (l) => /order\s*rej/i.test(l) },
+        { params: { pattern: 'REJECTED?[ xé]', regex: true, caseSensitive: true }, test: (l) => /REJECTED?[ xé]/.test(l) },
         { params: { pattern: 'order', level: 'ERROR' }, test: (l) => foldAscii(l).includes('order') && l.includes('"level":"ERROR"') },
       ];
       for (const layout of layouts) {
