@@ -2,8 +2,8 @@ import { useEffect, useRef, useState } from 'react';
 import type { BacktestResultView } from '../../shared/backtest.js';
 import type { BacktestBars } from '../../shared/contract/backtests.js';
 import { getApi } from '../api/index.js';
-import { useTheme } from '../stores/theme.js';
 import { readChartColors } from './chartTheme.js';
+import { useRecolour } from './useRecolour.js';
 import { KlineChart } from './klineChart.js';
 
 /** Window bars asked for per page (the contract's bound is larger; a page this size draws at once). */
@@ -24,12 +24,7 @@ export function BacktestKline({ result }: { result: BacktestResultView }) {
   const canvasRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<KlineChart | null>(null);
   const [load, setLoad] = useState<LoadState>({ kind: 'loading' });
-  const theme = useTheme((s) => s.theme);
-  const upColor = useTheme((s) => s.upColor);
-
-  useEffect(() => {
-    chartRef.current?.setColors(readChartColors());
-  }, [theme, upColor]);
+  useRecolour(chartRef);
 
   useEffect(() => {
     const host = hostRef.current;

@@ -6,10 +6,10 @@ import { getApi } from '../api/index.js';
 import { formatBarTime, formatPrice, formatSigned, formatVolume } from '../lib/format.js';
 import { pickInstrument } from '../lib/instruments.js';
 import { useConnection } from '../stores/connection.js';
-import { useTheme } from '../stores/theme.js';
 import { useTrading, type VariantBook } from '../stores/trading.js';
 import type { HoverPoint } from './chartModel.js';
 import { readChartColors } from './chartTheme.js';
+import { useRecolour } from './useRecolour.js';
 import { KlineChart, type PositionLine } from './klineChart.js';
 import { strategyLinesOf } from './strategyLines.js';
 import { historyPageSize, type ChartLinker } from './timeLink.js';
@@ -164,12 +164,7 @@ export function KlineChartView({ variant, instrument = null, onSnapshot, linker,
   const [macdTop, setMacdTop] = useState<number | null>(null);
   const [load, setLoad] = useState<LoadState>({ kind: 'loading' });
   const [precision, setPrecision] = useState({ price: 2, oscillator: 4 });
-  const theme = useTheme((s) => s.theme);
-  const upColor = useTheme((s) => s.upColor);
-
-  useEffect(() => {
-    chartRef.current?.setColors(readChartColors());
-  }, [theme, upColor]);
+  useRecolour(chartRef);
 
   useEffect(() => {
     const host = hostRef.current;

@@ -2,20 +2,11 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { EquityPointRow, StatisticsPeriodName, TradePeriodRow } from '../../shared/contract/trades.js';
 import { formatBarTime } from '../lib/format.js';
 import { formatMoney, formatPnl, pnlTone } from '../lib/tradeFormat.js';
-import { useTheme } from '../stores/theme.js';
 import { readChartColors } from './chartTheme.js';
+import { useRecolour } from './useRecolour.js';
 import { EquityCurveChart, PnlHistogramChart, equityLine, periodBars, type ChartPoint } from './statsChart.js';
 
 const PERIOD_WORD: Record<StatisticsPeriodName, string> = { day: 'day', week: 'week', month: 'month' };
-
-/** Recolours a chart when the theme or the rise/fall convention changes. */
-function useRecolour(chart: { current: { setColors(c: ReturnType<typeof readChartColors>): void } | null }): void {
-  const theme = useTheme((s) => s.theme);
-  const upColor = useTheme((s) => s.upColor);
-  useEffect(() => {
-    chart.current?.setColors(readChartColors());
-  }, [chart, theme, upColor]);
-}
 
 /** The realised equity after each closing fill; hovering shows the point, else the last one. */
 export function EquityChart({ points, capital }: { points: readonly EquityPointRow[]; capital: number | null }) {
