@@ -4,30 +4,22 @@
  * labelled simulated, and buys granted by main's authority once every grid has reported.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readSnapshotFile } from '../../src/io/snapshotFile.js';
 import type { AllocationEvent } from '../../src/main/workstation/allocation/allocationAuthority.js';
 import { snapshotFileName } from '../../src/shared/snapshot.js';
-import { freshDir, waitFor } from '../helpers.js';
-import { startHarness, type Harness } from './workstationHarness.js';
+import { waitFor } from '../helpers.js';
+import { harnessPerTest } from './workstationHarness.js';
 
 const GRIDS = ['grid-btc', 'grid-eth', 'grid-sol'];
-let harness: Harness | null = null;
-const cleanups: (() => void)[] = [];
-afterEach(async () => {
-  await harness?.stop();
-  harness = null;
-  for (const c of cleanups.splice(0)) c();
-});
+const startDemo = harnessPerTest('crypto-demo');
 
 describe('the crypto demo', () => {
   it('runs three simulated grids in one allocation group, which grants their buys', async () => {
-    const tmp = freshDir('crypto-demo');
-    cleanups.push(tmp.remove);
-    harness = await startHarness({ dataDir: tmp.dir, controlEnabled: false, settings: { demo: { enabled: true, speed: 600, seed: 7, crypto: true } } });
+    const harness = await startDemo({ controlEnabled: false, settings: { demo: { enabled: true, speed: 600, seed: 7, crypto: true } } });
     const ws = harness.workstation;
     const decisions: AllocationEvent[] = [];
-    cleanups.push(ws.allocation.onDecision((_g, e) => decisions.push(e)));
+    ws.allocation.onDecision((_g, e) => decisions.push(e));
     expect(ws.allocation.status().group).toBe('crypto-demo');
     expect(ws.allocation.status().symbols.map((s) => s.symbol)).toEqual(['BTCUSDT.SIMC', 'ETHUSDT.SIMC', 'SOLUSDT.SIMC']);
 
@@ -38,7 +30,7 @@ describe('the crypto demo', () => {
     const reporters = new Set(decisions.slice(0, firstGrant).filter((e) => e.kind === 'report').map((e) => e.worker));
     expect([...reporters].sort()).toEqual(GRIDS);
     for (const v of GRIDS) {
-      const read = readSnapshotFile(join(tmp.dir, 'monitor', snapshotFileName(v)));
+      const read = readSnapshotFile(join(harness.dataDir, 'monitor', snapshotFileName(v)));
       if (!read.ok) throw new Error(read.error);
       expect(read.snapshot.source).toBe('simulated');
       expect(read.snapshot.strategy).toBe('grid');
