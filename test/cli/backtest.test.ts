@@ -30,7 +30,7 @@ describe('kestrel backtest: bad input is exit 2 with one message naming the file
   const cases: [string, string, unknown, RegExp][] = [
     ['a missing file', 'absent.json', null, /absent\.json: field "\(file\)": no such file/],
     ['bad JSON', 'bad.json', '{ "strategy": "macd-td", ', /bad\.json: field "\(file\)": not valid JSON/],
-    ['an unknown strategy', 'strategy.json', { ...JOB, strategy: 'turtle' }, /strategy\.json: field "strategy": unknown strategy "turtle"; known: macd-td/],
+    ['an unknown strategy', 'strategy.json', { ...JOB, strategy: 'turtle' }, /strategy\.json: field "strategy": unknown strategy "turtle"; known: grid, macd-td/],
     ['an unknown symbol', 'symbol.json', { ...JOB, symbols: ['rb9999.SIM', 'zz1.SIM'] }, /symbol\.json: field "symbols\.1": no 1-minute bars of zz1\.SIM/],
     ['an empty range', 'range.json', { ...JOB, from: '2025-02-01', to: '2025-01-01' }, /range\.json: field "to": the range 2025-02-01 … 2025-01-01 is empty/],
     ['a parameter outside its schema', 'param.json', { ...JOB, params: { signal: { fast: 0 } } }, /param\.json: field "params\.signal\.fast": .*>=\s*1/],

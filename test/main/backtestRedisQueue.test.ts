@@ -45,7 +45,9 @@ async function post(path: string, body: unknown): Promise<{ status: number; json
 beforeAll(async () => {
   tmp = freshDir('backtests-redis');
   mkdirSync(join(tmp.dir, 'ws'));
-  seedDataDir(join(tmp.dir, 'ws'), 40_000);
+  // Enough bars that the worker's first job (building its Arrow cache from SQLite, then the run)
+  // lasts seconds: the cancel test waits for 'running' and must still find the job there.
+  seedDataDir(join(tmp.dir, 'ws'), 240_000);
   // The worker's own copy of the bars (its Arrow cache is built on its first job).
   workerDir = join(tmp.dir, 'worker');
   mkdirSync(workerDir);
@@ -91,12 +93,19 @@ describe('the workstation on the Redis queue (real Redis, real backtest-worker)'
     const started = await post('/api/backtests/start', JOB);
     expect(started.status).toBe(200);
     const id = started.json.id as string;
-    // The worker's first job starts by building its Arrow cache: it is still running when the cancel lands.
-    await waitFor('the worker to start the job', () => workerLog.includes(`start `) && workerLog.match(new RegExp(`start \\S+\\.${id}`)), 120_000);
-    await waitFor('running', async () => (await statusOf(id)) === 'running');
-    const paused = await post(`/api/backtests/${id}/pause`, {});
-    expect(paused.status).toBe(409);
-    expect((await post(`/api/backtests/${id}/cancel`, {})).status).toBe(200);
+    // The job runs for about a second (its Arrow cache is built first); so that the cancel lands
+    // while the worker holds it however fast the machine, the worker is stopped (SIGSTOP) the moment
+    // it says it took the job, the cancel is sent, and the worker resumes to find it.
+    await waitFor('the worker to start the job', () => new RegExp(`start \\S+\\.${id}`).test(workerLog), 120_000, 5);
+    worker.kill('SIGSTOP');
+    try {
+      expect(workerLog).not.toMatch(new RegExp(`completed \\S+\\.${id}`));
+      const paused = await post(`/api/backtests/${id}/pause`, {});
+      expect(paused.status).toBe(409);
+      expect((await post(`/api/backtests/${id}/cancel`, {})).status).toBe(200);
+    } finally {
+      worker.kill('SIGCONT');
+    }
     await waitFor('cancelled', async () => (await statusOf(id)) === 'cancelled', 60_000);
     expect(workerLog).toMatch(new RegExp(`backtest-worker: cancel \\S+\\.${id}`));
     expect(workerLog).not.toMatch(new RegExp(`backtest-worker: completed \\S+\\.${id}`));
