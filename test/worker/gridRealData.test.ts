@@ -242,8 +242,12 @@ describe.skipIf(!haveData)('a grid on real crypto bars, in an allocation group',
       const since = decisions.length;
       await waitFor(`life ${String(k)} traded`, () => decisions.slice(since).some((e) => e.kind === 'grant' || e.kind === 'release'), 60_000, 10);
       const pid = await waitFor('a worker process', () => ws.supervisorInfo('grid-btc')?.pid ?? undefined, 30_000, 5);
-      killedAt.push(decisions.length);
       process.kill(pid, 'SIGKILL');
+      // Requests the worker sent before it died may still be answered until main sees the exit
+      // (they go to a dead process and its report resets its use); from then on nothing is granted
+      // to the variant before its restarted worker reports.
+      await waitFor(`main saw exit ${String(k)}`, () => ws.supervisorInfo('grid-btc')?.pid !== pid, 30_000, 5);
+      killedAt.push(decisions.length);
       await waitFor(`report after kill ${String(k)}`, () => decisions.slice(killedAt[k]).some((e) => e.kind === 'report'), 60_000, 10);
     }
     expect(ws.summaryOf('grid-btc').lastBarAt).not.toBe(LAST);
