@@ -4,6 +4,7 @@
  * outside its own file and the registry. The worker loads it from KESTREL_STRATEGY_MODULES;
  * this process registers it too, so the workstation's Settings accept a variant naming it.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerStrategy } from '../../src/core/strategy/registry.js';
@@ -78,7 +79,9 @@ describe('a third strategy, defined only in the tests', () => {
     }
     const last = formatDatetime(tape.bars[tape.bars.length - 1]?.time ?? 0);
     await waitFor('both caught up', () => ['ma-a', 'ma-b'].every((v) => ws.summaryOf(v).lastBarAt === last && ws.summaryOf(v).status === 'running'), 90_000, 100);
-    expect(ws.supervisorInfo('ma-b')?.restarts).toBe(3);
+    // Exactly the three kills: a worker that died of anything else leaves its reason in stderr.log.
+    const stderrOf = (v: string) => (existsSync(join(tmp.dir, 'logs', v, 'stderr.log')) ? readFileSync(join(tmp.dir, 'logs', v, 'stderr.log'), 'utf8') : '');
+    expect(ws.supervisorInfo('ma-b')?.restarts, `ma-b exits: ${JSON.stringify(ws.supervisorInfo('ma-b')?.lastExit)}; stderr: ${stderrOf('ma-b')}`).toBe(3);
     await harness.stop();
     harness = null;
 
