@@ -68,3 +68,10 @@ describe('each record is declared once, in src/shared', () => {
     expect(tradeFillOf(journalled)).toEqual(fill);
   });
 });
+
+describe('the form and badge pieces the screens share are written once, in src/renderer/components', () => {
+  it('FieldMessages and LevelBadge', () => {
+    expect(declaredIn(/function FieldMessages\b/)).toEqual(['src/renderer/components/FieldMessages.tsx']);
+    expect(declaredIn(/function LevelBadge\b/)).toEqual(['src/renderer/components/LevelBadge.tsx']);
+  });
+});

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { ALERT_LEVELS } from '../../shared/alertLevels.js';
-import type { Alert, AlertLevel } from '../../shared/api.js';
+import type { Alert } from '../../shared/api.js';
 import { getApi } from '../api/index.js';
 import { formatAlertTime, formatContextValue } from '../lib/alertFormat.js';
 import { formatAge } from '../lib/format.js';
@@ -17,6 +17,7 @@ import {
 import { useClock } from '../stores/clock.js';
 import { useVariants } from '../stores/variants.js';
 import '../styles/alerts.css';
+import { LevelBadge } from './LevelBadge.js';
 
 /** The key that opens and closes the alerts panel (listed in the help). */
 export const ALERTS_KEY = 'a';
@@ -33,14 +34,6 @@ function BellIcon() {
         d="M8 1.5a1 1 0 0 1 1 1v.6a4.5 4.5 0 0 1 3.5 4.4v2.8l1.3 1.7a.6.6 0 0 1-.5 1H2.7a.6.6 0 0 1-.5-1l1.3-1.7V7.5A4.5 4.5 0 0 1 7 3.1v-.6a1 1 0 0 1 1-1ZM6.3 14h3.4a1.7 1.7 0 0 1-3.4 0Z"
       />
     </svg>
-  );
-}
-
-function LevelBadge({ level }: { level: AlertLevel }) {
-  return (
-    <span className={`alert-level level-${level.toLowerCase()}`} data-testid="alert-level">
-      {level}
-    </span>
   );
 }
 
@@ -74,7 +67,7 @@ function AlertItem({
           <span className="alert-time mono" title={`${alert.time} (${formatAge(alert.time, now)})`}>
             {formatAlertTime(alert.time, now)}
           </span>
-          <LevelBadge level={alert.level} />
+          <LevelBadge level={alert.level} kind="alert" />
           <span className="alert-variant" data-testid="alert-variant">
             {alert.variant ?? 'host'}
           </span>
@@ -277,7 +270,7 @@ function Toasts() {
         <div key={alert.id} className={`alert-toast level-${alert.level.toLowerCase()}`} role="status" data-testid="alert-toast" data-id={alert.id}>
           <button type="button" className="toast-body" onClick={() => openPanel(NO_FILTER)} title="Open the alerts panel">
             <span className="toast-head">
-              <LevelBadge level={alert.level} />
+              <LevelBadge level={alert.level} kind="alert" />
               <span className="alert-variant">{alert.variant ?? 'host'}</span>
             </span>
             <span className="toast-title">{alert.title}</span>

@@ -6,6 +6,7 @@ import { useConnection } from '../stores/connection.js';
 import { IMPORT_PRESETS, dataStore, formatGapMinutes, useData, type ImportForm } from '../stores/data.js';
 import '../styles/forms.css';
 import '../styles/data.css';
+import { FieldMessages } from '../components/FieldMessages.js';
 
 /** The overview is re-read this often while the screen is open (a recorder or the demo writes). */
 const REFRESH_MS = 10_000;
@@ -188,17 +189,6 @@ function GapsPanel() {
       </div>
       {body}
     </section>
-  );
-}
-
-function FieldMessages({ messages, testId }: { messages: readonly string[] | undefined; testId?: string }) {
-  if (!messages || messages.length === 0) return null;
-  return (
-    <div className="field-error" role="alert" data-testid={testId}>
-      {messages.map((m) => (
-        <div key={m}>{m}</div>
-      ))}
-    </div>
   );
 }
 

@@ -8,17 +8,13 @@ import { useClock } from '../stores/clock.js';
 import { useNavigation } from '../stores/navigation.js';
 import { SEARCH_LIMIT, logsStore, pageLabel, pageMoves, useLogs } from '../stores/logs.js';
 import '../styles/logs.css';
+import { LevelBadge } from '../components/LevelBadge.js';
 
 /** The file list is re-read this often while the screen is open (sizes, index progress). */
 const FILES_POLL_MS = 2000;
 /** A page whose index or filter scan is still running is asked for again this often. */
 const PAGE_POLL_MS = 1000;
 const KEYWORD_DEBOUNCE_MS = 300;
-
-function LevelBadge({ level }: { level: LogLevelName | null }) {
-  if (!level) return <span className="log-level log-level-none">—</span>;
-  return <span className={`log-level log-level-${level}`}>{level === 'WARNING' ? 'WARN' : level === 'CRITICAL' ? 'CRIT' : level}</span>;
-}
 
 function FileList() {
   const files = useLogs((s) => s.files);
@@ -108,7 +104,7 @@ function LineRows({ lines, columns, focusLine, onLineClick, testId }: {
               <td className="num muted log-col-no">{line.lineNo ?? '…'}</td>
               <td className="mono log-col-time">{displayTime(line.time)}</td>
               <td className="log-col-level">
-                <LevelBadge level={line.level} />
+                <LevelBadge level={line.level} kind="log" />
               </td>
               <td className="log-col-variant">{line.variant ?? ''}</td>
               <td className="log-col-message">{line.raw.startsWith('{') || line.time || line.level ? line.message : line.raw}</td>

@@ -7,6 +7,7 @@ import { useConnection } from '../stores/connection.js';
 import { SECTION_LABELS, isDirty, settingsStore, useSettings } from '../stores/settings.js';
 import '../styles/forms.css';
 import '../styles/settings.css';
+import { FieldMessages } from '../components/FieldMessages.js';
 
 /** Messages of a field and of everything under it (`variants.0.params.stopLoss` shows `….stopLoss.value` too). */
 function messagesFor(errors: Record<string, string[]>, path: string, exact = false): string[] {
@@ -15,17 +16,10 @@ function messagesFor(errors: Record<string, string[]>, path: string, exact = fal
   return out;
 }
 
-function FieldMessages({ path, testId, exact }: { path: string; testId?: string; exact?: boolean }) {
+/** The messages of a settings field (and, unless `exact`, of the fields under it). */
+function FieldError({ path, testId, exact }: { path: string; testId?: string; exact?: boolean }) {
   const errors = useSettings((s) => s.fieldErrors);
-  const messages = messagesFor(errors, path, exact);
-  if (messages.length === 0) return null;
-  return (
-    <div className="field-error" role="alert" data-testid={testId ?? `error-${path}`} data-path={path}>
-      {messages.map((m) => (
-        <div key={m}>{m}</div>
-      ))}
-    </div>
-  );
+  return <FieldMessages messages={messagesFor(errors, path, exact)} testId={testId ?? `error-${path}`} path={path} />;
 }
 
 function hasError(errors: Record<string, string[]>, path: string): boolean {
@@ -56,7 +50,7 @@ function Field({ label, path, children, note }: { label: string; path: string; c
       <span className="field-label">{label}</span>
       {children}
       {note ? <span className="muted field-note">{note}</span> : null}
-      <FieldMessages path={path} />
+      <FieldError path={path} />
     </label>
   );
 }
@@ -154,7 +148,7 @@ function BarSourceCard() {
           />
         </Field>
       )}
-      <FieldMessages path="barSource" testId="error-barSource-kind" exact />
+      <FieldError path="barSource" testId="error-barSource-kind" exact />
       <div className="test-row">
         <button
           type="button"
@@ -274,7 +268,7 @@ function MetricsCard() {
             onChange={(e) => edit({ port: e.target.value.trim() === '' ? null : Number(e.target.value) })}
             data-testid="input-metrics.port"
           />
-          <FieldMessages path="metrics.port" />
+          <FieldError path="metrics.port" />
         </label>
         <label className="form-field" style={{ width: 150 }}>
           <span className="field-label">Host (bind address)</span>
@@ -288,7 +282,7 @@ function MetricsCard() {
             onChange={(e) => edit({ host: e.target.value })}
             data-testid="input-metrics.host"
           />
-          <FieldMessages path="metrics.host" />
+          <FieldError path="metrics.host" />
         </label>
         <label className="check" style={{ alignSelf: 'end' }}>
           <input type="checkbox" checked={metrics.allowNonLoopback} onChange={(e) => edit({ allowNonLoopback: e.target.checked })} data-testid="input-metrics.allowNonLoopback" />
@@ -337,12 +331,12 @@ function BacktestQueueCard() {
             onChange={(e) => edit({ queue: e.target.value.trim() === '' ? 'local' : e.target.value })}
             data-testid="input-backtest.queue"
           />
-          <FieldMessages path="backtest.queue" />
+          <FieldError path="backtest.queue" />
         </label>
         <label className="form-field" style={{ width: 160 }}>
           <span className="field-label">Queue name</span>
           <input type="text" className="mono" value={backtest.queueName} disabled={local} spellCheck={false} onChange={(e) => edit({ queueName: e.target.value })} data-testid="input-backtest.queueName" />
-          <FieldMessages path="backtest.queueName" />
+          <FieldError path="backtest.queueName" />
         </label>
         <label className="check" style={{ alignSelf: 'end' }}>
           <input type="checkbox" checked={backtest.allowNonLoopback} disabled={local} onChange={(e) => edit({ allowNonLoopback: e.target.checked })} data-testid="input-backtest.allowNonLoopback" />
@@ -605,7 +599,7 @@ function VariantRow({ variant, index }: { variant: VariantConfig; index: number 
   const store = settingsStore().getState();
   const update = (change: (v: VariantConfig) => VariantConfig): void => store.updateVariant(index, change);
   const p = `variants.${index}`;
-  const cellError = (key: string): ReactNode => <FieldMessages path={`${p}.${key}`} />;
+  const cellError = (key: string): ReactNode => <FieldError path={`${p}.${key}`} />;
   // The key columns are MACD-TD's (the one strategy with a form); other strategies edit params as JSON below.
   const params = variant.params as Partial<MacdTdConfig>;
   // Whatever the key columns do not show (commission, signal periods, feed …) is shown under the row.
