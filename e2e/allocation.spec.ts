@@ -47,6 +47,9 @@ test('allocation: the crypto demo group, moving bars, a blocked trade', async ({
     const snapshot = await host.api<{ orders: { type: string; price: number | null }[] }>('/api/variants/grid-eth/snapshot');
     expect(snapshot.status).toBe(200);
     await expect.poll(async () => Number(await chart.getAttribute('data-strategy-lines')), { timeout: 30_000 }).toBeGreaterThan(13);
+    // A grid reads no indicator: its display lists no signal badges, and the Dashboard shows none.
+    await expect(page.getByTestId('signal-badges')).toHaveAttribute('data-badges', 'none');
+    await expect(page.getByTestId('signal-ema')).toHaveCount(0);
     await page.screenshot({ path: join(SCREENS_DIR, 'grid-dashboard.png') });
     expect(pageErrors).toEqual([]);
   } finally {

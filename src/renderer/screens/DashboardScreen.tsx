@@ -194,7 +194,7 @@ export function DashboardScreen() {
       <Header variant={variant} snapshot={snapshot} vtSymbol={shown?.vtSymbol ?? null} />
       <BookStrip variant={variant} summary={summary} book={book} />
       <InstrumentTabs variant={variant} instruments={instruments} shown={shown?.vtSymbol ?? null} />
-      <SignalBadges signals={shown?.signals ?? null} emaLabel={emaBadgeLabel(snapshot)} vtSymbol={shown?.vtSymbol ?? null} />
+      <SignalBadges signals={shown?.signals ?? null} emaLabel={emaBadgeLabel(snapshot)} vtSymbol={shown?.vtSymbol ?? null} {...(snapshot?.display ? { badges: snapshot.display.badges } : {})} />
       {/* Only the trader's choice goes to the chart: its default is the same first instrument, so no reload when the list arrives. */}
       <KlineChartView key={variant} variant={variant} instrument={chosen ?? null} onSnapshot={onSnapshot} />
       <div className="book-panels" data-testid="book-panels">
