@@ -10,7 +10,7 @@ import { freshDir, waitFor } from '../helpers.js';
 import { startHarness, type Harness } from './workstationHarness.js';
 
 const ctx: CallContext = { origin: 'rest', controlAllowed: true };
-const JOB = { strategy: 'macd-td', params: ACTIVE_MACD_TD, symbols: ['i9999.SIM', 'm9999.SIM', 'rb9999.SIM'], from: '2025-01-06', to: '2025-12-31', windowMinutes: 15 };
+const JOB = { strategy: 'macd-td', params: ACTIVE_MACD_TD, symbols: ['i9999.SIM', 'm9999.SIM', 'rb9999.SIM'], from: '2025-01-06', to: '2027-12-31', windowMinutes: 15 };
 
 let harness: Harness;
 let tmp: { dir: string; remove: () => void };
@@ -19,7 +19,7 @@ const updates: BacktestSummary[] = [];
 
 beforeAll(async () => {
   tmp = freshDir('backtests');
-  seedDataDir(tmp.dir, 12_000);
+  seedDataDir(tmp.dir, 400_000);
   harness = await startHarness({ dataDir: tmp.dir, controlEnabled: true, settings: { demo: { enabled: false, speed: 60, seed: 1 }, variants: [] } });
   harness.workstation.bus.on('backtestProgress', (p) => progress.push(p));
   harness.workstation.bus.on('backtestUpdated', (s) => updates.push(s));
