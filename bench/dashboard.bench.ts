@@ -18,11 +18,9 @@
  * and its series.update() calls, and frame times (requestAnimationFrame deltas). A ratio of
  * applied to sent ≈ 1 means the page keeps up. Figures are printed, never asserted.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Locator, type Page } from '@playwright/test';
 import WebSocket from 'ws';
 import globalSetup from '../e2e/global-setup.js';
@@ -31,8 +29,8 @@ import { SqliteBarStore } from '../src/io/sqliteBarStore.js';
 import { DemoMarket } from '../src/main/workstation/demoMarket.js';
 import { settingsSchema } from '../src/shared/config.js';
 import type { BenchFigure } from './figure.js';
+import { serveHost, type ServeHost } from './serveHost.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const VARIANT = 'demo-15m';
 const SPEED = 100;
 const TARGET_BARS = 10_000;
@@ -59,56 +57,11 @@ async function seed(dataDir: string): Promise<number> {
   }
 }
 
-interface Host {
-  url: string;
-  baseUrl: string;
-  token: string;
-  stop(): Promise<void>;
+function serve(dataDir: string): Promise<ServeHost> {
+  return serveHost(dataDir, ['--demo-speed', String(SPEED)]);
 }
 
-async function serve(dataDir: string): Promise<Host> {
-  const token = randomBytes(12).toString('hex');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(ROOT, 'bin', 'kestrel.js'), 'serve', '--data-dir', dataDir, '--port', '0', '--demo-speed', String(SPEED), '--token', token],
-    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`no "Kestrel listening on" within 90 s:\n${output}`)), 90_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const m = /Kestrel listening on (http:\/\/\S+)/.exec(output);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        done(m[1]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => fail(new Error(`kestrel serve exited (${code ?? '—'}):\n${output}`)));
-  });
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  return {
-    url,
-    baseUrl: new URL(url).origin,
-    token,
-    async stop() {
-      const kill = (signal: NodeJS.Signals): void => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, signal);
-        } catch {
-          // Already gone.
-        }
-      };
-      kill('SIGTERM');
-      await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000))]);
-      kill('SIGKILL');
-    },
-  };
-}
-
-async function waitRunning(host: Host): Promise<void> {
+async function waitRunning(host: ServeHost): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const res = await fetch(`${host.baseUrl}/api/variants`, { headers: { authorization: `Bearer ${host.token}` } });
@@ -150,7 +103,7 @@ export async function run(): Promise<BenchFigure[]> {
   globalSetup();
   const dataDir = mkdtempSync(join(tmpdir(), 'kestrel-bench-dash-'));
   const figures: BenchFigure[] = [];
-  let host: Host | null = null;
+  let host: ServeHost | null = null;
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: playwrightConfig.use?.launchOptions?.args ?? ['--headless', '--no-sandbox', '--disable-gpu'],

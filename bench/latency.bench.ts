@@ -9,11 +9,9 @@
  * then pauses GAP_MS (a real recorder writes one bar a minute per contract) before the next.
  * KESTREL_BENCH_LATENCY_BARS sets the count (default 120).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import WebSocket from 'ws';
 import globalSetup from '../e2e/global-setup.js';
@@ -23,61 +21,16 @@ import { SqliteBarStore } from '../src/io/sqliteBarStore.js';
 import { formatDatetime, parseDatetime } from '../src/shared/time.js';
 import { BarRecorder } from '../test/fixtures/barRecorder.js';
 import type { BenchFigure } from './figure.js';
+import { serveHost, type ServeHost } from './serveHost.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const VARIANT = 'live-1m';
 const BARS = Number(process.env.KESTREL_BENCH_LATENCY_BARS ?? 120);
 const GAP_MS = 300;
 /** The variant's poll: the fallback behind the watcher (the schema's default). */
 const POLL_MS = 250;
 
-interface Host {
-  url: string;
-  baseUrl: string;
-  token: string;
-  stop(): Promise<void>;
-}
-
-async function serve(dataDir: string): Promise<Host> {
-  const token = randomBytes(12).toString('hex');
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin', 'kestrel.js'), 'serve', '--data-dir', dataDir, '--port', '0', '--no-demo', '--token', token], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`no "Kestrel listening on" within 90 s:\n${output}`)), 90_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const m = /Kestrel listening on (http:\/\/\S+)/.exec(output);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        done(m[1]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => fail(new Error(`kestrel serve exited (${code ?? '—'}):\n${output}`)));
-  });
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  return {
-    url,
-    baseUrl: new URL(url).origin,
-    token,
-    async stop() {
-      const kill = (signal: NodeJS.Signals): void => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, signal);
-        } catch {
-          // Already gone.
-        }
-      };
-      kill('SIGTERM');
-      await Promise.race([exited, new Promise((done) => setTimeout(done, 10_000))]);
-      kill('SIGKILL');
-    },
-  };
+function serve(dataDir: string): Promise<ServeHost> {
+  return serveHost(dataDir, ['--no-demo']);
 }
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 2): Promise<T> {
@@ -119,7 +72,7 @@ export async function run(): Promise<BenchFigure[]> {
     executablePath: '/usr/bin/chromium',
     args: playwrightConfig.use?.launchOptions?.args ?? ['--headless', '--no-sandbox', '--disable-gpu'],
   });
-  let host: Host | null = null;
+  let host: ServeHost | null = null;
   const cleanups: (() => void | Promise<void>)[] = [];
   try {
     host = await serve(dataDir);
